@@ -1,0 +1,65 @@
+//! Relative percentages of three gases: the plotted point of a Duval triangle.
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::fault::{FaultCode, HasCode, Outcome};
+use crate::gas::{DgaSample, Gas};
+use crate::geometry::{Point, ternary_to_plane};
+
+/// A point of a Duval triangle: the three gases and their share of the three-gas sum, percent.
+/// Serialized as `{"CH4": 12.5, "C2H4": 80.0, "C2H2": 7.5}`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TernaryPoint {
+    pub gases: [Gas; 3],
+    pub percent: [f64; 3],
+}
+
+impl TernaryPoint {
+    /// Relative percentages, or why they cannot be formed (a gas not measured, or all three zero).
+    pub fn of(sample: &DgaSample, gases: [Gas; 3]) -> Result<TernaryPoint, String> {
+        let mut ppm = [0.0; 3];
+        for (slot, gas) in ppm.iter_mut().zip(gases) {
+            *slot = sample.level(gas).ok_or_else(|| format!("{gas} was not measured"))?;
+        }
+        let sum: f64 = ppm.iter().sum();
+        // `!(sum > 0)` also catches a sum that overflowed to infinity's opposite, i.e. NaN.
+        if !(sum > 0.0 && sum.is_finite()) {
+            return Err(format!("{}, {} and {} are all below detection", gases[0], gases[1], gases[2]));
+        }
+        Ok(TernaryPoint { gases, percent: ppm.map(|v| 100.0 * v / sum) })
+    }
+
+    /// The point in the plane used for polygon tests against the zone vertices.
+    pub fn plane(&self) -> Point {
+        ternary_to_plane(self.percent)
+    }
+}
+
+impl Serialize for TernaryPoint {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(3))?;
+        for (gas, pct) in self.gases.iter().zip(self.percent) {
+            map.serialize_entry(gas.symbol(), &pct)?;
+        }
+        map.end()
+    }
+}
+
+/// The verdict of a Duval triangle: the zone and the plotted point.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TriangleVerdict {
+    pub zone: FaultCode,
+    pub percent: TernaryPoint,
+}
+
+impl HasCode for TriangleVerdict {
+    fn code(&self) -> FaultCode {
+        self.zone
+    }
+}
+
+pub type TriangleOutcome = Outcome<TriangleVerdict>;
+
+/// Zone polygons as printed: vertices are three percentages in the triangle's gas order.
+pub type TernaryZones = &'static [(FaultCode, &'static [[f64; 3]])];
