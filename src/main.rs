@@ -1,1 +1,79 @@
-fn main() {}
+//! `substation`: diagnoses every power transformer of a fleet from its dissolved-gas analyses.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+mod csv_input;
+mod diagnose;
+mod report;
+
+/// Exit codes, documented in `--help`.
+pub mod exit {
+    /// Everything was diagnosed.
+    pub const OK: u8 = 0;
+    /// Some input rows were rejected; the others were diagnosed.
+    pub const ROWS_REJECTED: u8 = 1;
+    /// Bad invocation or unreadable input: nothing was diagnosed.
+    pub const ERROR: u8 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "substation",
+    version,
+    about = "Diagnoses power transformers from dissolved-gas analyses (DGA)",
+    long_about = "Diagnoses power transformers from dissolved-gas analyses (DGA) by IEEE C57.104-2019 \
+                  and -2008, IEC 60599, Duval Triangles 1/4/5 and Pentagons 1/2.",
+    after_help = "Exit codes: 0 all diagnosed; 1 some rows rejected (the rest diagnosed); 2 error, nothing diagnosed."
+)]
+struct Cli {
+    /// JSON file of DGA threshold overrides, merged over the defaults (see `substation thresholds`).
+    #[arg(long, global = true, value_name = "FILE", env = dga::THRESHOLDS_ENV)]
+    thresholds: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Diagnose(diagnose::DiagnoseArgs),
+    /// Print the DGA thresholds in force as JSON: the defaults with their sources documented in
+    /// docs/thresholds.md, merged with --thresholds. Save, edit and pass back with --thresholds.
+    Thresholds,
+}
+
+fn load_thresholds(path: Option<&PathBuf>) -> anyhow::Result<dga::Thresholds> {
+    let Some(path) = path else { return Ok(dga::Thresholds::default()) };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read thresholds file {}", path.display()))?;
+    dga::Thresholds::with_overrides(&text).with_context(|| format!("thresholds file {}", path.display()))
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    let thresholds = load_thresholds(cli.thresholds.as_ref())?;
+    match cli.command {
+        Command::Diagnose(args) => diagnose::run(&args, &thresholds),
+        Command::Thresholds => {
+            println!("{}", serde_json::to_string_pretty(&thresholds)?);
+            Ok(exit::OK)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}

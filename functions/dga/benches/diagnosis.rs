@@ -115,7 +115,7 @@ fn doernenburg_ratios(b: Bencher) {
 
 #[divan::bench]
 fn key_gas_method(b: Bencher) {
-    per_sample(b, |s, t| key_gas::classify(s, &t.key_gas));
+    per_sample(b, |s, t| key_gas::classify(s, &t.ieee_c57_104_2008));
 }
 
 /// Every single-sample method on one sample (what the pipeline runs on each latest sample).

@@ -88,7 +88,7 @@ impl MethodDetails {
             iec_60599: iec_60599::classify(sample, t),
             rogers: rogers::classify(sample, &t.detection_limits_ppm),
             doernenburg: doernenburg::classify(sample, &t.doernenburg, &t.detection_limits_ppm),
-            key_gas: key_gas::classify(sample, &t.key_gas),
+            key_gas: key_gas::classify(sample, &t.ieee_c57_104_2008),
         }
     }
 

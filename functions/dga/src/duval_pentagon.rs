@@ -13,8 +13,9 @@ pub const AXES: [(Gas, f64); 5] =
     [(Gas::H2, 90.0), (Gas::C2H6, 162.0), (Gas::CH4, 234.0), (Gas::C2H4, 306.0), (Gas::C2H2, 18.0)];
 
 /// A zero gas would make the polygon degenerate; S1 substitutes 1e-10 ppm, which leaves the
-/// centroid unchanged to 9 digits (dga-methods.md 6.1).
-const ZERO_SUBSTITUTE_PPM: f64 = 1e-10;
+/// centroid unchanged to 9 digits (dga-methods.md 6.1). We substitute the same amount relative to
+/// the largest gas (1e-10 ppm of a 100 ppm sample), so the result does not depend on the scale.
+const ZERO_SUBSTITUTE_RELATIVE: f64 = 1e-12;
 
 pub type Zones = &'static [(FaultCode, &'static [(f64, f64)])];
 
@@ -102,12 +103,18 @@ pub fn centroid(sample: &DgaSample) -> Result<(Point, FiveGasPercent), String> {
     for (slot, (gas, _)) in ppm.iter_mut().zip(AXES) {
         *slot = sample.level(gas).ok_or_else(|| format!("{gas} was not measured"))?;
     }
-    let total: f64 = ppm.iter().sum();
-    if !(total > 0.0 && total.is_finite()) {
+    let max = ppm.iter().copied().fold(0.0, f64::max);
+    if !max.is_finite() {
+        return Err("a concentration is not a finite number".into());
+    }
+    if max <= 0.0 {
         return Err("H2, C2H6, CH4, C2H4 and C2H2 are all below detection".into());
     }
-    let percent = ppm.map(|v| 100.0 * v / total);
-    let substituted = ppm.map(|v| if v > 0.0 { v } else { ZERO_SUBSTITUTE_PPM });
+    // Scale by the largest value so that no sum overflows, then substitute zeros.
+    let scaled = ppm.map(|v| v / max);
+    let total: f64 = scaled.iter().sum();
+    let percent = scaled.map(|v| 100.0 * v / total);
+    let substituted = ppm.map(|v| if v > 0.0 { v / max } else { ZERO_SUBSTITUTE_RELATIVE });
     let sub_total: f64 = substituted.iter().sum();
     let mut vertices = [Point { x: 0.0, y: 0.0 }; 5];
     for ((vertex, v), (_, angle)) in vertices.iter_mut().zip(substituted).zip(AXES) {

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// A fault type as the methods name it (IEC 60599 clause 5, Duval triangles and pentagons).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum FaultCode {
     /// Partial discharges (corona).
     PD,
@@ -119,16 +119,24 @@ impl fmt::Display for FaultCode {
 
 /// The methods an asset diagnosis runs; the names are the keys of the record's `methods` object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum MethodName {
+    #[serde(rename = "duval_triangle_1")]
     DuvalTriangle1,
+    #[serde(rename = "duval_triangle_4")]
     DuvalTriangle4,
+    #[serde(rename = "duval_triangle_5")]
     DuvalTriangle5,
+    #[serde(rename = "duval_pentagon_1")]
     DuvalPentagon1,
+    #[serde(rename = "duval_pentagon_2")]
     DuvalPentagon2,
+    #[serde(rename = "iec_60599")]
     Iec60599,
+    #[serde(rename = "rogers")]
     Rogers,
+    #[serde(rename = "doernenburg")]
     Doernenburg,
+    #[serde(rename = "key_gas")]
     KeyGas,
 }
 
@@ -145,6 +153,7 @@ impl MethodName {
         MethodName::KeyGas,
     ];
 
+    /// The JSON key, as serialized.
     pub fn key(self) -> &'static str {
         match self {
             MethodName::DuvalTriangle1 => "duval_triangle_1",

@@ -82,6 +82,9 @@ impl fmt::Display for Gas {
     }
 }
 
+/// 1,000,000 ppm is 100 % by volume: no dissolved gas can be reported above it.
+pub const MAX_PPM: f64 = 1_000_000.0;
+
 /// One gas concentration as the lab reported it.
 ///
 /// Below-detection results are kept as such (not as zero, not as an error): levels treat them as
@@ -107,6 +110,8 @@ pub enum ReadingError {
     Negative(String),
     #[error("'{0}' is not a finite number")]
     NotFinite(String),
+    #[error("'{0}' ppm is impossible: more than 1,000,000 ppm (100 % by volume)")]
+    TooLarge(String),
 }
 
 impl GasReading {
@@ -117,6 +122,9 @@ impl GasReading {
         }
         if value < 0.0 {
             return Err(ReadingError::Negative(value.to_string()));
+        }
+        if value > MAX_PPM {
+            return Err(ReadingError::TooLarge(value.to_string()));
         }
         Ok(GasReading::Measured(value))
     }
@@ -164,6 +172,9 @@ impl FromStr for GasReading {
         }
         if value < 0.0 {
             return Err(ReadingError::Negative(t.to_owned()));
+        }
+        if value > MAX_PPM {
+            return Err(ReadingError::TooLarge(t.to_owned()));
         }
         Ok(GasReading::Measured(value))
     }
@@ -330,6 +341,8 @@ mod tests {
         assert_eq!("abc".parse::<GasReading>(), Err(ReadingError::NotANumber("abc".into())));
         assert!("NaN".parse::<GasReading>().is_err());
         assert!("inf".parse::<GasReading>().is_err());
+        assert_eq!("2000000".parse::<GasReading>(), Err(ReadingError::TooLarge("2000000".into())));
+        assert!(GasReading::ppm(1e6).is_ok() && GasReading::ppm(1.5e6).is_err());
     }
 
     #[test]

@@ -169,7 +169,7 @@ pub struct Ieee2019Assessment {
     pub samples: usize,
     pub rate_window: Option<RateWindow>,
     pub gases: Vec<GasStatus>,
-    /// Every exceedance, worst first.
+    /// Every exceedance, worst first (Tables 2 and 4, then 1 and 3; then by value / limit).
     pub reasons: Vec<StatusReason>,
     /// Data caveats: unknown O2/N2, no rate, gases not measured, large decreases.
     pub notes: Vec<String>,
@@ -332,7 +332,13 @@ pub fn assess(history: &[DgaSample], age_years: Option<f64>, t: &Ieee2019Thresho
         let rate_ppm_per_year = window.and_then(|w| least_squares_rate_ppm_per_year(w, gas));
         let mut t4_exceeded = false;
         if let (Some(rate), Some(table), Some(rw)) = (rate_ppm_per_year, rate_table, rate_window.as_ref()) {
-            let tolerance = if gas == Gas::C2H2 { t.c2h2_rate_tolerance_ppm_per_year } else { 0.0 };
+            // C2H2: "any increasing rate", i.e. a fitted rise over the window above the tolerance.
+            let tolerance = if gas == Gas::C2H2 {
+                let years = (rw.last_sampled_on - rw.first_sampled_on).num_days().max(1) as f64 / 365.0;
+                t.c2h2_increase_tolerance_ppm / years
+            } else {
+                0.0
+            };
             let l4 = limit_of(table, gas) + tolerance;
             if rate > l4 {
                 t4_exceeded = true;
@@ -356,7 +362,8 @@ pub fn assess(history: &[DgaSample], age_years: Option<f64>, t: &Ieee2019Thresho
         notes.push(format!("not measured, so not rated: {}", not_measured.join(", ")));
     }
     let status = gases.iter().map(|g| g.status).max().unwrap_or(Ieee2019Status::One);
-    reasons.sort_by_key(|r| std::cmp::Reverse(severity(r.table)));
+    // Worst first: Table 2/4 before Table 1/3, then by how far the limit is exceeded.
+    reasons.sort_by(|a, b| severity(b.table).cmp(&severity(a.table)).then(exceedance(b).total_cmp(&exceedance(a))));
     Some(Ieee2019Assessment {
         status,
         oxygen_column,
@@ -368,6 +375,10 @@ pub fn assess(history: &[DgaSample], age_years: Option<f64>, t: &Ieee2019Thresho
         reasons,
         notes,
     })
+}
+
+fn exceedance(r: &StatusReason) -> f64 {
+    if r.limit > 0.0 { r.value / r.limit } else { f64::INFINITY }
 }
 
 fn severity(table: Ieee2019Table) -> u8 {
@@ -574,6 +585,23 @@ mod tests {
         let a = assess(&short, None, &t()).unwrap();
         assert_eq!(a.rate_window.unwrap().period, "4-9 months");
         assert_eq!(a.status, Ieee2019Status::One); // about 12 ppm/year, within 15
+    }
+
+    #[test]
+    fn acetylene_any_increasing_rate_beyond_lab_repeatability() {
+        let dates = [d(2023, 1, 1), d(2023, 7, 2), d(2024, 1, 1)];
+        let at = |ppm: [f64; 3]| -> Vec<DgaSample> {
+            dates.iter().zip(ppm).map(|(day, v)| quiet().with(Gas::C2H2, v).on(*day)).collect()
+        };
+        // "<0.5", "<0.5", 0.3: a fitted rise of about 0.3 ppm is lab noise.
+        assert_eq!(assess(&at([0.0, 0.0, 0.3]), None, &t()).unwrap().status, Ieee2019Status::One);
+        // 0 → 0.4 → 0.8: each step within 0.5 ppm, but a steady 0.8 ppm/year rise: status 3.
+        let a = assess(&at([0.0, 0.4, 0.8]), None, &t()).unwrap();
+        assert_eq!(a.status, Ieee2019Status::Three);
+        assert_eq!((a.reasons[0].gas, a.reasons[0].table), (Gas::C2H2, Ieee2019Table::Table4));
+        // A literal reading of the standard (tolerance 0) flags the noise too.
+        let literal = Ieee2019Thresholds { c2h2_increase_tolerance_ppm: 0.0, ..t() };
+        assert_eq!(assess(&at([0.0, 0.0, 0.3]), None, &literal).unwrap().status, Ieee2019Status::Three);
     }
 
     #[test]

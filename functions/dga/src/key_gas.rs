@@ -1,46 +1,57 @@
 //! Key gas method: IEEE C57.104-2008 clause 6.4.
 //!
-//! The standard describes each fault by its principal gas and prints relative-proportion charts
-//! but gives no numeric decision rule (dga-methods.md 2.3). We classify by the nearest chart
-//! profile (Euclidean distance between the sample's and the profile's percentages of the
-//! combustible gases); the profiles are configurable and marked UNCONFIRMED.
+//! The standard names a principal ("key") gas per fault — C2H4 for overheated oil (with CH4 and
+//! C2H6 at lower temperatures), CO for overheated cellulose, H2 for corona, C2H2 for arcing — but
+//! gives no numeric decision rule (dga-methods.md 2.3). Our rule, an implementation choice: the key
+//! gas is the one furthest above its IEEE 2008 condition-1 limit (Table 1, CONFIRMED-3), and no
+//! gas above its limit means no fault. Comparing raw proportions instead would let CO, normally
+//! present in hundreds of ppm, name "cellulose" for almost every transformer.
 
 use serde::Serialize;
 
 use crate::fault::{FaultCode, HasCode, Outcome};
 use crate::gas::{DgaSample, Gas};
-use crate::thresholds::{KeyGasProfile, KeyGasThresholds};
+use crate::ratios::require_measured;
+use crate::thresholds::Ieee2008Thresholds;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyGasFault {
-    /// Key gas C2H4: reported as `T3-H` (a thermal fault in oil; C2H4-dominated gas is a high
-    /// temperature pattern in Duval Triangle 1 too).
+    /// Key gas C2H4: reported as `T3-H`, a thermal fault in oil (ethylene-rich gas is the high
+    /// temperature pattern, as in Duval Triangle 1 and Pentagon 2).
     OilOverheating,
-    /// Key gas CO: reported as `C` (paper involved).
+    /// Key gas CH4 or C2H6: reported as `O`, overheating of oil at lower temperature.
+    OilOverheatingLowTemperature,
+    /// Key gas CO: reported as `C`, paper involved.
     CelluloseOverheating,
     /// Key gas H2: `PD`.
     Corona,
-    /// Key gases C2H2 with H2: `D2`.
+    /// Key gas C2H2 (with H2): `D2`.
     Arcing,
+    /// No gas above its condition-1 limit: `NORMAL`.
+    None,
 }
 
 impl KeyGasFault {
-    pub fn code(self) -> FaultCode {
-        match self {
-            KeyGasFault::OilOverheating => FaultCode::T3H,
-            KeyGasFault::CelluloseOverheating => FaultCode::C,
-            KeyGasFault::Corona => FaultCode::PD,
-            KeyGasFault::Arcing => FaultCode::D2,
+    fn of(gas: Gas) -> KeyGasFault {
+        match gas {
+            Gas::C2H4 => KeyGasFault::OilOverheating,
+            Gas::CH4 | Gas::C2H6 => KeyGasFault::OilOverheatingLowTemperature,
+            Gas::CO => KeyGasFault::CelluloseOverheating,
+            Gas::H2 => KeyGasFault::Corona,
+            Gas::C2H2 => KeyGasFault::Arcing,
+            Gas::CO2 | Gas::O2 | Gas::N2 => KeyGasFault::None,
         }
     }
 
-    pub fn key_gas(self) -> Gas {
+    pub fn code(self) -> FaultCode {
         match self {
-            KeyGasFault::OilOverheating => Gas::C2H4,
-            KeyGasFault::CelluloseOverheating => Gas::CO,
-            KeyGasFault::Corona => Gas::H2,
-            KeyGasFault::Arcing => Gas::C2H2,
+            KeyGasFault::OilOverheating => FaultCode::T3H,
+            KeyGasFault::OilOverheatingLowTemperature => FaultCode::O,
+            KeyGasFault::CelluloseOverheating => FaultCode::C,
+            KeyGasFault::Corona => FaultCode::PD,
+            KeyGasFault::Arcing => FaultCode::D2,
+            KeyGasFault::None => FaultCode::Normal,
         }
     }
 }
@@ -49,9 +60,10 @@ impl KeyGasFault {
 pub struct KeyGasVerdict {
     pub code: FaultCode,
     pub fault: KeyGasFault,
+    /// The gas furthest above its condition-1 limit (also reported when none is above).
     pub key_gas: Gas,
-    /// Distance to the nearest profile, percentage points (0 = identical proportions).
-    pub distance_pct: f64,
+    /// Its concentration divided by its condition-1 limit.
+    pub times_condition_1_limit: f64,
 }
 
 impl HasCode for KeyGasVerdict {
@@ -61,51 +73,31 @@ impl HasCode for KeyGasVerdict {
 }
 
 const HYDROCARBONS: [Gas; 5] = [Gas::H2, Gas::CH4, Gas::C2H6, Gas::C2H4, Gas::C2H2];
+/// Evaluation order; a tie goes to the first (the more severe fault).
+const CANDIDATES: [Gas; 6] = [Gas::C2H2, Gas::H2, Gas::C2H4, Gas::CO, Gas::CH4, Gas::C2H6];
 
-pub fn classify(sample: &DgaSample, t: &KeyGasThresholds) -> Outcome<KeyGasVerdict> {
-    if let Err(reason) = crate::ratios::require_measured(sample, &HYDROCARBONS) {
+pub fn classify(sample: &DgaSample, t: &Ieee2008Thresholds) -> Outcome<KeyGasVerdict> {
+    if let Err(reason) = require_measured(sample, &HYDROCARBONS) {
         return Outcome::not_applicable(reason);
     }
-    // Without CO the cellulose profile cannot be recognised; compare on the other five gases.
-    let with_co = sample.get(Gas::CO).is_measured();
-    let gases: &[Gas] = if with_co { &Gas::COMBUSTIBLE } else { &HYDROCARBONS };
-    let total: f64 = gases.iter().map(|g| sample.level_or_zero(*g)).sum();
-    if !(total > 0.0 && total.is_finite()) {
+    if CANDIDATES.iter().all(|g| !sample.get(*g).is_detected()) {
         return Outcome::not_applicable("all combustible gases below detection");
     }
-    let candidates: &[(KeyGasFault, &KeyGasProfile)] = &[
-        (KeyGasFault::OilOverheating, &t.oil_overheating),
-        (KeyGasFault::CelluloseOverheating, &t.cellulose_overheating),
-        (KeyGasFault::Corona, &t.corona),
-        (KeyGasFault::Arcing, &t.arcing),
-    ];
-    let mut best: Option<(KeyGasFault, f64)> = None;
-    for &(fault, profile) in candidates {
-        if !with_co && fault == KeyGasFault::CelluloseOverheating {
+    let mut best: Option<(Gas, f64)> = None;
+    for gas in CANDIDATES {
+        let (Some(ppm), Some([limit, ..])) = (sample.level(gas), t.condition_upper_limits_ppm.get(gas)) else {
             continue;
-        }
-        let profile_total: f64 = gases.iter().map(|g| profile.get(*g)).sum();
-        if profile_total <= 0.0 {
-            continue;
-        }
-        let distance = gases
-            .iter()
-            .map(|g| {
-                let d = 100.0 * sample.level_or_zero(*g) / total - 100.0 * profile.get(*g) / profile_total;
-                d * d
-            })
-            .sum::<f64>()
-            .sqrt();
-        if best.is_none_or(|(_, d)| distance < d) {
-            best = Some((fault, distance));
+        };
+        let times = if limit > 0.0 { ppm / limit } else { f64::INFINITY };
+        if best.is_none_or(|(_, b)| times > b) {
+            best = Some((gas, times));
         }
     }
-    match best {
-        Some((fault, distance_pct)) => {
-            Outcome::Verdict(KeyGasVerdict { code: fault.code(), fault, key_gas: fault.key_gas(), distance_pct })
-        }
-        None => Outcome::not_applicable("no key-gas profile is configured"),
-    }
+    let Some((key_gas, times)) = best else {
+        return Outcome::not_applicable("no condition-1 limits are configured");
+    };
+    let fault = if times > 1.0 { KeyGasFault::of(key_gas) } else { KeyGasFault::None };
+    Outcome::Verdict(KeyGasVerdict { code: fault.code(), fault, key_gas, times_condition_1_limit: times })
 }
 
 #[cfg(test)]
@@ -123,22 +115,25 @@ mod tests {
         if let Some(co) = co {
             s = s.with(Gas::CO, co);
         }
-        classify(&s, &Thresholds::default().key_gas).code()
+        classify(&s, &Thresholds::default().ieee_c57_104_2008).code()
     }
 
     #[test]
-    fn each_chart_is_recognised() {
-        assert_eq!(run(10.0, 80.0, 100.0, 300.0, 0.0, Some(5.0)), Some(FaultCode::T3H));
-        assert_eq!(run(20.0, 5.0, 1.0, 1.0, 0.0, Some(900.0)), Some(FaultCode::C));
-        assert_eq!(run(900.0, 120.0, 10.0, 5.0, 0.0, Some(10.0)), Some(FaultCode::PD));
-        assert_eq!(run(300.0, 30.0, 10.0, 20.0, 150.0, Some(20.0)), Some(FaultCode::D2));
+    fn each_key_gas() {
+        assert_eq!(run(60.0, 80.0, 40.0, 300.0, 0.0, Some(300.0)), Some(FaultCode::T3H));
+        assert_eq!(run(60.0, 400.0, 90.0, 40.0, 0.0, Some(300.0)), Some(FaultCode::O));
+        assert_eq!(run(60.0, 30.0, 20.0, 10.0, 0.0, Some(1200.0)), Some(FaultCode::C));
+        assert_eq!(run(900.0, 60.0, 10.0, 5.0, 0.0, Some(100.0)), Some(FaultCode::PD));
+        // Arcing: 171 ppm C2H2 is 171 × its 1 ppm limit, beyond everything else.
+        assert_eq!(run(310.0, 108.0, 24.0, 185.0, 171.0, Some(640.0)), Some(FaultCode::D2));
     }
 
     #[test]
-    fn without_co_cellulose_is_not_considered() {
-        assert_eq!(run(20.0, 5.0, 1.0, 1.0, 0.0, None), Some(FaultCode::PD));
+    fn nothing_above_condition_1_is_normal() {
+        assert_eq!(run(20.0, 5.0, 1.0, 1.0, 0.0, Some(300.0)), Some(FaultCode::Normal));
+        assert_eq!(run(20.0, 5.0, 1.0, 1.0, 0.0, None), Some(FaultCode::Normal));
         assert_eq!(run(0.0, 0.0, 0.0, 0.0, 0.0, Some(0.0)), None);
-        // CO alone still points at paper.
+        // CO alone above its limit still points at paper.
         assert_eq!(run(0.0, 0.0, 0.0, 0.0, 0.0, Some(400.0)), Some(FaultCode::C));
     }
 }

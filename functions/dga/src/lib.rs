@@ -42,4 +42,4 @@ pub use fault::{FaultCode, FaultFamily, MethodName, Outcome};
 pub use gas::{DgaSample, Gas, GasReading, ReadingError};
 pub use ieee_c57_104_2019::Ieee2019Status;
 pub use record::{DiagnosisRecord, SCHEMA_VERSION};
-pub use thresholds::{Thresholds, ThresholdsError};
+pub use thresholds::{THRESHOLDS_ENV, Thresholds, ThresholdsError};

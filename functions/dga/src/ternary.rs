@@ -22,12 +22,17 @@ impl TernaryPoint {
         for (slot, gas) in ppm.iter_mut().zip(gases) {
             *slot = sample.level(gas).ok_or_else(|| format!("{gas} was not measured"))?;
         }
-        let sum: f64 = ppm.iter().sum();
-        // `!(sum > 0)` also catches a sum that overflowed to infinity's opposite, i.e. NaN.
-        if !(sum > 0.0 && sum.is_finite()) {
+        // Scale by the largest value first so that no sum overflows.
+        let max = ppm.iter().copied().fold(0.0, f64::max);
+        if !max.is_finite() {
+            return Err("a concentration is not a finite number".into());
+        }
+        if max <= 0.0 {
             return Err(format!("{}, {} and {} are all below detection", gases[0], gases[1], gases[2]));
         }
-        Ok(TernaryPoint { gases, percent: ppm.map(|v| 100.0 * v / sum) })
+        let scaled = ppm.map(|v| v / max);
+        let sum: f64 = scaled.iter().sum();
+        Ok(TernaryPoint { gases, percent: scaled.map(|v| 100.0 * v / sum) })
     }
 
     /// The point in the plane used for polygon tests against the zone vertices.

@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::gas::Gas;
 
+/// The environment variable naming a JSON file of threshold overrides; the CLI (`--thresholds`)
+/// and the Lambdas read the same file the same way, through [`Thresholds::with_overrides`].
+pub const THRESHOLDS_ENV: &str = "SUBSTATION_DGA_THRESHOLDS";
+
 /// Values for the seven gases of IEEE C57.104-2019 Tables 1-4 (and IEC 60599 Annex A).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,12 +81,12 @@ pub struct Ieee2019Thresholds {
     /// Table 4, 95th percentile rates for a 10-24 month window, ppm/year. SINGLE [S5]; the
     /// low-oxygen column CONFIRMED-2 with [S2].
     pub table_4_rate_10_to_24_months_ppm_per_year: ByOxygen<GasTable<f64>>,
-    /// An acetylene increase between two samples counts only above this (lab repeatability).
-    /// Project choice suggested by the reference (1.4), not a number from the standard.
+    /// Acetylene is "any increase" (Table 3) and "any increasing rate" (Table 4) [S5][S6]. An
+    /// increase counts only above this lab repeatability: the rise since the previous sample
+    /// (Table 3), or the least-squares rise over the rate window, rate × span (Table 4). Project
+    /// choice suggested by the reference (1.4), not a number from the standard; 0 reads the
+    /// standard literally (then a 0.3 ppm reading after "<0.5" is status 3).
     pub c2h2_increase_tolerance_ppm: f64,
-    /// An acetylene least-squares rate counts only above this. The standard says "any increasing
-    /// rate" [S5][S6]; 0 follows it literally.
-    pub c2h2_rate_tolerance_ppm_per_year: f64,
     /// Least-squares rate window: 3 to 6 most recent samples spanning 4 to 24 months. CONFIRMED-3.
     pub rate_min_samples: usize,
     pub rate_max_samples: usize,
@@ -155,49 +159,6 @@ pub struct DuvalThresholds {
     pub triangle_5_stray_gassing_min_c2h6_pct: f64,
 }
 
-/// A relative-proportion profile of the combustible gases, percent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeyGasProfile {
-    #[serde(rename = "H2")]
-    pub h2: f64,
-    #[serde(rename = "CH4")]
-    pub ch4: f64,
-    #[serde(rename = "C2H6")]
-    pub c2h6: f64,
-    #[serde(rename = "C2H4")]
-    pub c2h4: f64,
-    #[serde(rename = "C2H2")]
-    pub c2h2: f64,
-    #[serde(rename = "CO")]
-    pub co: f64,
-}
-
-impl KeyGasProfile {
-    pub fn get(&self, gas: Gas) -> f64 {
-        match gas {
-            Gas::H2 => self.h2,
-            Gas::CH4 => self.ch4,
-            Gas::C2H6 => self.c2h6,
-            Gas::C2H4 => self.c2h4,
-            Gas::C2H2 => self.c2h2,
-            Gas::CO => self.co,
-            _ => 0.0,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeyGasThresholds {
-    /// IEEE C57.104-2008 clause 6.4 relative-proportion charts. UNCONFIRMED (recollection; the
-    /// standard gives no numeric boundaries, so nearest profile is our implementation choice).
-    pub oil_overheating: KeyGasProfile,
-    pub cellulose_overheating: KeyGasProfile,
-    pub corona: KeyGasProfile,
-    pub arcing: KeyGasProfile,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DetectionLimits {
@@ -268,7 +229,6 @@ pub struct Thresholds {
     pub doernenburg: DoernenburgThresholds,
     pub iec_60599: Iec60599Thresholds,
     pub duval: DuvalThresholds,
-    pub key_gas: KeyGasThresholds,
     pub combined: CombinedThresholds,
     pub actions: Actions,
 }
@@ -352,7 +312,6 @@ impl Default for Thresholds {
                 high_oxygen: gas_table([10.0, 3.0, 2.0, 5.0, 0.0, 80.0, 800.0]),
             },
             c2h2_increase_tolerance_ppm: 0.5,
-            c2h2_rate_tolerance_ppm_per_year: 0.0,
             rate_min_samples: 3,
             rate_max_samples: 6,
             rate_min_span_months: 4,
@@ -415,13 +374,6 @@ impl Default for Thresholds {
                 c2h2_h2_oltc_contamination_min: 2.0,
             },
             duval: DuvalThresholds { triangle_5_stray_gassing_min_c2h6_pct: 14.0 },
-            // dga-methods.md 2.3; the cellulose chart's non-CO remainder (8 %) is our split.
-            key_gas: KeyGasThresholds {
-                oil_overheating: KeyGasProfile { h2: 2.0, ch4: 16.0, c2h6: 19.0, c2h4: 63.0, c2h2: 0.0, co: 0.0 },
-                cellulose_overheating: KeyGasProfile { h2: 6.7, ch4: 1.2, c2h6: 0.0, c2h4: 0.1, c2h2: 0.0, co: 92.0 },
-                corona: KeyGasProfile { h2: 85.0, ch4: 13.0, c2h6: 1.0, c2h4: 1.0, c2h2: 0.0, co: 0.0 },
-                arcing: KeyGasProfile { h2: 60.0, ch4: 5.0, c2h6: 2.0, c2h4: 3.0, c2h2: 30.0, co: 0.0 },
-            },
             combined: CombinedThresholds { high_confidence_min_agreement: 0.75, medium_confidence_min_agreement: 0.5 },
             actions: Actions {
                 status_1: s("Continue normal operation; sample at the routine DGA interval."),

@@ -1,0 +1,177 @@
+//! `substation diagnose`: one sample from flags, or every asset of a CSV file.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use dga::{AssetInfo, DgaSample, DiagnosisRecord, Gas, GasReading, Thresholds, chronological_order, diagnose_asset};
+
+use crate::csv_input::{self, CsvInput};
+use crate::{exit, report};
+
+/// Diagnose one sample given as flags, or every asset in a CSV file.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Diagnose one oil sample given as flags, or every asset in a CSV file.\n\n\
+        Gas values are ppm (µL/L). Below-detection results may be written as <1, ND, n.d., - or left \
+        blank: they count as not detected (0 ppm) for levels, and as the detection limit in ratios.\n\n\
+        CSV: the header names the gases (H2, CH4, C2H6, C2H4, C2H2 required; CO, CO2, O2, N2 \
+        optional; symbols or names, units such as 'H2 (ppm)' allowed). Optional columns: asset_id \
+        (rows with the same id form one asset's history), sampled_on (YYYY-MM-DD; orders the \
+        history and enables rates), age_years. Other columns are ignored. Rows that cannot be read \
+        are reported on stderr with their line, column and reason; the other rows are diagnosed.",
+    after_help = "Examples:\n  \
+        substation diagnose --h2 120 --ch4 80 --c2h6 30 --c2h4 150 --c2h2 2\n  \
+        substation diagnose --csv examples/fleet-sample.csv\n  \
+        substation diagnose --csv fleet.csv --json > diagnoses.jsonl\n\n\
+        Exit codes: 0 all diagnosed; 1 some rows rejected (the rest diagnosed); 2 error, nothing diagnosed."
+)]
+pub struct DiagnoseArgs {
+    /// CSV file of samples; '-' reads standard input.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2", "o2", "n2", "age_years"])]
+    csv: Option<PathBuf>,
+
+    /// Hydrogen, ppm.
+    #[arg(long, value_name = "PPM", required_unless_present = "csv", allow_hyphen_values = true)]
+    h2: Option<String>,
+    /// Methane, ppm.
+    #[arg(long, value_name = "PPM", required_unless_present = "csv", allow_hyphen_values = true)]
+    ch4: Option<String>,
+    /// Ethane, ppm.
+    #[arg(long, value_name = "PPM", required_unless_present = "csv", allow_hyphen_values = true)]
+    c2h6: Option<String>,
+    /// Ethylene, ppm.
+    #[arg(long, value_name = "PPM", required_unless_present = "csv", allow_hyphen_values = true)]
+    c2h4: Option<String>,
+    /// Acetylene, ppm.
+    #[arg(long, value_name = "PPM", required_unless_present = "csv", allow_hyphen_values = true)]
+    c2h2: Option<String>,
+    /// Carbon monoxide, ppm.
+    #[arg(long, value_name = "PPM", allow_hyphen_values = true)]
+    co: Option<String>,
+    /// Carbon dioxide, ppm.
+    #[arg(long, value_name = "PPM", allow_hyphen_values = true)]
+    co2: Option<String>,
+    /// Oxygen, ppm (with N2, chooses the IEEE 2019 limits: O2/N2 <= 0.2 or > 0.2).
+    #[arg(long, value_name = "PPM", allow_hyphen_values = true)]
+    o2: Option<String>,
+    /// Nitrogen, ppm.
+    #[arg(long, value_name = "PPM", allow_hyphen_values = true)]
+    n2: Option<String>,
+    /// Transformer age in years (chooses the IEEE 2019 age column; unknown if omitted).
+    #[arg(long, value_name = "YEARS")]
+    age_years: Option<f64>,
+    /// The on-load tap changer's oil communicates with the main tank (raises IEC's typical C2H2).
+    #[arg(long)]
+    oltc_communicating: bool,
+
+    /// Print one JSON object per asset (the diagnosis record, docs/diagnosis-record.md).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: &DiagnoseArgs, t: &Thresholds) -> anyhow::Result<u8> {
+    match &args.csv {
+        Some(path) => run_csv(args, path, t),
+        None => run_single(args, t),
+    }
+}
+
+fn run_single(args: &DiagnoseArgs, t: &Thresholds) -> anyhow::Result<u8> {
+    let mut sample = DgaSample::default();
+    let flags = [
+        (Gas::H2, &args.h2),
+        (Gas::CH4, &args.ch4),
+        (Gas::C2H6, &args.c2h6),
+        (Gas::C2H4, &args.c2h4),
+        (Gas::C2H2, &args.c2h2),
+        (Gas::CO, &args.co),
+        (Gas::CO2, &args.co2),
+        (Gas::O2, &args.o2),
+        (Gas::N2, &args.n2),
+    ];
+    for (gas, value) in flags {
+        if let Some(text) = value {
+            let reading: GasReading =
+                text.parse().with_context(|| format!("--{}", gas.symbol().to_ascii_lowercase()))?;
+            sample.set(gas, reading);
+        }
+    }
+    if let Some(age) = args.age_years
+        && !(age.is_finite() && (0.0..=150.0).contains(&age))
+    {
+        anyhow::bail!("--age-years: {age} is not an age in years (0-150)");
+    }
+    let info =
+        AssetInfo { age_years: args.age_years, oltc_communicating: args.oltc_communicating, ..AssetInfo::default() };
+    let diagnosis = diagnose_asset(&[sample], &info, t)?;
+    let record = DiagnosisRecord::new(None, None, diagnosis);
+    let mut out = BufWriter::new(io::stdout().lock());
+    let written = if args.json {
+        serde_json::to_writer(&mut out, &record).map_err(io::Error::from).and_then(|()| writeln!(out))
+    } else {
+        out.write_all(report::single(&record).as_bytes())
+    };
+    finish(written.and_then(|()| out.flush()))?;
+    Ok(exit::OK)
+}
+
+fn run_csv(args: &DiagnoseArgs, path: &PathBuf, t: &Thresholds) -> anyhow::Result<u8> {
+    let (name, input): (String, CsvInput) = if path.as_os_str() == "-" {
+        ("<stdin>".into(), csv_input::read("<stdin>", io::stdin().lock())?)
+    } else {
+        let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let name = path.display().to_string();
+        let input = csv_input::read(&name, io::BufReader::new(file))?;
+        (name, input)
+    };
+
+    let records: Vec<DiagnosisRecord> = input
+        .assets
+        .iter()
+        .map(|asset| {
+            let order = chronological_order(&asset.samples);
+            let latest = *order.last().expect("an asset has at least one sample");
+            // The age given on the latest sample, else the most recent one given.
+            let age_years = order.iter().rev().find_map(|&i| asset.age_years[i]);
+            let info = AssetInfo { age_years, oltc_communicating: args.oltc_communicating, ..AssetInfo::default() };
+            let diagnosis = diagnose_asset(&asset.samples, &info, t)?;
+            Ok(DiagnosisRecord::new(Some(asset.lines[latest]), asset.asset_id.clone(), diagnosis))
+        })
+        .collect::<Result<_, dga::DiagnosisError>>()?;
+
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut written = Ok(());
+    if args.json {
+        for record in &records {
+            written = written
+                .and_then(|()| serde_json::to_writer(&mut out, record).map_err(io::Error::from))
+                .and_then(|()| writeln!(out));
+        }
+    } else {
+        written = out.write_all(report::table(&records, io::stdout().is_terminal()).as_bytes());
+    }
+    finish(written.and_then(|()| out.flush()))?;
+
+    let mut err = io::stderr().lock();
+    for r in &input.rejected {
+        if args.json {
+            let _ = writeln!(err, "{}", serde_json::to_string(r)?);
+        } else {
+            let _ = writeln!(err, "rejected: {r}");
+        }
+    }
+    if !args.json {
+        let _ = writeln!(err, "{}", report::counts(&name, &input, &records));
+    }
+    Ok(if input.rejected.is_empty() { exit::OK } else { exit::ROWS_REJECTED })
+}
+
+/// A closed pipe (`| head`) is not an error worth a message.
+fn finish(result: io::Result<()>) -> anyhow::Result<()> {
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

@@ -1,0 +1,209 @@
+//! Human-readable output: a report for one sample, a table for a fleet.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+use dga::fault::HasCode;
+use dga::ieee_c57_104_2019::{Ieee2019Table, StatusReason, fmt_num};
+use dga::{Confidence, DiagnosisRecord, MethodName, Outcome};
+
+use crate::csv_input::CsvInput;
+
+fn confidence(c: Option<Confidence>) -> &'static str {
+    match c {
+        Some(Confidence::High) => "high",
+        Some(Confidence::Medium) => "medium",
+        Some(Confidence::Low) => "low",
+        None => "-",
+    }
+}
+
+/// `C2H2 60 > 2 ppm (T2)`: a reason in a table cell.
+fn short_reason(r: &StatusReason) -> String {
+    let table = match r.table {
+        Ieee2019Table::Table1 => "T1",
+        Ieee2019Table::Table2 => "T2",
+        Ieee2019Table::Table3 => "T3 Δ",
+        Ieee2019Table::Table4 => "T4 rate",
+    };
+    format!("{} {} > {} {} ({table})", r.gas, fmt_num(r.value), fmt_num(r.limit), r.unit)
+}
+
+fn pct(p: &dga::ternary::TernaryPoint) -> String {
+    let parts: Vec<String> = p.gases.iter().zip(p.percent).map(|(g, v)| format!("{g} {v:.1} %")).collect();
+    parts.join(", ")
+}
+
+/// The code and a line of working for one method.
+fn working<T>(outcome: &Outcome<T>, show: impl Fn(&T) -> String) -> (String, String)
+where
+    T: HasCode,
+{
+    match outcome {
+        Outcome::NotApplicable { reason } => ("—".into(), format!("not applicable: {reason}")),
+        Outcome::Verdict(v) => (v.code().to_string(), show(v)),
+    }
+}
+
+fn method_rows(m: &dga::diagnosis::MethodDetails) -> [(MethodName, (String, String)); 9] {
+    let pentagon = |v: &dga::duval_pentagon::PentagonVerdict| {
+        let shares: Vec<String> =
+            dga::duval_pentagon::AXES.iter().zip(v.percent.0).map(|((g, _), p)| format!("{g} {p:.1} %")).collect();
+        format!("centroid ({:.2}, {:.2}); {}", v.centroid.x, v.centroid.y, shares.join(", "))
+    };
+    [
+        (MethodName::DuvalTriangle1, working(&m.duval_triangle_1, |v| pct(&v.percent))),
+        (MethodName::DuvalTriangle4, working(&m.duval_triangle_4, |v| pct(&v.percent))),
+        (MethodName::DuvalTriangle5, working(&m.duval_triangle_5, |v| pct(&v.percent))),
+        (MethodName::DuvalPentagon1, working(&m.duval_pentagon_1, pentagon)),
+        (MethodName::DuvalPentagon2, working(&m.duval_pentagon_2, pentagon)),
+        (
+            MethodName::Iec60599,
+            working(&m.iec_60599, |v| {
+                format!(
+                    "C2H2/C2H4 {:.3}, CH4/H2 {:.3}, C2H4/C2H6 {:.3}",
+                    v.ratios.c2h2_c2h4, v.ratios.ch4_h2, v.ratios.c2h4_c2h6
+                )
+            }),
+        ),
+        (
+            MethodName::Rogers,
+            working(&m.rogers, |v| {
+                let case = v.case.map_or("no case matches".to_owned(), |c| format!("case {c}"));
+                format!(
+                    "{case}; C2H2/C2H4 {:.3}, CH4/H2 {:.3}, C2H4/C2H6 {:.3}",
+                    v.ratios.c2h2_c2h4, v.ratios.ch4_h2, v.ratios.c2h4_c2h6
+                )
+            }),
+        ),
+        (
+            MethodName::Doernenburg,
+            working(&m.doernenburg, |v| match &v.ratios {
+                Some(r) => format!(
+                    "{}; CH4/H2 {:.3}, C2H2/C2H4 {:.3}, C2H2/CH4 {:.3}, C2H6/C2H2 {:.3}",
+                    v.finding, r.ch4_h2, r.c2h2_c2h4, r.c2h2_ch4, r.c2h6_c2h2
+                ),
+                None => v.finding.to_owned(),
+            }),
+        ),
+        (
+            MethodName::KeyGas,
+            working(&m.key_gas, |v| {
+                format!("key gas {} at {:.1} × its condition-1 limit", v.key_gas, v.times_condition_1_limit)
+            }),
+        ),
+    ]
+}
+
+/// The report for one sample or asset.
+pub fn single(record: &DiagnosisRecord) -> String {
+    let d = &record.diagnosis;
+    let mut s = String::new();
+    if let Some(id) = &record.asset_id {
+        let _ = writeln!(s, "Asset {id}");
+    }
+    let _ = writeln!(s, "IEEE C57.104-2019 status  {}", d.status);
+    let _ = writeln!(s, "Fault                     {} — {}", d.fault, d.fault_description);
+    let _ = writeln!(s, "Confidence                {}", confidence(d.confidence));
+    if let Some(a) = d.ieee_c57_104_2008.verdict() {
+        let _ = writeln!(
+            s,
+            "IEEE C57.104-2008         condition {} (TDCG {} ppm; set by {})",
+            a.condition,
+            fmt_num(a.tdcg_ppm),
+            a.set_by.join(", ")
+        );
+    }
+    let _ = writeln!(s, "\n{}\n", textwrap(&d.explanation, 96));
+
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_BORDERS_ONLY).set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_width(120);
+    table.set_header(["Method", "Result", "Working"]);
+    for (method, (code, working)) in method_rows(&d.method_details) {
+        table.add_row([Cell::new(method.title()), Cell::new(code), Cell::new(working)]);
+    }
+    let _ = writeln!(s, "{table}");
+
+    let notes: Vec<&String> = d.ieee_c57_104_2019.notes.iter().collect();
+    if !notes.is_empty() {
+        let _ = writeln!(s, "\nNotes");
+        for n in notes {
+            let _ = writeln!(s, "  • {}", textwrap(n, 92).replace('\n', "\n    "));
+        }
+    }
+    let _ = writeln!(s, "\nAction\n  {}", textwrap(&d.action, 94).replace('\n', "\n  "));
+    s
+}
+
+/// The fleet table, one row per asset, in input order.
+pub fn table(records: &[DiagnosisRecord], terminal: bool) -> String {
+    let mut table = Table::new();
+    table.load_preset(if terminal { presets::UTF8_BORDERS_ONLY } else { presets::ASCII_BORDERS_ONLY_CONDENSED });
+    table.set_content_arrangement(ContentArrangement::Dynamic);
+    if !terminal {
+        table.set_width(160);
+    }
+    table.set_header(["Line", "Asset", "Samples", "Status", "Fault", "Confidence", "2008 cond.", "First reason"]);
+    for r in records {
+        let d = &r.diagnosis;
+        table.add_row([
+            Cell::new(r.row.map_or(String::new(), |l| l.to_string())).set_alignment(CellAlignment::Right),
+            Cell::new(r.asset_id.as_deref().unwrap_or("-")),
+            Cell::new(d.samples).set_alignment(CellAlignment::Right),
+            Cell::new(d.status).set_alignment(CellAlignment::Center),
+            Cell::new(d.fault),
+            Cell::new(confidence(d.confidence)),
+            Cell::new(d.ieee_2008_condition.map_or("-".into(), |c| c.to_string())).set_alignment(CellAlignment::Center),
+            Cell::new(d.ieee_c57_104_2019.reasons.first().map_or(String::new(), short_reason)),
+        ]);
+    }
+    format!("{table}\n")
+}
+
+/// The closing count line: assets by status, faults, rejected rows.
+pub fn counts(name: &str, input: &CsvInput, records: &[DiagnosisRecord]) -> String {
+    let mut by_status = [0usize; 3];
+    let mut faults: BTreeMap<String, usize> = BTreeMap::new();
+    for r in records {
+        by_status[usize::from(r.diagnosis.status.number() - 1)] += 1;
+        if r.diagnosis.fault.is_fault() || r.diagnosis.fault == dga::FaultCode::ND {
+            *faults.entry(r.diagnosis.fault.to_string()).or_default() += 1;
+        }
+    }
+    let mut s = format!(
+        "{name}: {} rows read, {} samples diagnosed in {} assets (status 3: {}, status 2: {}, status 1: {}), {} rows rejected",
+        input.rows_read,
+        input.samples_accepted(),
+        records.len(),
+        by_status[2],
+        by_status[1],
+        by_status[0],
+        input.rows_rejected()
+    );
+    if !faults.is_empty() {
+        let list: Vec<String> = faults.iter().map(|(f, n)| format!("{f} ×{n}")).collect();
+        let _ = write!(s, "; faults: {}", list.join(", "));
+    }
+    s
+}
+
+/// Greedy word wrap for prose paragraphs.
+fn textwrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line_len = 0;
+    for word in text.split_whitespace() {
+        let w = word.chars().count();
+        if line_len > 0 && line_len + 1 + w > width {
+            out.push('\n');
+            line_len = 0;
+        } else if line_len > 0 {
+            out.push(' ');
+            line_len += 1;
+        }
+        out.push_str(word);
+        line_len += w;
+    }
+    out
+}
