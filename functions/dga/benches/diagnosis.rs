@@ -100,7 +100,7 @@ fn duval_pentagon_2(b: Bencher) {
 
 #[divan::bench]
 fn iec_60599_ratios(b: Bencher) {
-    per_sample(b, |s, t| iec_60599::classify(s, t));
+    per_sample(b, iec_60599::classify);
 }
 
 #[divan::bench]

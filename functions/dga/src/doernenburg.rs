@@ -67,7 +67,9 @@ pub fn classify(
             ratios: None,
         });
     }
-    // Step 2: each ratio is significant only if one of its two gases exceeds L1.
+    // Step 2: each ratio is significant only if one of its two gases exceeds L1 (written as the
+    // four pairs of the standard, not minimised, so it reads against the text).
+    #[allow(clippy::nonminimal_bool)]
     if !((ch4 || h2) && (c2h2 || c2h4) && (c2h2 || ch4) && (c2h6 || c2h2)) {
         return Outcome::not_applicable(
             "ratios not significant (a ratio's gases are both below L1): resample or use another method",

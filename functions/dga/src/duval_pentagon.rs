@@ -6,24 +6,42 @@ use serde::ser::SerializeMap;
 
 use crate::fault::{FaultCode, HasCode, Outcome};
 use crate::gas::{DgaSample, Gas};
-use crate::geometry::{Point, contains, polygon_centroid};
+use crate::geometry::{Point, contains, polygon_centroid, pt};
 
 /// Axis order and direction (degrees counter-clockwise from +x), CONFIRMED-3 [S1][S3][S13].
 pub const AXES: [(Gas, f64); 5] =
     [(Gas::H2, 90.0), (Gas::C2H6, 162.0), (Gas::CH4, 234.0), (Gas::C2H4, 306.0), (Gas::C2H2, 18.0)];
+
+/// cos and sin of the axis angles, in `AXES` order (checked against `AXES` in a test): the
+/// centroid runs for every sample, so the trigonometry is done once here.
+const AXIS_UNIT: [(f64, f64); 5] = [
+    (0.0, 1.0),
+    (-0.951_056_516_295_153_5, 0.309_016_994_374_947_45),
+    (-0.587_785_252_292_473_1, -0.809_016_994_374_947_5),
+    (0.587_785_252_292_473_1, -0.809_016_994_374_947_5),
+    (0.951_056_516_295_153_5, 0.309_016_994_374_947_45),
+];
 
 /// A zero gas would make the polygon degenerate; S1 substitutes 1e-10 ppm, which leaves the
 /// centroid unchanged to 9 digits (dga-methods.md 6.1). We substitute the same amount relative to
 /// the largest gas (1e-10 ppm of a 100 ppm sample), so the result does not depend on the scale.
 const ZERO_SUBSTITUTE_RELATIVE: f64 = 1e-12;
 
-pub type Zones = &'static [(FaultCode, &'static [(f64, f64)])];
+pub type Zones = &'static [(FaultCode, &'static [Point])];
 
-const PD: &[(f64, f64)] = &[(0.0, 33.0), (-1.0, 33.0), (-1.0, 24.5), (0.0, 24.5)];
-const D1: &[(f64, f64)] = &[(0.0, 40.0), (38.0, 12.0), (32.0, -6.1), (4.0, 16.0), (0.0, 1.5)];
-const D2: &[(f64, f64)] = &[(4.0, 16.0), (32.0, -6.1), (24.3, -30.0), (0.0, -3.0), (0.0, 1.5)];
-const S: &[(f64, f64)] =
-    &[(0.0, 1.5), (-35.0, 3.1), (-38.0, 12.4), (0.0, 40.0), (0.0, 33.0), (-1.0, 33.0), (-1.0, 24.5), (0.0, 24.5)];
+const PD: &[Point] = &[pt(0.0, 33.0), pt(-1.0, 33.0), pt(-1.0, 24.5), pt(0.0, 24.5)];
+const D1: &[Point] = &[pt(0.0, 40.0), pt(38.0, 12.0), pt(32.0, -6.1), pt(4.0, 16.0), pt(0.0, 1.5)];
+const D2: &[Point] = &[pt(4.0, 16.0), pt(32.0, -6.1), pt(24.3, -30.0), pt(0.0, -3.0), pt(0.0, 1.5)];
+const S: &[Point] = &[
+    pt(0.0, 1.5),
+    pt(-35.0, 3.1),
+    pt(-38.0, 12.4),
+    pt(0.0, 40.0),
+    pt(0.0, 33.0),
+    pt(-1.0, 33.0),
+    pt(-1.0, 24.5),
+    pt(0.0, 24.5),
+];
 
 /// Pentagon 1 zones (consensus coordinates, dga-methods.md 6.2), in test order: a point on a
 /// shared edge belongs to the first zone listed (PD, D1, D2, T3, T2, T1, S).
@@ -31,9 +49,9 @@ pub const PENTAGON_1: Zones = &[
     (FaultCode::PD, PD),
     (FaultCode::D1, D1),
     (FaultCode::D2, D2),
-    (FaultCode::T3, &[(0.0, -3.0), (24.3, -30.0), (23.5, -32.4), (1.0, -32.4), (-6.0, -4.0)]),
-    (FaultCode::T2, &[(-6.0, -4.0), (1.0, -32.4), (-22.5, -32.4)]),
-    (FaultCode::T1, &[(-6.0, -4.0), (-22.5, -32.4), (-23.5, -32.4), (-35.0, 3.1), (0.0, 1.5), (0.0, -3.0)]),
+    (FaultCode::T3, &[pt(0.0, -3.0), pt(24.3, -30.0), pt(23.5, -32.4), pt(1.0, -32.4), pt(-6.0, -4.0)]),
+    (FaultCode::T2, &[pt(-6.0, -4.0), pt(1.0, -32.4), pt(-22.5, -32.4)]),
+    (FaultCode::T1, &[pt(-6.0, -4.0), pt(-22.5, -32.4), pt(-23.5, -32.4), pt(-35.0, 3.1), pt(0.0, 1.5), pt(0.0, -3.0)]),
     (FaultCode::S, S),
 ];
 
@@ -42,11 +60,19 @@ pub const PENTAGON_2: Zones = &[
     (FaultCode::PD, PD),
     (FaultCode::D1, D1),
     (FaultCode::D2, D2),
-    (FaultCode::T3H, &[(0.0, -3.0), (24.3, -30.0), (23.5, -32.4), (2.5, -32.4), (-3.5, -3.0)]),
-    (FaultCode::C, &[(-3.5, -3.0), (2.5, -32.4), (-21.5, -32.4), (-11.0, -8.0)]),
+    (FaultCode::T3H, &[pt(0.0, -3.0), pt(24.3, -30.0), pt(23.5, -32.4), pt(2.5, -32.4), pt(-3.5, -3.0)]),
+    (FaultCode::C, &[pt(-3.5, -3.0), pt(2.5, -32.4), pt(-21.5, -32.4), pt(-11.0, -8.0)]),
     (
         FaultCode::O,
-        &[(-3.5, -3.0), (-11.0, -8.0), (-21.5, -32.4), (-23.5, -32.4), (-35.0, 3.1), (0.0, 1.5), (0.0, -3.0)],
+        &[
+            pt(-3.5, -3.0),
+            pt(-11.0, -8.0),
+            pt(-21.5, -32.4),
+            pt(-23.5, -32.4),
+            pt(-35.0, 3.1),
+            pt(0.0, 1.5),
+            pt(0.0, -3.0),
+        ],
     ),
     (FaultCode::S, S),
 ];
@@ -117,10 +143,9 @@ pub fn centroid(sample: &DgaSample) -> Result<(Point, FiveGasPercent), String> {
     let substituted = ppm.map(|v| if v > 0.0 { v / max } else { ZERO_SUBSTITUTE_RELATIVE });
     let sub_total: f64 = substituted.iter().sum();
     let mut vertices = [Point { x: 0.0, y: 0.0 }; 5];
-    for ((vertex, v), (_, angle)) in vertices.iter_mut().zip(substituted).zip(AXES) {
+    for ((vertex, v), (cos, sin)) in vertices.iter_mut().zip(substituted).zip(AXIS_UNIT) {
         let pct = 100.0 * v / sub_total;
-        let rad = angle.to_radians();
-        *vertex = Point { x: pct * rad.cos(), y: pct * rad.sin() };
+        *vertex = Point { x: pct * cos, y: pct * sin };
     }
     let c = polygon_centroid(&vertices).ok_or("the five-gas polygon has no area")?;
     Ok((c, FiveGasPercent(percent)))
@@ -128,32 +153,7 @@ pub fn centroid(sample: &DgaSample) -> Result<(Point, FiveGasPercent), String> {
 
 /// The zone containing a centroid; ND if none does (only possible outside the reachable region).
 pub fn zone(pentagon: Pentagon, point: Point) -> FaultCode {
-    pentagon
-        .zones()
-        .iter()
-        .find(|(_, vertices)| contains(&to_points(vertices), point))
-        .map_or(FaultCode::ND, |(code, _)| *code)
-}
-
-/// Zone vertices as points (at most 8, so a fixed buffer avoids an allocation per test).
-fn to_points(vertices: &[(f64, f64)]) -> PointBuf {
-    let mut buf = PointBuf { points: [Point { x: 0.0, y: 0.0 }; 8], len: vertices.len() };
-    for (slot, &(x, y)) in buf.points.iter_mut().zip(vertices) {
-        *slot = Point { x, y };
-    }
-    buf
-}
-
-struct PointBuf {
-    points: [Point; 8],
-    len: usize,
-}
-
-impl std::ops::Deref for PointBuf {
-    type Target = [Point];
-    fn deref(&self) -> &[Point] {
-        &self.points[..self.len]
-    }
+    pentagon.zones().iter().find(|(_, polygon)| contains(polygon, point)).map_or(FaultCode::ND, |(code, _)| *code)
 }
 
 pub fn classify(sample: &DgaSample, pentagon: Pentagon) -> PentagonOutcome {
@@ -219,6 +219,14 @@ mod tests {
         let (c6, _) = centroid(&sample(50.0, 1e-6, 50.0, 1e-6, 1e-6)).unwrap();
         assert!((c.x - c6.x).abs() < 1e-5 && (c.y - c6.y).abs() < 1e-5, "{c:?} vs {c6:?}");
         assert!((c.x + 4.8982).abs() < 1e-3 && (c.y - 1.5915).abs() < 1e-3, "{c:?}");
+    }
+
+    #[test]
+    fn axis_units_match_the_axis_angles() {
+        for ((_, angle), (cos, sin)) in AXES.iter().zip(AXIS_UNIT) {
+            let rad = angle.to_radians();
+            assert!((rad.cos() - cos).abs() < 1e-15 && (rad.sin() - sin).abs() < 1e-15, "{angle}");
+        }
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub fn zone(percent: [f64; 3]) -> FaultCode {
 pub fn classify(sample: &DgaSample, triangle_1: Option<FaultCode>) -> TriangleOutcome {
     match triangle_1 {
         Some(z) if APPLIES_AFTER.contains(&z) => {}
-        Some(z) => return Outcome::not_applicable(format!("applies only after Triangle 1 PD, T1 or T2 (got {z})")),
+        Some(_) => return Outcome::not_applicable("applies only after Triangle 1 PD, T1 or T2"),
         None => return Outcome::not_applicable("Triangle 1 could not be computed"),
     }
     match TernaryPoint::of(sample, GASES) {

@@ -85,7 +85,7 @@ pub fn zone(percent: [f64; 3], s_min: f64) -> FaultCode {
 pub fn classify(sample: &DgaSample, triangle_1: Option<FaultCode>, t: &DuvalThresholds) -> TriangleOutcome {
     match triangle_1 {
         Some(z) if APPLIES_AFTER.contains(&z) => {}
-        Some(z) => return Outcome::not_applicable(format!("applies only after Triangle 1 T2 or T3 (got {z})")),
+        Some(_) => return Outcome::not_applicable("applies only after Triangle 1 T2 or T3"),
         None => return Outcome::not_applicable("Triangle 1 could not be computed"),
     }
     match TernaryPoint::of(sample, GASES) {

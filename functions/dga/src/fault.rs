@@ -1,5 +1,6 @@
 //! Fault codes shared by every method, and the outcome of one method.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -200,11 +201,11 @@ impl fmt::Display for MethodName {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome<T> {
     Verdict(T),
-    NotApplicable { reason: String },
+    NotApplicable { reason: Cow<'static, str> },
 }
 
 impl<T> Outcome<T> {
-    pub fn not_applicable(reason: impl Into<String>) -> Self {
+    pub fn not_applicable(reason: impl Into<Cow<'static, str>>) -> Self {
         Outcome::NotApplicable { reason: reason.into() }
     }
 

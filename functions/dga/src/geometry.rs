@@ -12,6 +12,11 @@ pub struct Point {
     pub y: f64,
 }
 
+/// Shorthand for zone tables.
+pub const fn pt(x: f64, y: f64) -> Point {
+    Point { x, y }
+}
+
 /// Tolerance for "on the edge": coordinates are percentages, so 1e-9 is far below any lab's
 /// resolution and far above f64 rounding.
 pub const EDGE_EPSILON: f64 = 1e-9;
@@ -30,21 +35,34 @@ pub enum Containment {
 }
 
 /// Closed-polygon test (edges belong to the polygon): crossing number, with an explicit edge check
-/// so that boundary points are reported as such rather than falling either way.
+/// so that boundary points are reported as such rather than falling either way. No square roots
+/// on the common path: this runs for every zone of every pentagon diagnosis.
 pub fn locate(point: Point, polygon: &[Point]) -> Containment {
     let n = polygon.len();
     let mut inside = false;
+    let mut j = n.wrapping_sub(1);
     for i in 0..n {
-        let a = polygon[i];
-        let b = polygon[(i + 1) % n];
-        if on_segment(point, a, b) {
-            return Containment::OnEdge;
-        }
-        if (a.y > point.y) != (b.y > point.y) {
-            let x_cross = a.x + (point.y - a.y) * (b.x - a.x) / (b.y - a.y);
-            if point.x < x_cross {
-                inside = !inside;
+        let (a, b) = (polygon[j], polygon[i]);
+        j = i;
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let (px, py) = (point.x - a.x, point.y - a.y);
+        let len2 = dx * dx + dy * dy;
+        let cross = px * dy - py * dx;
+        if cross * cross <= EDGE_EPSILON * EDGE_EPSILON * len2 {
+            if len2 == 0.0 {
+                if px * px + py * py <= EDGE_EPSILON * EDGE_EPSILON {
+                    return Containment::OnEdge;
+                }
+            } else {
+                let slack = EDGE_EPSILON * len2.sqrt();
+                let dot = px * dx + py * dy;
+                if dot >= -slack && dot <= len2 + slack {
+                    return Containment::OnEdge;
+                }
             }
+        }
+        if (a.y > point.y) != (b.y > point.y) && point.x < a.x + (point.y - a.y) * dx / dy {
+            inside = !inside;
         }
     }
     if inside { Containment::Inside } else { Containment::Outside }
@@ -53,20 +71,6 @@ pub fn locate(point: Point, polygon: &[Point]) -> Containment {
 /// True when the point is inside the polygon or on its boundary.
 pub fn contains(polygon: &[Point], point: Point) -> bool {
     locate(point, polygon) != Containment::Outside
-}
-
-fn on_segment(p: Point, a: Point, b: Point) -> bool {
-    let (dx, dy) = (b.x - a.x, b.y - a.y);
-    let len = dx.hypot(dy);
-    if len == 0.0 {
-        return (p.x - a.x).hypot(p.y - a.y) <= EDGE_EPSILON;
-    }
-    let cross = (p.x - a.x) * dy - (p.y - a.y) * dx;
-    if cross.abs() / len > EDGE_EPSILON {
-        return false;
-    }
-    let dot = (p.x - a.x) * dx + (p.y - a.y) * dy;
-    dot >= -EDGE_EPSILON * len && dot <= len * len + EDGE_EPSILON * len
 }
 
 /// Area centroid of a simple polygon (shoelace formula), `None` when its area is zero.

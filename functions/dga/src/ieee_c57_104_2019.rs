@@ -86,7 +86,7 @@ impl AgeGroup {
     /// Edges as [S1]: below 10 years, 10 to 30 inclusive, above 30.
     pub fn of(age_years: Option<f64>) -> AgeGroup {
         match age_years {
-            Some(a) if a.is_finite() && a >= 0.0 && a < 10.0 => AgeGroup::OneToNine,
+            Some(a) if (0.0..10.0).contains(&a) => AgeGroup::OneToNine,
             Some(a) if a.is_finite() && (10.0..=30.0).contains(&a) => AgeGroup::TenToThirty,
             Some(a) if a.is_finite() && a > 30.0 => AgeGroup::OverThirty,
             _ => AgeGroup::Unknown,
@@ -483,7 +483,7 @@ mod tests {
     fn columns_follow_o2_n2_and_age() {
         // Same H2 of 50 ppm: within the sealed limit 75 (1-9 years), above the air-breathing 40.
         let sealed = quiet().with(Gas::H2, 50.0);
-        assert_eq!(assess(&[sealed.clone()], Some(5.0), &t()).unwrap().status, Ieee2019Status::One);
+        assert_eq!(assess(std::slice::from_ref(&sealed), Some(5.0), &t()).unwrap().status, Ieee2019Status::One);
         let breathing = sealed.clone().with(Gas::O2, 20000.0);
         let a = assess(&[breathing], Some(5.0), &t()).unwrap();
         assert_eq!((a.oxygen_column, a.status), (OxygenColumn::HighOxygen, Ieee2019Status::Two));
@@ -498,8 +498,8 @@ mod tests {
         assert!(a.notes.iter().any(|n| n.contains("O2/N2 unknown")));
         // C2H6 of 100 ppm in a sealed unit: > 90 (age unknown, 10-30), <= 150 (> 30 years).
         let s = quiet().with(Gas::C2H6, 100.0);
-        assert_eq!(assess(&[s.clone()], Some(20.0), &t()).unwrap().status, Ieee2019Status::Two);
-        assert_eq!(assess(&[s.clone()], Some(31.0), &t()).unwrap().status, Ieee2019Status::One);
+        assert_eq!(assess(std::slice::from_ref(&s), Some(20.0), &t()).unwrap().status, Ieee2019Status::Two);
+        assert_eq!(assess(std::slice::from_ref(&s), Some(31.0), &t()).unwrap().status, Ieee2019Status::One);
         assert_eq!(AgeGroup::of(Some(0.0)), AgeGroup::OneToNine);
         assert_eq!(AgeGroup::of(Some(9.9)), AgeGroup::OneToNine);
         assert_eq!(AgeGroup::of(Some(30.0)), AgeGroup::TenToThirty);

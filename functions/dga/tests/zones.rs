@@ -29,8 +29,7 @@ fn containing_ternary(zones: TernaryZones, percent: [f64; 3]) -> Option<Vec<Faul
 fn containing_pentagon(pentagon: Pentagon, p: Point) -> Option<Vec<FaultCode>> {
     let mut inside = Vec::new();
     for (code, vertices) in pentagon.zones() {
-        let polygon: Vec<Point> = vertices.iter().map(|&(x, y)| Point { x, y }).collect();
-        match locate(p, &polygon) {
+        match locate(p, vertices) {
             Containment::Inside => inside.push(*code),
             Containment::OnEdge => return None,
             Containment::Outside => {}
