@@ -127,30 +127,34 @@ fn run_csv(args: &DiagnoseArgs, path: &PathBuf, t: &Thresholds) -> anyhow::Resul
         (name, input)
     };
 
-    let records: Vec<DiagnosisRecord> = input
-        .assets
-        .iter()
-        .map(|asset| {
-            let order = chronological_order(&asset.samples);
-            let latest = *order.last().expect("an asset has at least one sample");
-            // The age given on the latest sample, else the most recent one given.
-            let age_years = order.iter().rev().find_map(|&i| asset.age_years[i]);
-            let info = AssetInfo { age_years, oltc_communicating: args.oltc_communicating, ..AssetInfo::default() };
-            let diagnosis = diagnose_asset(&asset.samples, &info, t)?;
-            Ok(DiagnosisRecord::new(Some(asset.lines[latest]), asset.asset_id.clone(), diagnosis))
-        })
-        .collect::<Result<_, dga::DiagnosisError>>()?;
-
+    // JSON records stream out as they are made; the human table needs them all first.
     let mut out = BufWriter::new(io::stdout().lock());
+    let mut records = Vec::new();
+    let mut by_status = [0usize; 3];
+    let mut faults = std::collections::BTreeMap::new();
     let mut written = Ok(());
-    if args.json {
-        for record in &records {
-            written = written
-                .and_then(|()| serde_json::to_writer(&mut out, record).map_err(io::Error::from))
-                .and_then(|()| writeln!(out));
+    for asset in &input.assets {
+        let order = chronological_order(&asset.samples);
+        let latest = *order.last().expect("an asset has at least one sample");
+        // The age given on the latest sample, else the most recent one given.
+        let age_years = order.iter().rev().find_map(|&i| asset.age_years[i]);
+        let info = AssetInfo { age_years, oltc_communicating: args.oltc_communicating, ..AssetInfo::default() };
+        let diagnosis = diagnose_asset(&asset.samples, &info, t)?;
+        let record = DiagnosisRecord::new(Some(asset.lines[latest]), asset.asset_id.clone(), diagnosis);
+        by_status[usize::from(record.diagnosis.status.number() - 1)] += 1;
+        if record.diagnosis.fault != dga::FaultCode::Normal {
+            *faults.entry(record.diagnosis.fault).or_insert(0usize) += 1;
         }
-    } else {
-        written = out.write_all(report::table(&records, io::stdout().is_terminal()).as_bytes());
+        if args.json {
+            written = written
+                .and_then(|()| serde_json::to_writer(&mut out, &record).map_err(io::Error::from))
+                .and_then(|()| writeln!(out));
+        } else {
+            records.push(record);
+        }
+    }
+    if !args.json {
+        written = written.and_then(|()| out.write_all(report::table(&records, io::stdout().is_terminal()).as_bytes()));
     }
     finish(written.and_then(|()| out.flush()))?;
 
@@ -163,7 +167,7 @@ fn run_csv(args: &DiagnoseArgs, path: &PathBuf, t: &Thresholds) -> anyhow::Resul
         }
     }
     if !args.json {
-        let _ = writeln!(err, "{}", report::counts(&name, &input, &records));
+        let _ = writeln!(err, "{}", report::counts(&name, &input, by_status, &faults));
     }
     Ok(if input.rejected.is_empty() { exit::OK } else { exit::ROWS_REJECTED })
 }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 use dga::fault::HasCode;
 use dga::ieee_c57_104_2019::{Ieee2019Table, StatusReason, fmt_num};
-use dga::{Confidence, DiagnosisRecord, MethodName, Outcome};
+use dga::{Confidence, DiagnosisRecord, FaultCode, MethodName, Outcome};
 
 use crate::csv_input::CsvInput;
 
@@ -163,20 +163,12 @@ pub fn table(records: &[DiagnosisRecord], terminal: bool) -> String {
 }
 
 /// The closing count line: assets by status, faults, rejected rows.
-pub fn counts(name: &str, input: &CsvInput, records: &[DiagnosisRecord]) -> String {
-    let mut by_status = [0usize; 3];
-    let mut faults: BTreeMap<String, usize> = BTreeMap::new();
-    for r in records {
-        by_status[usize::from(r.diagnosis.status.number() - 1)] += 1;
-        if r.diagnosis.fault.is_fault() || r.diagnosis.fault == dga::FaultCode::ND {
-            *faults.entry(r.diagnosis.fault.to_string()).or_default() += 1;
-        }
-    }
+pub fn counts(name: &str, input: &CsvInput, by_status: [usize; 3], faults: &BTreeMap<FaultCode, usize>) -> String {
     let mut s = format!(
         "{name}: {} rows read, {} samples diagnosed in {} assets (status 3: {}, status 2: {}, status 1: {}), {} rows rejected",
         input.rows_read,
         input.samples_accepted(),
-        records.len(),
+        input.assets.len(),
         by_status[2],
         by_status[1],
         by_status[0],
