@@ -188,7 +188,7 @@ pub fn diagnose_asset(
     let methods = details.codes();
     let rates: Vec<(Gas, f64)> = ieee_2019.gases.iter().filter_map(|g| Some((g.gas, g.rate_ppm_per_year?))).collect();
     let typical = iec_60599::typical_exceedances(latest, &rates, asset.oltc_communicating, &t.iec_60599);
-    let findings = iec_60599::auxiliary_findings(latest, asset.free_breathing, &t.iec_60599);
+    let findings = iec_60599::auxiliary_findings(latest, asset.free_breathing, !typical.is_empty(), &t.iec_60599);
 
     let (fault, identified_by) = combined_fault(ieee_2019.status, &methods);
     let agreement = Agreement::of(fault, &methods);
@@ -312,8 +312,10 @@ fn explain(
     let mut text = format!("IEEE C57.104-2019 status {}: ", ieee.status);
     if ieee.reasons.is_empty() {
         text.push_str("every rated gas is within its 90th-percentile level (Table 1)");
-        if ieee.samples > 1 {
+        if ieee.rate_window.is_some() {
             text.push_str(" with no abnormal increase or generation rate");
+        } else if ieee.samples > 1 {
+            text.push_str(" with no abnormal increase since the previous sample");
         }
         text.push('.');
     } else {

@@ -86,8 +86,9 @@ pub enum TypicalMeasure {
 }
 
 /// Gases above the 90 % typical concentration (latest sample) or typical rate (least-squares
-/// rates over the history, when available). IEC 60599 interprets a fault only when this list is
-/// not empty (dga-methods.md 7).
+/// rates over the history, when available). IEC 60599 itself interprets a fault only when this
+/// list is not empty (dga-methods.md 7); the ratio code is reported regardless, as every method's
+/// verdict is, and this list tells the engineer whether IEC would act on it.
 pub fn typical_exceedances(
     latest: &DgaSample,
     rates_ppm_per_year: &[(Gas, f64)],
@@ -135,11 +136,18 @@ pub enum FindingCode {
 }
 
 /// CO2/CO, O2/N2 and C2H2/H2 findings. Ratios here use measured values only: a finding is
-/// never raised from a substituted detection limit.
-pub fn auxiliary_findings(sample: &DgaSample, free_breathing: Option<bool>, t: &Iec60599Thresholds) -> Vec<Finding> {
+/// never raised from a substituted detection limit. CO2/CO < 3 means paper involvement only
+/// "when other fault gases are present" (3.5): `fault_gases_present` says whether any gas is above
+/// its typical value.
+pub fn auxiliary_findings(
+    sample: &DgaSample,
+    free_breathing: Option<bool>,
+    fault_gases_present: bool,
+    t: &Iec60599Thresholds,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(r) = measured_ratio(sample, Gas::CO2, Gas::CO) {
-        if r < t.co2_co_paper_max {
+        if r < t.co2_co_paper_max && fault_gases_present {
             out.push(Finding {
                 code: FindingCode::PaperInvolved,
                 ratio: r,
@@ -266,9 +274,12 @@ mod tests {
         );
         // With a communicating OLTC, 30 ppm C2H2 is typical.
         assert!(typical_exceedances(&s, &[], true, &t).is_empty());
-        let codes: Vec<_> = auxiliary_findings(&s, Some(true), &t).iter().map(|f| f.code).collect();
+        let codes: Vec<_> = auxiliary_findings(&s, Some(true), true, &t).iter().map(|f| f.code).collect();
         assert_eq!(codes, [FindingCode::PaperInvolved, FindingCode::OxygenConsumption, FindingCode::OltcContamination]);
-        let sealed: Vec<_> = auxiliary_findings(&s, Some(false), &t).iter().map(|f| f.code).collect();
+        let sealed: Vec<_> = auxiliary_findings(&s, Some(false), true, &t).iter().map(|f| f.code).collect();
         assert!(!sealed.contains(&FindingCode::OxygenConsumption));
+        // Without other fault gases a low CO2/CO says nothing.
+        let quiet: Vec<_> = auxiliary_findings(&s, Some(false), false, &t).iter().map(|f| f.code).collect();
+        assert!(!quiet.contains(&FindingCode::PaperInvolved));
     }
 }

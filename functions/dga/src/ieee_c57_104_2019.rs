@@ -258,7 +258,10 @@ pub fn assess(history: &[DgaSample], age_years: Option<f64>, t: &Ieee2019Thresho
         Some(_) => OxygenColumn::HighOxygen,
         None => {
             // Two of three implementations fall back to the > 0.2 column (dga-methods.md 1.1).
-            notes.push("O2/N2 unknown (O2 or N2 not measured): the O2/N2 > 0.2 limits are used".to_owned());
+            notes.push(
+                "O2/N2 unknown (O2 or N2 not measured, or N2 below detection): the O2/N2 > 0.2 limits are used"
+                    .to_owned(),
+            );
             OxygenColumn::HighOxygen
         }
     };
@@ -312,7 +315,14 @@ pub fn assess(history: &[DgaSample], age_years: Option<f64>, t: &Ieee2019Thresho
             reasons.push(reason(gas, Ieee2019Table::Table1, ppm, l1, "ppm", &context));
         }
 
-        let delta_ppm = previous.and_then(|p| Some(ppm - p.level(gas)?));
+        // A previous "<5" may have been up to 5 ppm: the increase shown is at least ppm - 5.
+        let delta_ppm = previous.and_then(|p| {
+            let before = match p.get(gas) {
+                crate::GasReading::BelowDetection { limit_ppm: Some(limit) } => limit,
+                other => other.level_ppm()?,
+            };
+            Some(ppm - before)
+        });
         let mut t3_exceeded = false;
         if let Some(delta) = delta_ppm {
             // C2H2 is "any increase": its table value is 0, plus the analytical tolerance.
@@ -521,6 +531,12 @@ mod tests {
         let a = assess(&[before_high, after], None, &t()).unwrap();
         assert_eq!(a.status, Ieee2019Status::One);
         assert!(a.notes.iter().any(|n| n.contains("H2 fell by 80.0 ppm")), "{:?}", a.notes);
+        // A previous "<5" counts as up to 5 ppm: 3 ppm now shows no increase.
+        let mut was_below = before.clone();
+        was_below.c2h2_ppm = crate::GasReading::BelowDetection { limit_ppm: Some(5.0) };
+        let a = assess(&[was_below, quiet().with(Gas::C2H2, 3.0)], None, &t()).unwrap();
+        assert_eq!(a.gases.iter().find(|g| g.gas == Gas::C2H2).unwrap().delta_ppm, Some(-2.0));
+        assert!(!a.reasons.iter().any(|r| r.table == Ieee2019Table::Table3));
         // C2H2: any increase above the 0.5 ppm analytical tolerance.
         let a = assess(&[before.clone(), quiet().with(Gas::C2H2, 0.4)], None, &t()).unwrap();
         assert_eq!(a.status, Ieee2019Status::One);

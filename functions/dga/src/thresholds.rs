@@ -131,7 +131,8 @@ pub struct Iec60599Thresholds {
     /// Upper ends of the ranges, CONFIRMED-2 [S1][S3]; each utility should choose its own value
     /// inside the range.
     pub typical_ppm: GasTable<f64>,
-    /// C2H2 typical concentration when the OLTC communicates with the main tank. SINGLE [S1].
+    /// C2H2 typical concentration when the OLTC communicates with the main tank; upper end of
+    /// the range, CONFIRMED-2 [S1][S3] (S3 attaches it to the wrong flag).
     pub typical_c2h2_communicating_oltc_ppm: f64,
     /// Annex A 90 % typical rates of increase, upper ends of the ranges, ppm/year. SINGLE [S3].
     pub typical_rate_ppm_per_year: GasTable<f64>,
@@ -413,6 +414,15 @@ impl Thresholds {
                 return Err(ThresholdsError::Field {
                     path: format!("detection_limits_ppm.{gas}"),
                     message: "must be greater than 0 ppm".into(),
+                });
+            }
+        }
+        let c1 = &self.ieee_c57_104_2008.condition_upper_limits_ppm;
+        for gas in Gas::IEEE_2019 {
+            if c1.get(gas).is_some_and(|limits| limits[0] <= 0.0) {
+                return Err(ThresholdsError::Field {
+                    path: format!("ieee_c57_104_2008.condition_upper_limits_ppm.{gas}"),
+                    message: "the condition-1 limit must be greater than 0 ppm".into(),
                 });
             }
         }
