@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod csv_input;
 mod diagnose;
 mod report;
+mod workbook_cmds;
 
 /// Exit codes, documented in `--help`.
 pub mod exit {
@@ -43,6 +44,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Diagnose(diagnose::DiagnoseArgs),
+    Validate(workbook_cmds::ValidateArgs),
+    Template(workbook_cmds::TemplateArgs),
+    Sample(workbook_cmds::SampleArgs),
     /// Print the DGA thresholds in force as JSON: the defaults with their sources documented in
     /// docs/thresholds.md, merged with --thresholds. Save, edit and pass back with --thresholds.
     Thresholds,
@@ -59,6 +63,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let thresholds = load_thresholds(cli.thresholds.as_ref())?;
     match cli.command {
         Command::Diagnose(args) => diagnose::run(&args, &thresholds),
+        Command::Validate(args) => workbook_cmds::validate(&args),
+        Command::Template(args) => workbook_cmds::template(&args),
+        Command::Sample(args) => workbook_cmds::sample(&args),
         Command::Thresholds => {
             println!("{}", serde_json::to_string_pretty(&thresholds)?);
             Ok(exit::OK)

@@ -1,0 +1,271 @@
+//! One cell's value, owned, whatever the file format; and how cells become gases, dates, years
+//! and numbers.
+
+use chrono::{Datelike, NaiveDate};
+use dga::GasReading;
+
+/// A cell as the workbook stores it (formulas by their cached value).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum CellValue {
+    #[default]
+    Empty,
+    Text(String),
+    Number(f64),
+    Bool(bool),
+    /// A date-formatted cell, already converted with the workbook's date system (1900 or 1904).
+    Date(Option<NaiveDate>),
+    /// An Excel error such as `#N/A` or `#DIV/0!`.
+    Error(String),
+}
+
+impl CellValue {
+    pub fn from_data_ref(value: &calamine::DataRef<'_>) -> CellValue {
+        use calamine::DataRef as D;
+        match value {
+            D::Empty => CellValue::Empty,
+            D::String(s) => text(s),
+            D::SharedString(s) => text(s),
+            D::Float(f) => CellValue::Number(*f),
+            D::Int(i) => CellValue::Number(*i as f64),
+            D::Bool(b) => CellValue::Bool(*b),
+            D::DateTime(dt) => date_time(dt),
+            D::DateTimeIso(s) => CellValue::Date(parse_iso_prefix(s)),
+            D::DurationIso(s) => CellValue::Text(s.clone()),
+            D::Error(e) => CellValue::Error(e.to_string()),
+        }
+    }
+
+    pub fn from_data(value: &calamine::Data) -> CellValue {
+        use calamine::Data as D;
+        match value {
+            D::Empty => CellValue::Empty,
+            D::String(s) => text(s),
+            D::Float(f) => CellValue::Number(*f),
+            D::Int(i) => CellValue::Number(*i as f64),
+            D::Bool(b) => CellValue::Bool(*b),
+            D::DateTime(dt) => date_time(dt),
+            D::DateTimeIso(s) => CellValue::Date(parse_iso_prefix(s)),
+            D::DurationIso(s) => CellValue::Text(s.clone()),
+            D::Error(e) => CellValue::Error(e.to_string()),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        match self {
+            CellValue::Empty => true,
+            CellValue::Text(t) => t.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The cell as the engineer sees it, for error messages.
+    pub fn display(&self) -> String {
+        match self {
+            CellValue::Empty => String::new(),
+            CellValue::Text(t) => t.clone(),
+            CellValue::Number(n) => {
+                if n.fract() == 0.0 && n.abs() < 1e15 {
+                    format!("{n:.0}")
+                } else {
+                    n.to_string()
+                }
+            }
+            CellValue::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
+            CellValue::Date(Some(d)) => d.to_string(),
+            CellValue::Date(None) => "(invalid date)".to_owned(),
+            CellValue::Error(e) => e.clone(),
+        }
+    }
+
+    /// Text content, trimmed, for identifiers and attributes; numbers without a trailing `.0`.
+    pub fn as_text(&self) -> Option<String> {
+        let t = self.display();
+        let t = t.trim();
+        (!t.is_empty()).then(|| t.to_owned())
+    }
+}
+
+fn text(s: &str) -> CellValue {
+    CellValue::Text(s.to_owned())
+}
+
+fn date_time(dt: &calamine::ExcelDateTime) -> CellValue {
+    if dt.is_duration() {
+        return CellValue::Number(dt.as_f64());
+    }
+    CellValue::Date(dt.as_datetime().map(|d| d.date()))
+}
+
+fn parse_iso_prefix(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
+}
+
+/// Why a cell was not accepted. The message is what the engineer reads after the cell's text.
+pub type CellError = String;
+
+/// A gas concentration in ppm after multiplying by the column's unit factor. Blank and the lab's
+/// below-detection markers are below detection (dga-methods.md 3.6), never zero nor an error.
+pub fn gas(cell: &CellValue, factor: f64) -> Result<GasReading, CellError> {
+    let scaled = |v: f64| GasReading::ppm(v * factor).map_err(|e| e.to_string());
+    match cell {
+        CellValue::Empty => Ok(GasReading::BelowDetection { limit_ppm: None }),
+        CellValue::Number(v) => scaled(*v),
+        CellValue::Text(t) => match t.parse::<GasReading>().map_err(|e| e.to_string())? {
+            GasReading::Measured(v) => scaled(v),
+            GasReading::BelowDetection { limit_ppm } => {
+                Ok(GasReading::BelowDetection { limit_ppm: limit_ppm.map(|l| l * factor) })
+            }
+            GasReading::NotMeasured => Ok(GasReading::NotMeasured),
+        },
+        CellValue::Bool(_) => Err("is TRUE/FALSE, not a concentration".into()),
+        CellValue::Date(_) => Err("is a date, not a concentration (is the column formatted as a date?)".into()),
+        CellValue::Error(e) => Err(format!("the cell shows the Excel error {e}")),
+    }
+}
+
+/// Samples before 1950 or after 2100 are typing mistakes, not history.
+const FIRST_PLAUSIBLE_YEAR: i32 = 1950;
+const LAST_PLAUSIBLE_YEAR: i32 = 2100;
+
+fn plausible(date: NaiveDate) -> Result<NaiveDate, CellError> {
+    if (FIRST_PLAUSIBLE_YEAR..=LAST_PLAUSIBLE_YEAR).contains(&date.year()) {
+        Ok(date)
+    } else {
+        Err(format!("{date} is not a plausible sample date ({FIRST_PLAUSIBLE_YEAR}-{LAST_PLAUSIBLE_YEAR})"))
+    }
+}
+
+/// Excel serial day number in the 1900 system (serial 1 = 1900-01-01; Excel's phantom
+/// 1900-02-29 is serial 60, so serials from 61 on count from 1899-12-30).
+pub fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
+    if !(1.0..=2_958_465.0).contains(&serial) {
+        return None;
+    }
+    let days = serial.floor() as i64;
+    let epoch =
+        if days >= 61 { NaiveDate::from_ymd_opt(1899, 12, 30)? } else { NaiveDate::from_ymd_opt(1899, 12, 31)? };
+    epoch.checked_add_signed(chrono::Duration::days(days))
+}
+
+/// A sample date from a date cell, an Excel serial in a General cell, or text:
+/// `2023-05-17`, `2023/5/17`, `2023.05.17`, `17.05.2023`, `17/05/2023` or `5/17/2023` where only
+/// one reading is a real date, optionally followed by a time.
+pub fn date(cell: &CellValue) -> Result<Option<NaiveDate>, CellError> {
+    match cell {
+        CellValue::Empty => Ok(None),
+        CellValue::Date(Some(d)) => plausible(*d).map(Some),
+        CellValue::Date(None) => Err("is not a valid date".into()),
+        CellValue::Number(n) => match excel_serial_date(*n) {
+            Some(d) => plausible(d).map(Some),
+            None => Err("is not a date".into()),
+        },
+        CellValue::Text(t) => parse_date_text(t).and_then(plausible).map(Some),
+        CellValue::Bool(_) => Err("is TRUE/FALSE, not a date".into()),
+        CellValue::Error(e) => Err(format!("the cell shows the Excel error {e}")),
+    }
+}
+
+pub fn parse_date_text(text: &str) -> Result<NaiveDate, CellError> {
+    let t = text.trim();
+    // Drop a time part: "2023-05-17 10:30", "2023-05-17T10:30:00".
+    let t = t.split(['T', ' ']).next().unwrap_or(t).trim_end_matches('.');
+    let parts: Vec<&str> = t.split(['-', '/', '.']).collect();
+    let nums: Option<Vec<u32>> = parts.iter().map(|p| p.trim().parse::<u32>().ok()).collect();
+    let (Some(nums), 3) = (nums, parts.len()) else {
+        return Err("is not a date (use YYYY-MM-DD)".into());
+    };
+    let ymd = |y: u32, m: u32, d: u32| NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d);
+    if parts[0].len() == 4 {
+        return ymd(nums[0], nums[1], nums[2]).ok_or_else(|| "is an impossible date".into());
+    }
+    if parts[2].len() != 4 {
+        return Err("is not a date (use YYYY-MM-DD)".into());
+    }
+    let day_first = ymd(nums[2], nums[1], nums[0]);
+    // `17.05.2023` is European everywhere; with '/' or '-' both orders exist in the wild.
+    if t.contains('.') {
+        return day_first.ok_or_else(|| "is an impossible date".into());
+    }
+    let month_first = ymd(nums[2], nums[0], nums[1]);
+    match (day_first, month_first) {
+        (Some(a), Some(b)) if a != b => Err(format!("is ambiguous ({a} or {b}): write it as YYYY-MM-DD")),
+        (Some(d), _) | (None, Some(d)) => Ok(d),
+        (None, None) => Err("is an impossible date".into()),
+    }
+}
+
+/// A year (manufacture, commissioning): a number or text like `1998`, or a date's year.
+pub fn year(cell: &CellValue) -> Result<Option<i32>, CellError> {
+    let y = match cell {
+        CellValue::Empty => return Ok(None),
+        CellValue::Number(n) if n.fract() == 0.0 => *n as i64,
+        CellValue::Text(t) => match t.trim().parse::<i64>() {
+            Ok(y) => y,
+            Err(_) => return parse_date_text(t).map(|d| Some(d.year())),
+        },
+        CellValue::Date(Some(d)) => i64::from(d.year()),
+        _ => return Err("is not a year".into()),
+    };
+    if (1900..=2100).contains(&y) { Ok(Some(y as i32)) } else { Err("is not a plausible year (1900-2100)".into()) }
+}
+
+/// A plain number (rated MVA, voltage, age), allowing thousands separators in text.
+pub fn number(cell: &CellValue) -> Result<Option<f64>, CellError> {
+    match cell {
+        CellValue::Empty => Ok(None),
+        CellValue::Number(n) if n.is_finite() => Ok(Some(*n)),
+        CellValue::Text(t) => match t.parse::<GasReading>() {
+            Ok(GasReading::Measured(v)) => Ok(Some(v)),
+            Ok(GasReading::BelowDetection { limit_ppm: None }) => Ok(None),
+            _ => Err("is not a number".into()),
+        },
+        _ => Err("is not a number".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn date_forms() {
+        for t in ["2023-05-17", "2023/5/17", "2023.05.17", "17.05.2023", "2023-05-17 10:30", "17/05/2023", "5/17/2023"]
+        {
+            assert_eq!(date(&CellValue::Text(t.into())), Ok(Some(d(2023, 5, 17))), "{t}");
+        }
+        assert!(date(&CellValue::Text("05/06/2023".into())).unwrap_err().contains("ambiguous"));
+        assert!(date(&CellValue::Text("2023-02-30".into())).unwrap_err().contains("impossible"));
+        assert!(date(&CellValue::Text("1823-02-03".into())).unwrap_err().contains("plausible"));
+        // Excel serials in General cells (1900 system): 45063 = 2023-05-17; 61 = 1900-03-01.
+        assert_eq!(date(&CellValue::Number(45063.0)), Ok(Some(d(2023, 5, 17))));
+        assert_eq!(excel_serial_date(61.0), Some(d(1900, 3, 1)));
+        assert_eq!(excel_serial_date(1.0), Some(d(1900, 1, 1)));
+        assert!(date(&CellValue::Number(12.5)).is_err());
+        assert_eq!(date(&CellValue::Empty), Ok(None));
+    }
+
+    #[test]
+    fn gas_cells() {
+        assert_eq!(gas(&CellValue::Number(12.0), 1.0), Ok(GasReading::Measured(12.0)));
+        assert_eq!(gas(&CellValue::Text("1,250".into()), 1.0), Ok(GasReading::Measured(1250.0)));
+        assert_eq!(gas(&CellValue::Empty, 1.0), Ok(GasReading::BelowDetection { limit_ppm: None }));
+        assert_eq!(gas(&CellValue::Text("<1".into()), 1.0), Ok(GasReading::BelowDetection { limit_ppm: Some(1.0) }));
+        assert_eq!(gas(&CellValue::Number(0.5), 10_000.0), Ok(GasReading::Measured(5000.0))); // 0.5 %
+        assert!(gas(&CellValue::Number(-1.0), 1.0).unwrap_err().contains("negative"));
+        assert!(gas(&CellValue::Number(2e6), 1.0).unwrap_err().contains("impossible"));
+        assert!(gas(&CellValue::Error("#N/A".into()), 1.0).unwrap_err().contains("#N/A"));
+        assert!(gas(&CellValue::Text("abc".into()), 1.0).unwrap_err().contains("not a number"));
+    }
+
+    #[test]
+    fn years_and_numbers() {
+        assert_eq!(year(&CellValue::Number(1998.0)), Ok(Some(1998)));
+        assert_eq!(year(&CellValue::Text("1998".into())), Ok(Some(1998)));
+        assert!(year(&CellValue::Number(98.0)).is_err());
+        assert_eq!(number(&CellValue::Text("1,000".into())), Ok(Some(1000.0)));
+    }
+}

@@ -1,0 +1,79 @@
+//! Whole-file rejections and row errors.
+
+use serde::Serialize;
+
+/// The workbook cannot be read at all. `error_type()` is the stable name Step Functions matches.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WorkbookError {
+    #[error("{file}: {reason}")]
+    Invalid { file: String, reason: String },
+    #[error("{file}: {reason}")]
+    TooLarge { file: String, reason: String },
+}
+
+impl WorkbookError {
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            WorkbookError::Invalid { .. } => "WorkbookInvalid",
+            WorkbookError::TooLarge { .. } => "InputTooLarge",
+        }
+    }
+
+    pub fn reason(&self) -> &str {
+        match self {
+            WorkbookError::Invalid { reason, .. } | WorkbookError::TooLarge { reason, .. } => reason,
+        }
+    }
+}
+
+/// A row that was not accepted, and why: what the engineer needs to find and fix the cell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RowError {
+    pub sheet: String,
+    /// The row number Excel shows (1-based).
+    pub row: u32,
+    /// The column's header, or its letter when the problem is not one cell's.
+    pub column: Option<String>,
+    /// The column letter (`C`), when the problem is one cell's.
+    pub column_letter: Option<String>,
+    /// The cell's text as shown.
+    pub value: Option<String>,
+    pub reason: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "sheet '{}', row {}", self.sheet, self.row)?;
+        if let (Some(c), Some(l)) = (&self.column, &self.column_letter) {
+            write!(f, ", column {l} '{c}'")?;
+        }
+        match &self.value {
+            Some(v) if !v.is_empty() => write!(f, ": '{v}' {}", self.reason),
+            _ => write!(f, ": {}", self.reason),
+        }
+    }
+}
+
+/// Spreadsheet column letters: 0 → A, 25 → Z, 26 → AA.
+pub fn column_letter(index: u32) -> String {
+    let mut n = index + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        let rem = ((n - 1) % 26) as u8;
+        out.push(b'A' + rem);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn letters() {
+        assert_eq!(super::column_letter(0), "A");
+        assert_eq!(super::column_letter(25), "Z");
+        assert_eq!(super::column_letter(26), "AA");
+        assert_eq!(super::column_letter(16_383), "XFD");
+    }
+}

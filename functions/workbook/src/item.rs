@@ -1,0 +1,109 @@
+//! The asset item: the one JSON shape that travels through the fan-out, one per asset
+//! (docs/asset-item.md).
+
+use std::collections::BTreeMap;
+
+use dga::{AssetInfo, DgaSample};
+use serde::{Deserialize, Serialize};
+
+/// Bumped when a field is renamed, removed or changes meaning.
+pub const ITEM_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Breathing {
+    Sealed,
+    FreeBreathing,
+}
+
+impl Breathing {
+    /// `sealed`, `N2 blanket`, `밀봉` → sealed; `free-breathing`, `open`, `conservator`, `개방` → free.
+    pub fn parse(text: &str) -> Option<Breathing> {
+        let t = text.trim().to_lowercase();
+        if ["seal", "nitrogen", "n2", "blanket", "membrane", "bladder", "밀봉", "밀폐"].iter().any(|k| t.contains(k))
+        {
+            Some(Breathing::Sealed)
+        } else if ["free", "open", "breath", "conservator", "개방"].iter().any(|k| t.contains(k)) {
+            Some(Breathing::FreeBreathing)
+        } else {
+            None
+        }
+    }
+}
+
+/// Where a value came from: the sheet and the row number the engineer sees in Excel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRow {
+    pub sheet: String,
+    pub row: u32,
+}
+
+/// One sample of an asset, with where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemSample {
+    pub sheet: String,
+    pub row: u32,
+    /// Gases in ppm: a number (measured, 0 included), `"<1"` / `"ND"` (below detection), `null`
+    /// (not measured); `sampled_on` as `YYYY-MM-DD`.
+    pub sample: DgaSample,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetItem {
+    pub schema_version: u32,
+    pub asset_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub substation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacture_year: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commissioning_year: Option<i32>,
+    /// Age at the latest sample's date (reproducible: never "today"), from the age column or
+    /// the manufacture (else commissioning) year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_years: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rated_mva: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voltage_kv: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oil_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breathing: Option<Breathing>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oltc_communicating: Option<bool>,
+    /// Other columns of the assets sheet, by header.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+    /// The asset's row on the assets sheet (two-sheet layout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceRow>,
+    /// Oldest first.
+    pub samples: Vec<ItemSample>,
+    /// Older samples left out so the item stays far below the 256 KiB payload limit.
+    #[serde(default)]
+    pub samples_omitted: usize,
+}
+
+impl AssetItem {
+    pub fn samples(&self) -> Vec<DgaSample> {
+        self.samples.iter().map(|s| s.sample.clone()).collect()
+    }
+
+    pub fn asset_info(&self) -> AssetInfo {
+        AssetInfo {
+            age_years: self.age_years,
+            oltc_communicating: self.oltc_communicating.unwrap_or(false),
+            free_breathing: self.breathing.map(|b| b == Breathing::FreeBreathing),
+        }
+    }
+
+    /// The row of the latest sample (what the diagnosis record's `row` points at).
+    pub fn latest_row(&self) -> Option<&ItemSample> {
+        self.samples.last()
+    }
+}

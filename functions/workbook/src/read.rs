@@ -1,0 +1,693 @@
+//! Workbook → asset items + row errors: layout and header detection, cell validation, the join
+//! of samples to assets, and the conservation counts.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+use dga::{DgaSample, Gas};
+use serde::Serialize;
+
+use crate::cells::{self, CellValue};
+use crate::error::{RowError, WorkbookError, column_letter};
+use crate::headers::{Field, gas_unit_factor, header_score, recognise};
+use crate::item::{AssetItem, Breathing, ITEM_SCHEMA_VERSION, ItemSample, SourceRow};
+use crate::source::Book;
+
+/// Guards against hostile or accidental monsters, and the item size bound.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    pub max_file_bytes: u64,
+    /// Rows per sheet (Excel's own maximum is 1,048,576).
+    pub max_rows: u64,
+    pub max_columns: u32,
+    /// The largest used range a sheet may claim before any cell is read (rows × columns).
+    pub max_cells: u64,
+    /// Most recent samples kept per asset item; older ones are counted in `samples_omitted`.
+    /// 6 suffice for the IEEE rate; the default keeps a generous history.
+    pub max_samples_per_item: usize,
+    /// Rows searched for the header.
+    pub header_search_rows: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: 200 * 1024 * 1024,
+            max_rows: 1_048_576,
+            max_columns: 512,
+            max_cells: 50_000_000,
+            max_samples_per_item: 120,
+            header_search_rows: 30,
+        }
+    }
+}
+
+/// The layout found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// One row per sample, asset columns repeated.
+    OneSheet,
+    /// Assets on one sheet, samples on another, joined by asset id.
+    TwoSheet,
+}
+
+/// The conservation counts: `rows_read = samples_accepted + rows_rejected + rows_skipped` over
+/// the sample sheets; asset-sheet rows are counted apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Counts {
+    pub rows_read: u64,
+    pub samples_accepted: u64,
+    pub rows_rejected: u64,
+    pub rows_skipped: u64,
+    pub asset_rows_read: u64,
+    pub asset_rows_rejected: u64,
+    pub assets: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IgnoredColumn {
+    pub sheet: String,
+    pub column: String,
+    pub header: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParsedWorkbook {
+    pub layout: Layout,
+    pub assets: Vec<AssetItem>,
+    pub rejected: Vec<RowError>,
+    pub counts: Counts,
+    pub ignored_columns: Vec<IgnoredColumn>,
+    pub warnings: Vec<String>,
+}
+
+/// Reads a workbook. `file` names it in messages only; the format is sniffed from `bytes`.
+pub fn read_workbook(bytes: &[u8], file: &str, limits: &Limits) -> Result<ParsedWorkbook, WorkbookError> {
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(WorkbookError::TooLarge {
+            file: file.to_owned(),
+            reason: format!("the file is {} bytes, more than the limit of {}", bytes.len(), limits.max_file_bytes),
+        });
+    }
+    let mut book = Book::open(bytes, file)?;
+    let mut collector = Collector::new(file, limits);
+    for sheet in book.sheet_names() {
+        let mut state = SheetState::new(&sheet, limits);
+        book.for_each_row(&sheet, file, limits, |row, cells| state.row(row, cells, &mut collector))?;
+        state.finish(&mut collector)?;
+    }
+    collector.finish()
+}
+
+#[derive(Debug, Clone)]
+struct Column {
+    index: usize,
+    field: Field,
+    header: String,
+    gas_factor: f64,
+    unit: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SheetKind {
+    Samples,
+    Assets,
+}
+
+#[derive(Debug)]
+struct Header {
+    kind: SheetKind,
+    columns: Vec<Column>,
+    /// Unrecognised columns: (index, header).
+    extra: Vec<(usize, String)>,
+}
+
+/// A sheet's rows: buffered until the header is found, then processed as they stream.
+struct SheetState<'a> {
+    sheet: &'a str,
+    limits: &'a Limits,
+    buffered: Vec<(u32, Vec<CellValue>)>,
+    header: Option<Header>,
+    decided: bool,
+    last_row: Option<u32>,
+}
+
+impl<'a> SheetState<'a> {
+    fn new(sheet: &'a str, limits: &'a Limits) -> Self {
+        SheetState { sheet, limits, buffered: Vec::new(), header: None, decided: false, last_row: None }
+    }
+
+    fn row(&mut self, row: u32, cells: &[CellValue], c: &mut Collector) -> Result<(), WorkbookError> {
+        if self.decided {
+            return self.process(row, cells, c);
+        }
+        self.buffered.push((row, cells.to_vec()));
+        if row >= self.limits.header_search_rows {
+            self.decide(c)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, c: &mut Collector) -> Result<(), WorkbookError> {
+        if !self.decided {
+            self.decide(c)?;
+        }
+        Ok(())
+    }
+
+    /// Picks the header row by how well its cells name the known columns, then replays the rows
+    /// buffered after it.
+    fn decide(&mut self, c: &mut Collector) -> Result<(), WorkbookError> {
+        self.decided = true;
+        let buffered = std::mem::take(&mut self.buffered);
+        let best = buffered
+            .iter()
+            .filter(|(row, _)| *row < self.limits.header_search_rows)
+            .map(|(row, cells)| {
+                let texts: Vec<String> = cells.iter().map(|v| v.as_text().unwrap_or_default()).collect();
+                (header_score(&texts), *row, texts)
+            })
+            .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let Some((_, header_row, texts)) = best.filter(|b| b.0 > 0) else {
+            c.warnings.push(format!("sheet '{}' ignored: no row names the DGA or asset columns", self.sheet));
+            return Ok(());
+        };
+        let header = c.header(self.sheet, header_row, &texts)?;
+        let Some(header) = header else { return Ok(()) };
+        self.header = Some(header);
+        for (row, cells) in buffered {
+            if row > header_row {
+                self.process(row, &cells, c)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn process(&mut self, row: u32, cells: &[CellValue], c: &mut Collector) -> Result<(), WorkbookError> {
+        let Some(header) = &self.header else { return Ok(()) };
+        // Rows with no cell at all between two data rows are blank rows.
+        let gap = self.last_row.map_or(0, |last| row.saturating_sub(last + 1));
+        self.last_row = Some(row);
+        match header.kind {
+            SheetKind::Samples => {
+                c.counts.rows_read += u64::from(gap);
+                c.counts.rows_skipped += u64::from(gap);
+                c.sample_row(self.sheet, row + 1, header, cells);
+            }
+            SheetKind::Assets => c.asset_row(self.sheet, row + 1, header, cells),
+        }
+        Ok(())
+    }
+}
+
+/// Asset fields parsed from one row.
+#[derive(Debug, Clone, Default)]
+struct AssetFields {
+    id: Option<String>,
+    name: Option<String>,
+    substation: Option<String>,
+    manufacture_year: Option<i32>,
+    commissioning_year: Option<i32>,
+    age_years: Option<f64>,
+    rated_mva: Option<f64>,
+    voltage_kv: Option<f64>,
+    oil_type: Option<String>,
+    breathing: Option<Breathing>,
+    oltc_communicating: Option<bool>,
+    attributes: BTreeMap<String, String>,
+}
+
+impl AssetFields {
+    /// Fills what `other` knows and `self` does not.
+    fn merge_missing(&mut self, other: &AssetFields) {
+        macro_rules! fill {
+            ($($f:ident),*) => {$( if self.$f.is_none() { self.$f = other.$f.clone(); } )*};
+        }
+        fill!(
+            id,
+            name,
+            substation,
+            manufacture_year,
+            commissioning_year,
+            age_years,
+            rated_mva,
+            voltage_kv,
+            oil_type,
+            breathing,
+            oltc_communicating
+        );
+        for (k, v) in &other.attributes {
+            self.attributes.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+}
+
+struct SampleRow {
+    sheet: String,
+    row: u32,
+    asset_id: String,
+    sample: DgaSample,
+    fields: AssetFields,
+}
+
+struct AssetRow {
+    sheet: String,
+    row: u32,
+    fields: AssetFields,
+}
+
+struct Collector<'a> {
+    file: &'a str,
+    limits: &'a Limits,
+    counts: Counts,
+    rejected: Vec<RowError>,
+    warnings: Vec<String>,
+    ignored: Vec<IgnoredColumn>,
+    samples: Vec<SampleRow>,
+    asset_rows: Vec<AssetRow>,
+    sample_sheets: usize,
+    asset_sheets: Vec<String>,
+    has_dates: bool,
+}
+
+const SKIP_WORDS: [&str; 12] =
+    ["total", "totals", "average", "avg", "mean", "sum", "min", "max", "std", "합계", "평균", "계"];
+
+impl<'a> Collector<'a> {
+    fn new(file: &'a str, limits: &'a Limits) -> Self {
+        Collector {
+            file,
+            limits,
+            counts: Counts::default(),
+            rejected: Vec::new(),
+            warnings: Vec::new(),
+            ignored: Vec::new(),
+            samples: Vec::new(),
+            asset_rows: Vec::new(),
+            sample_sheets: 0,
+            asset_sheets: Vec::new(),
+            has_dates: true,
+        }
+    }
+
+    fn invalid(&self, reason: String) -> WorkbookError {
+        WorkbookError::Invalid { file: self.file.to_owned(), reason }
+    }
+
+    /// Turns a header row into columns, or decides the sheet holds neither samples nor assets.
+    fn header(&mut self, sheet: &str, row: u32, texts: &[String]) -> Result<Option<Header>, WorkbookError> {
+        let mut columns: Vec<Column> = Vec::new();
+        let mut extra = Vec::new();
+        for (index, text) in texts.iter().enumerate() {
+            let text = text.trim();
+            if text.is_empty() {
+                continue;
+            }
+            let Some((field, unit)) = recognise(text) else {
+                extra.push((index, text.to_owned()));
+                continue;
+            };
+            if let Some(first) = columns.iter().find(|c| c.field == field) {
+                if field.is_asset_field() && field != Field::AssetId {
+                    extra.push((index, text.to_owned()));
+                    continue;
+                }
+                return Err(self.invalid(format!(
+                    "sheet '{sheet}', row {}: columns {} '{}' and {} '{text}' both hold {}",
+                    row + 1,
+                    column_letter(first.index as u32),
+                    first.header,
+                    column_letter(index as u32),
+                    field.canonical()
+                )));
+            }
+            let gas_factor = match field {
+                Field::Gas(_) => gas_unit_factor(unit.as_deref()).map_err(|e| {
+                    self.invalid(format!("sheet '{sheet}', column {} '{text}': {e}", column_letter(index as u32)))
+                })?,
+                _ => 1.0,
+            };
+            columns.push(Column { index, field, header: text.to_owned(), gas_factor, unit });
+        }
+        let gases = columns.iter().filter(|c| matches!(c.field, Field::Gas(_))).count();
+        let has = |f: Field| columns.iter().any(|c| c.field == f);
+        let kind = if gases >= 3 {
+            let missing: Vec<&str> =
+                Gas::REQUIRED.iter().filter(|g| !has(Field::Gas(**g))).map(|g| g.symbol()).collect();
+            if !missing.is_empty() {
+                return Err(self.invalid(format!(
+                    "sheet '{sheet}', row {}: the header has no column for {} (required: H2, CH4, C2H6, C2H4, C2H2)",
+                    row + 1,
+                    missing.join(", ")
+                )));
+            }
+            if !has(Field::AssetId) && !has(Field::AssetName) {
+                return Err(self.invalid(format!(
+                    "sheet '{sheet}', row {}: the header has no asset id column (e.g. 'Asset ID'), so samples cannot be attached to transformers",
+                    row + 1
+                )));
+            }
+            if !has(Field::SampledOn) {
+                self.has_dates = false;
+                self.warnings.push(format!(
+                    "sheet '{sheet}' has no sample-date column: samples are taken in row order and no rates are computed"
+                ));
+            }
+            self.sample_sheets += 1;
+            SheetKind::Samples
+        } else if gases == 0 && (has(Field::AssetId) || has(Field::AssetName)) && columns.len() >= 2 {
+            self.asset_sheets.push(sheet.to_owned());
+            SheetKind::Assets
+        } else {
+            self.warnings.push(format!("sheet '{sheet}' ignored: its header names neither the gases nor the assets"));
+            return Ok(None);
+        };
+        if kind == SheetKind::Samples {
+            for (index, header) in &extra {
+                self.ignored.push(IgnoredColumn {
+                    sheet: sheet.to_owned(),
+                    column: column_letter(*index as u32),
+                    header: header.clone(),
+                });
+            }
+        }
+        Ok(Some(Header { kind, columns, extra }))
+    }
+
+    fn reject(&mut self, sheet: &str, row: u32, column: Option<&Column>, value: Option<String>, reason: String) {
+        self.rejected.push(RowError {
+            sheet: sheet.to_owned(),
+            row,
+            column: column.map(|c| c.header.clone()),
+            column_letter: column.map(|c| column_letter(c.index as u32)),
+            value,
+            reason,
+        });
+    }
+
+    /// Asset fields of a row; a bad attribute is a warning, never a lost sample.
+    fn asset_fields(
+        &mut self,
+        sheet: &str,
+        row: u32,
+        header: &Header,
+        cells: &[CellValue],
+        keep_extra: bool,
+    ) -> AssetFields {
+        let mut f = AssetFields::default();
+        let empty = CellValue::Empty;
+        for col in &header.columns {
+            let cell = cells.get(col.index).unwrap_or(&empty);
+            if cell.is_empty() {
+                continue;
+            }
+            let mut warn = |what: String| {
+                if self.warnings.len() < 200 {
+                    self.warnings.push(format!(
+                        "sheet '{sheet}', row {row}, column {} '{}': '{}' {what}; ignored",
+                        column_letter(col.index as u32),
+                        col.header,
+                        cell.display()
+                    ));
+                }
+            };
+            match col.field {
+                Field::AssetId => f.id = cell.as_text(),
+                Field::AssetName => f.name = cell.as_text(),
+                Field::Substation => f.substation = cell.as_text(),
+                Field::OilType => f.oil_type = cell.as_text(),
+                Field::ManufactureYear => match cells::year(cell) {
+                    Ok(y) => f.manufacture_year = y,
+                    Err(e) => warn(e),
+                },
+                Field::CommissioningYear => match cells::year(cell) {
+                    Ok(y) => f.commissioning_year = y,
+                    Err(e) => warn(e),
+                },
+                Field::AgeYears => match cells::number(cell) {
+                    Ok(a) if a.is_none_or(|a| (0.0..=150.0).contains(&a)) => f.age_years = a,
+                    _ => warn("is not an age in years".into()),
+                },
+                Field::RatedMva => match cells::number(cell) {
+                    Ok(v) => {
+                        let kva = col.unit.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("kva"));
+                        f.rated_mva = v.map(|v| if kva { v / 1000.0 } else { v });
+                    }
+                    Err(e) => warn(e),
+                },
+                Field::VoltageKv => match cells::number(cell) {
+                    Ok(v) => {
+                        let volts = col.unit.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("v"));
+                        f.voltage_kv = v.map(|v| if volts { v / 1000.0 } else { v });
+                    }
+                    Err(e) => warn(e),
+                },
+                Field::Breathing => match cell.as_text().as_deref().and_then(Breathing::parse) {
+                    Some(b) => f.breathing = Some(b),
+                    None => warn("is neither sealed nor free-breathing".into()),
+                },
+                Field::Oltc => {
+                    let t = cell.display().trim().to_lowercase();
+                    f.oltc_communicating = match t.as_str() {
+                        "yes" | "y" | "true" | "1" | "communicating" | "예" => Some(true),
+                        "no" | "n" | "false" | "0" | "separate" | "아니오" => Some(false),
+                        _ => {
+                            warn("is not yes/no".into());
+                            None
+                        }
+                    };
+                }
+                Field::Gas(_) | Field::SampledOn => {}
+            }
+        }
+        if keep_extra {
+            for (index, name) in &header.extra {
+                if let Some(v) = cells.get(*index).and_then(CellValue::as_text) {
+                    // Long free text would bloat the item: keep attributes short.
+                    let v: String = v.chars().take(200).collect();
+                    f.attributes.insert(name.clone(), v);
+                }
+            }
+        }
+        f
+    }
+
+    fn sample_row(&mut self, sheet: &str, row: u32, header: &Header, cells: &[CellValue]) {
+        self.counts.rows_read += 1;
+        if cells.iter().all(CellValue::is_empty) {
+            self.counts.rows_skipped += 1;
+            return;
+        }
+        // Trailing "Total"/"Average" rows are summaries, not samples.
+        let first_texts = cells.iter().filter(|c| !c.is_empty()).take(2).filter_map(|c| match c {
+            CellValue::Text(t) => Some(t.trim().trim_end_matches(':').to_lowercase()),
+            _ => None,
+        });
+        if first_texts.into_iter().any(|t| SKIP_WORDS.contains(&t.as_str())) {
+            self.counts.rows_skipped += 1;
+            return;
+        }
+        let errors_before = self.rejected.len();
+        let mut sample = DgaSample::default();
+        let empty = CellValue::Empty;
+        for col in &header.columns {
+            let cell = cells.get(col.index).unwrap_or(&empty);
+            match col.field {
+                Field::Gas(gas) => match cells::gas(cell, col.gas_factor) {
+                    Ok(r) => sample.set(gas, r),
+                    Err(e) => self.reject(sheet, row, Some(col), Some(cell.display()), e),
+                },
+                Field::SampledOn => match cells::date(cell) {
+                    Ok(Some(d)) => sample.sampled_on = Some(d),
+                    Ok(None) => self.reject(sheet, row, Some(col), None, "no sample date".into()),
+                    Err(e) => self.reject(sheet, row, Some(col), Some(cell.display()), e),
+                },
+                _ => {}
+            }
+        }
+        let fields = self.asset_fields(sheet, row, header, cells, false);
+        let asset_id = fields.id.clone().or_else(|| fields.name.clone());
+        if asset_id.is_none() {
+            let col = header.columns.iter().find(|c| matches!(c.field, Field::AssetId | Field::AssetName));
+            self.reject(sheet, row, col, None, "sample without asset: the asset id is empty".into());
+        }
+        if self.rejected.len() > errors_before {
+            self.counts.rows_rejected += 1;
+            return;
+        }
+        self.counts.samples_accepted += 1;
+        self.samples.push(SampleRow {
+            sheet: sheet.to_owned(),
+            row,
+            asset_id: asset_id.unwrap_or_default(),
+            sample,
+            fields,
+        });
+    }
+
+    fn asset_row(&mut self, sheet: &str, row: u32, header: &Header, cells: &[CellValue]) {
+        if cells.iter().all(CellValue::is_empty) {
+            return;
+        }
+        self.counts.asset_rows_read += 1;
+        let fields = self.asset_fields(sheet, row, header, cells, true);
+        if fields.id.is_none() && fields.name.is_none() {
+            let col = header.columns.iter().find(|c| matches!(c.field, Field::AssetId | Field::AssetName));
+            self.reject(sheet, row, col, None, "asset without id: the asset id is empty".into());
+            self.counts.asset_rows_rejected += 1;
+            return;
+        }
+        self.asset_rows.push(AssetRow { sheet: sheet.to_owned(), row, fields });
+    }
+
+    fn finish(mut self) -> Result<ParsedWorkbook, WorkbookError> {
+        if self.sample_sheets == 0 {
+            return Err(self.invalid(
+                "no sheet has a header naming the gases (H2, CH4, C2H6, C2H4, C2H2) within its first rows: is this a DGA workbook? \
+                 `substation template` writes one"
+                    .into(),
+            ));
+        }
+        if self.counts.rows_read == 0 {
+            return Err(self.invalid("the workbook has a header but no data rows".into()));
+        }
+        let layout = if self.asset_sheets.is_empty() { Layout::OneSheet } else { Layout::TwoSheet };
+
+        // Assets sheet: one row per id.
+        let mut registry: HashMap<String, usize> = HashMap::new();
+        let mut items: Vec<(AssetFields, Option<SourceRow>, Vec<ItemSample>)> = Vec::new();
+        for a in std::mem::take(&mut self.asset_rows) {
+            let id = a.fields.id.clone().or_else(|| a.fields.name.clone()).unwrap_or_default();
+            if let Some(&i) = registry.get(&id) {
+                let first = items[i].1.as_ref().map_or(0, |s| s.row);
+                self.rejected.push(RowError {
+                    sheet: a.sheet,
+                    row: a.row,
+                    column: None,
+                    column_letter: None,
+                    value: Some(id.clone()),
+                    reason: format!("duplicate asset: '{id}' is already on row {first}"),
+                });
+                self.counts.asset_rows_rejected += 1;
+                continue;
+            }
+            registry.insert(id, items.len());
+            items.push((a.fields, Some(SourceRow { sheet: a.sheet, row: a.row }), Vec::new()));
+        }
+
+        // Samples: attach to their asset; in the two-sheet layout the asset must exist there.
+        let mut seen_dates: HashMap<(usize, NaiveDate), u32> = HashMap::new();
+        for s in std::mem::take(&mut self.samples) {
+            let index = match registry.get(&s.asset_id) {
+                Some(&i) => i,
+                None if layout == Layout::TwoSheet => {
+                    self.reject_join(
+                        &s,
+                        format!(
+                            "sample without asset: '{}' is not on the assets sheet{} '{}'",
+                            s.asset_id,
+                            if self.asset_sheets.len() > 1 { "s" } else { "" },
+                            self.asset_sheets.join("', '")
+                        ),
+                    );
+                    continue;
+                }
+                None => {
+                    registry.insert(s.asset_id.clone(), items.len());
+                    items.push((
+                        AssetFields { id: Some(s.asset_id.clone()), ..AssetFields::default() },
+                        None,
+                        Vec::new(),
+                    ));
+                    items.len() - 1
+                }
+            };
+            if let Some(date) = s.sample.sampled_on
+                && let Some(first) = seen_dates.insert((index, date), s.row)
+            {
+                seen_dates.insert((index, date), first);
+                self.reject_join(
+                    &s,
+                    format!("duplicate sample: '{}' already has a sample on {date} (row {first})", s.asset_id),
+                );
+                continue;
+            }
+            // One-sheet layout: asset columns repeated on sample rows; the first value wins.
+            items[index].0.merge_missing(&s.fields);
+            items[index].2.push(ItemSample { sheet: s.sheet, row: s.row, sample: s.sample });
+        }
+
+        let mut assets = Vec::with_capacity(items.len());
+        for (fields, source, mut samples) in items {
+            let id = fields.id.clone().or_else(|| fields.name.clone()).unwrap_or_default();
+            if samples.is_empty() {
+                let at = source.as_ref().map_or(String::new(), |s| format!(" (sheet '{}', row {})", s.sheet, s.row));
+                self.warnings.push(format!("asset '{id}'{at} has no samples: it is not diagnosed"));
+                continue;
+            }
+            if self.has_dates {
+                samples.sort_by_key(|s| s.sample.sampled_on);
+            }
+            let omitted = samples.len().saturating_sub(self.limits.max_samples_per_item);
+            if omitted > 0 {
+                samples.drain(..omitted);
+            }
+            let latest = samples.last().and_then(|s| s.sample.sampled_on);
+            let age_years = age_at(&fields, latest);
+            assets.push(AssetItem {
+                schema_version: ITEM_SCHEMA_VERSION,
+                name: fields.name.filter(|n| Some(n) != fields.id.as_ref()),
+                asset_id: id,
+                substation: fields.substation,
+                manufacture_year: fields.manufacture_year,
+                commissioning_year: fields.commissioning_year,
+                age_years,
+                rated_mva: fields.rated_mva,
+                voltage_kv: fields.voltage_kv,
+                oil_type: fields.oil_type,
+                breathing: fields.breathing,
+                oltc_communicating: fields.oltc_communicating,
+                attributes: fields.attributes,
+                source,
+                samples,
+                samples_omitted: omitted,
+            });
+        }
+        self.counts.assets = assets.len() as u64;
+        self.rejected.sort_by(|a, b| (a.sheet.as_str(), a.row).cmp(&(b.sheet.as_str(), b.row)));
+        Ok(ParsedWorkbook {
+            layout,
+            assets,
+            rejected: self.rejected,
+            counts: self.counts,
+            ignored_columns: self.ignored,
+            warnings: self.warnings,
+        })
+    }
+
+    fn reject_join(&mut self, s: &SampleRow, reason: String) {
+        self.counts.samples_accepted -= 1;
+        self.counts.rows_rejected += 1;
+        self.rejected.push(RowError {
+            sheet: s.sheet.clone(),
+            row: s.row,
+            column: None,
+            column_letter: None,
+            value: Some(s.asset_id.clone()),
+            reason,
+        });
+    }
+}
+
+/// Age at the latest sample: the age column if given, else from the manufacture (or
+/// commissioning) year — reproducible, never relative to today.
+fn age_at(fields: &AssetFields, latest: Option<NaiveDate>) -> Option<f64> {
+    if fields.age_years.is_some() {
+        return fields.age_years;
+    }
+    let year = fields.manufacture_year.or(fields.commissioning_year)?;
+    let at = latest?;
+    Some(f64::from((at.year() - year).max(0)))
+}

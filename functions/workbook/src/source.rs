@@ -1,0 +1,260 @@
+//! Opening workbook bytes whatever the format (sniffed from the content, not the name), and
+//! streaming each sheet's rows without ever building a dense grid from a sheet's claimed size.
+
+use std::io::Cursor;
+
+use calamine::{Data, Dimensions, Ods, Reader, Xls, Xlsb, Xlsx};
+
+use crate::Limits;
+use crate::cells::CellValue;
+use crate::error::WorkbookError;
+
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+pub(crate) enum Book<'a> {
+    Xlsx(Xlsx<Cursor<&'a [u8]>>),
+    Xlsb(Xlsb<Cursor<&'a [u8]>>),
+    Xls(Xls<Cursor<&'a [u8]>>),
+    Ods(Ods<Cursor<&'a [u8]>>),
+}
+
+fn utf16(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+impl<'a> Book<'a> {
+    /// Opens by content: a zip is xlsx/xlsm, xlsb or ods; an OLE container is a legacy .xls or
+    /// an encrypted (password-protected) xlsx.
+    pub fn open(bytes: &'a [u8], file: &str) -> Result<Book<'a>, WorkbookError> {
+        let invalid = |reason: String| WorkbookError::Invalid { file: file.to_owned(), reason };
+        if bytes.is_empty() {
+            return Err(invalid("the file is empty".into()));
+        }
+        if bytes.starts_with(ZIP_MAGIC) {
+            let xlsx_err = match Xlsx::new(Cursor::new(bytes)) {
+                Ok(b) => return Ok(Book::Xlsx(b)),
+                Err(e) => e.to_string(),
+            };
+            if let Ok(b) = Xlsb::new(Cursor::new(bytes)) {
+                return Ok(Book::Xlsb(b));
+            }
+            if let Ok(b) = Ods::new(Cursor::new(bytes)) {
+                return Ok(Book::Ods(b));
+            }
+            return Err(invalid(format!(
+                "the file is a zip archive but not a readable workbook (corrupt or not .xlsx/.xlsb/.ods): {xlsx_err}"
+            )));
+        }
+        if bytes.starts_with(OLE_MAGIC) {
+            if contains(bytes, &utf16("EncryptedPackage")) || contains(bytes, &utf16("EncryptionInfo")) {
+                return Err(invalid(
+                    "the workbook is password-protected: remove the password (File > Info > Protect Workbook) and upload it again"
+                        .into(),
+                ));
+            }
+            return match Xls::new(Cursor::new(bytes)) {
+                Ok(b) => Ok(Book::Xls(b)),
+                Err(calamine::XlsError::Password) => {
+                    Err(invalid("the workbook is password-protected: remove the password and upload it again".into()))
+                }
+                Err(e) => Err(invalid(format!("the file is an OLE container but not a readable .xls workbook: {e}"))),
+            };
+        }
+        let head = &bytes[..bytes.len().min(512)];
+        let text_like = head.iter().all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace() || *b >= 0x80);
+        let hint = if text_like { " (it looks like text, e.g. CSV: open it in Excel and save as .xlsx)" } else { "" };
+        Err(invalid(format!("not a spreadsheet: the content is not an Excel or OpenDocument workbook{hint}")))
+    }
+
+    pub fn sheet_names(&self) -> Vec<String> {
+        match self {
+            Book::Xlsx(b) => b.sheet_names(),
+            Book::Xlsb(b) => b.sheet_names(),
+            Book::Xls(b) => b.sheet_names(),
+            Book::Ods(b) => b.sheet_names(),
+        }
+    }
+
+    /// Calls `on_row(row_index, cells)` for every row that has a cell, in order; `cells[c]` is
+    /// column `c` (0-based). Merged cells (xlsx) carry their value into every covered cell.
+    pub fn for_each_row(
+        &mut self,
+        sheet: &str,
+        file: &str,
+        limits: &Limits,
+        mut on_row: impl FnMut(u32, &[CellValue]) -> Result<(), WorkbookError>,
+    ) -> Result<(), WorkbookError> {
+        let err = |e: String| WorkbookError::Invalid { file: file.to_owned(), reason: format!("sheet '{sheet}': {e}") };
+        let mut rows = RowAssembler::new(sheet, file, limits);
+        match self {
+            Book::Xlsx(book) => {
+                let merged = match book.worksheet_merge_cells(sheet) {
+                    Some(Ok(m)) => m,
+                    Some(Err(e)) => return Err(err(e.to_string())),
+                    None => Vec::new(),
+                };
+                rows.merged = Merged::new(merged);
+                let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| err(e.to_string()))?;
+                rows.check_claim(reader.dimensions())?;
+                while let Some(cell) = reader.next_cell().map_err(|e| err(e.to_string()))? {
+                    let (r, c) = cell.get_position();
+                    rows.push(r, c, CellValue::from_data_ref(cell.get_value()), &mut on_row)?;
+                }
+            }
+            Book::Xlsb(book) => {
+                let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| err(e.to_string()))?;
+                rows.check_claim(reader.dimensions())?;
+                while let Some(cell) = reader.next_cell().map_err(|e| err(e.to_string()))? {
+                    let (r, c) = cell.get_position();
+                    rows.push(r, c, CellValue::from_data_ref(cell.get_value()), &mut on_row)?;
+                }
+            }
+            // Legacy .xls (at most 65,536 × 256 cells) and .ods have no streaming reader.
+            Book::Xls(book) => {
+                let range = book.worksheet_range(sheet).map_err(|e| err(e.to_string()))?;
+                push_range(&range, &mut rows, &mut on_row)?;
+            }
+            Book::Ods(book) => {
+                let range = book.worksheet_range(sheet).map_err(|e| err(e.to_string()))?;
+                push_range(&range, &mut rows, &mut on_row)?;
+            }
+        }
+        rows.flush(&mut on_row)
+    }
+}
+
+fn push_range(
+    range: &calamine::Range<Data>,
+    rows: &mut RowAssembler<'_>,
+    on_row: &mut impl FnMut(u32, &[CellValue]) -> Result<(), WorkbookError>,
+) -> Result<(), WorkbookError> {
+    let Some((r0, c0)) = range.start() else { return Ok(()) };
+    for (i, row) in range.rows().enumerate() {
+        for (j, v) in row.iter().enumerate() {
+            if !matches!(v, Data::Empty) {
+                rows.push(r0 + i as u32, c0 + j as u32, CellValue::from_data(v), on_row)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Merged regions of a sheet; the top-left cell's value fills the region.
+#[derive(Default)]
+struct Merged {
+    regions: Vec<(Dimensions, Option<CellValue>)>,
+}
+
+impl Merged {
+    fn new(mut regions: Vec<Dimensions>) -> Self {
+        regions.sort_by_key(|d| d.start);
+        Merged { regions: regions.into_iter().map(|d| (d, None)).collect() }
+    }
+
+    fn fill(&mut self, row: u32, cells: &mut Vec<CellValue>) {
+        for (d, value) in &mut self.regions {
+            if d.start.0 > row {
+                break;
+            }
+            if d.end.0 < row {
+                continue;
+            }
+            let (c0, c1) = (d.start.1 as usize, d.end.1 as usize);
+            if d.start.0 == row && value.is_none() {
+                *value = cells.get(c0).cloned().filter(|v| !v.is_empty());
+            }
+            if let Some(v) = value {
+                if cells.len() <= c1 {
+                    cells.resize(c1 + 1, CellValue::Empty);
+                }
+                for cell in &mut cells[c0..=c1] {
+                    if cell.is_empty() {
+                        *cell = v.clone();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Groups streamed cells into rows and enforces the size limits on real cells.
+struct RowAssembler<'l> {
+    sheet: &'l str,
+    file: &'l str,
+    limits: &'l Limits,
+    current: Option<u32>,
+    cells: Vec<CellValue>,
+    merged: Merged,
+}
+
+impl<'l> RowAssembler<'l> {
+    fn new(sheet: &'l str, file: &'l str, limits: &'l Limits) -> Self {
+        RowAssembler { sheet, file, limits, current: None, cells: Vec::new(), merged: Merged::default() }
+    }
+
+    fn too_large(&self, reason: String) -> WorkbookError {
+        WorkbookError::TooLarge { file: self.file.to_owned(), reason: format!("sheet '{}': {reason}", self.sheet) }
+    }
+
+    /// The sheet's claimed used range, checked before any cell is read.
+    fn check_claim(&self, d: Dimensions) -> Result<(), WorkbookError> {
+        let rows = u64::from(d.end.0.saturating_sub(d.start.0)) + 1;
+        let cols = u64::from(d.end.1.saturating_sub(d.start.1)) + 1;
+        if rows.saturating_mul(cols) > self.limits.max_cells {
+            return Err(self.too_large(format!(
+                "its used range claims {rows} rows × {cols} columns, more than the limit of {} cells",
+                self.limits.max_cells
+            )));
+        }
+        Ok(())
+    }
+
+    fn push(
+        &mut self,
+        row: u32,
+        col: u32,
+        value: CellValue,
+        on_row: &mut impl FnMut(u32, &[CellValue]) -> Result<(), WorkbookError>,
+    ) -> Result<(), WorkbookError> {
+        if u64::from(row) >= self.limits.max_rows {
+            return Err(self.too_large(format!("it has more than {} rows", self.limits.max_rows)));
+        }
+        if col >= self.limits.max_columns {
+            if value.is_empty() {
+                return Ok(());
+            }
+            return Err(self.too_large(format!(
+                "a value in column {} is beyond the limit of {} columns",
+                crate::error::column_letter(col),
+                self.limits.max_columns
+            )));
+        }
+        if self.current != Some(row) {
+            self.flush(on_row)?;
+            self.current = Some(row);
+        }
+        let c = col as usize;
+        if self.cells.len() <= c {
+            self.cells.resize(c + 1, CellValue::Empty);
+        }
+        self.cells[c] = value;
+        Ok(())
+    }
+
+    fn flush(
+        &mut self,
+        on_row: &mut impl FnMut(u32, &[CellValue]) -> Result<(), WorkbookError>,
+    ) -> Result<(), WorkbookError> {
+        if let Some(row) = self.current.take() {
+            self.merged.fill(row, &mut self.cells);
+            on_row(row, &self.cells)?;
+            self.cells.clear();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,176 @@
+//! `substation template`, `validate` and `sample`: workbooks in and out.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use workbook::sample::{SampleOptions, write_fleet};
+use workbook::{Layout, Limits, ParsedWorkbook, RowError, WorkbookError, read_workbook};
+
+use crate::exit;
+
+/// Write the canonical blank workbook (Instructions, Assets and Samples sheets, an example row).
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// Where to write it.
+    #[arg(short, long, value_name = "FILE", default_value = "dga-template.xlsx")]
+    output: PathBuf,
+}
+
+/// Check a workbook: what would be accepted and rejected, without diagnosing.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 every data row accepted; 1 some rows rejected (listed); 2 the workbook as a whole is invalid."
+)]
+pub struct ValidateArgs {
+    /// The workbook (.xlsx, .xlsm, .xls, .xlsb, .ods; the format is read from the content).
+    file: PathBuf,
+    /// Print one JSON object: counts, ignored columns, warnings and every error.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LayoutArg {
+    OneSheet,
+    TwoSheet,
+}
+
+/// Write a realistic synthetic fleet workbook, the same for the same seed.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Transformers in the fleet.
+    #[arg(long, default_value_t = 50)]
+    assets: usize,
+    /// Oil samples per transformer.
+    #[arg(long, default_value_t = 6)]
+    samples_per_asset: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long, value_enum, default_value = "two-sheet")]
+    layout: LayoutArg,
+    /// Leave out the mistakes real files have (bad cells, a title block, an average row).
+    #[arg(long)]
+    clean: bool,
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub fn template(args: &TemplateArgs) -> anyhow::Result<u8> {
+    let bytes = workbook::write::template().context("cannot build the template")?;
+    write_file(&args.output, &bytes)?;
+    eprintln!("wrote {}", args.output.display());
+    Ok(exit::OK)
+}
+
+pub fn sample(args: &SampleArgs) -> anyhow::Result<u8> {
+    let opts = SampleOptions {
+        assets: args.assets,
+        samples_per_asset: args.samples_per_asset,
+        seed: args.seed,
+        layout: match args.layout {
+            LayoutArg::OneSheet => Layout::OneSheet,
+            LayoutArg::TwoSheet => Layout::TwoSheet,
+        },
+        with_mistakes: !args.clean,
+    };
+    let bytes = write_fleet(&opts).context("cannot build the sample workbook")?;
+    write_file(&args.output, &bytes)?;
+    eprintln!(
+        "wrote {}: {} transformers × {} samples",
+        args.output.display(),
+        args.assets,
+        args.samples_per_asset.max(1)
+    );
+    Ok(exit::OK)
+}
+
+/// The `validate --json` object.
+#[derive(Debug, Serialize)]
+struct ValidateReport<'a> {
+    file: String,
+    layout: Layout,
+    rows_read: u64,
+    samples_accepted: u64,
+    rows_rejected: u64,
+    rows_skipped: u64,
+    assets: u64,
+    asset_rows_read: u64,
+    ignored_columns: &'a [workbook::IgnoredColumn],
+    warnings: &'a [String],
+    errors: &'a [RowError],
+}
+
+pub fn read(path: &Path) -> anyhow::Result<(String, Result<ParsedWorkbook, WorkbookError>)> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = path.display().to_string();
+    let parsed = read_workbook(&bytes, &name, &Limits::default());
+    Ok((name, parsed))
+}
+
+pub fn validate(args: &ValidateArgs) -> anyhow::Result<u8> {
+    let (name, parsed) = read(&args.file)?;
+    let mut out = std::io::stdout().lock();
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            if args.json {
+                let json =
+                    serde_json::json!({ "file": name, "error": { "type": e.error_type(), "reason": e.reason() } });
+                writeln!(out, "{json}")?;
+            }
+            eprintln!("error: {e} [{}]", e.error_type());
+            return Ok(exit::ERROR);
+        }
+    };
+    let c = parsed.counts;
+    if args.json {
+        let report = ValidateReport {
+            file: name,
+            layout: parsed.layout,
+            rows_read: c.rows_read,
+            samples_accepted: c.samples_accepted,
+            rows_rejected: c.rows_rejected,
+            rows_skipped: c.rows_skipped,
+            assets: c.assets,
+            asset_rows_read: c.asset_rows_read,
+            ignored_columns: &parsed.ignored_columns,
+            warnings: &parsed.warnings,
+            errors: &parsed.rejected,
+        };
+        serde_json::to_writer(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        let layout = match parsed.layout {
+            Layout::OneSheet => "one sheet (asset columns on every sample row)",
+            Layout::TwoSheet => "two sheets (assets and samples joined by asset id)",
+        };
+        writeln!(out, "{name}: {layout}")?;
+        writeln!(
+            out,
+            "  {} sample rows read: {} accepted, {} rejected, {} skipped (blank or totals); {} assets",
+            c.rows_read, c.samples_accepted, c.rows_rejected, c.rows_skipped, c.assets
+        )?;
+        if c.asset_rows_read > 0 {
+            writeln!(out, "  {} asset rows read, {} rejected", c.asset_rows_read, c.asset_rows_rejected)?;
+        }
+        if !parsed.ignored_columns.is_empty() {
+            let list: Vec<String> =
+                parsed.ignored_columns.iter().map(|i| format!("'{}'!{} '{}'", i.sheet, i.column, i.header)).collect();
+            writeln!(out, "  ignored columns: {}", list.join(", "))?;
+        }
+        for w in &parsed.warnings {
+            writeln!(out, "  warning: {w}")?;
+        }
+        for e in &parsed.rejected {
+            writeln!(out, "  rejected: {e}")?;
+        }
+    }
+    Ok(if parsed.rejected.is_empty() { exit::OK } else { exit::ROWS_REJECTED })
+}
