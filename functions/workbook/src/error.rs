@@ -48,7 +48,10 @@ impl std::fmt::Display for RowError {
             write!(f, ", column {l} '{c}'")?;
         }
         match &self.value {
-            Some(v) if !v.is_empty() => write!(f, ": '{v}' {}", self.reason),
+            // Reasons from the gas parser already quote the cell.
+            Some(v) if !v.is_empty() && !self.reason.contains(&format!("'{v}'")) => {
+                write!(f, ": '{v}' {}", self.reason)
+            }
             _ => write!(f, ": {}", self.reason),
         }
     }

@@ -1,0 +1,97 @@
+//! `substation template`, `sample` and `validate` as a user runs them.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn substation() -> Command {
+    Command::cargo_bin("substation").unwrap()
+}
+
+fn validate_json(path: &std::path::Path, code: i32) -> Value {
+    let out = substation().arg("validate").arg(path).arg("--json").assert().code(code).get_output().stdout.clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+#[test]
+fn template_then_validate_is_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.xlsx");
+    substation().args(["template", "-o"]).arg(&path).assert().success();
+    let v = validate_json(&path, 0);
+    assert_eq!(
+        (v["rows_read"].as_u64(), v["samples_accepted"].as_u64(), v["assets"].as_u64()),
+        (Some(1), Some(1), Some(1))
+    );
+    assert_eq!(v["errors"], serde_json::json!([]));
+}
+
+#[test]
+fn a_sample_fleet_with_mistakes_validates_with_exit_1_and_every_row_accounted_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fleet.xlsx");
+    substation()
+        .args(["sample", "--assets", "200", "--samples-per-asset", "5", "--seed", "11", "-o"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("200 transformers × 5 samples"));
+    let v = validate_json(&path, 1);
+    let n = |k: &str| v[k].as_u64().unwrap();
+    assert_eq!(n("rows_read"), 1001);
+    assert_eq!(n("rows_read"), n("samples_accepted") + n("rows_rejected") + n("rows_skipped"));
+    let errors = v["errors"].as_array().unwrap();
+    assert!(!errors.is_empty());
+    for e in errors {
+        assert_eq!(e["sheet"], "Samples");
+        assert!(e["row"].as_u64().unwrap() >= 5, "{e}"); // below the title block and header
+        assert!(e["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    }
+    // The same seed writes the same fleet.
+    let again = dir.path().join("again.xlsx");
+    substation()
+        .args(["sample", "--assets", "200", "--samples-per-asset", "5", "--seed", "11", "-o"])
+        .arg(&again)
+        .assert()
+        .success();
+    let w = validate_json(&again, 1);
+    assert_eq!(v["errors"], w["errors"]);
+
+    substation()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("1001 sample rows read"))
+        .stdout(predicate::str::contains("rejected: sheet 'Samples', row"));
+}
+
+#[test]
+fn an_invalid_workbook_exits_2_with_the_error_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not-a-workbook.xlsx");
+    std::fs::write(&path, "asset,H2\nTR-1,5\n").unwrap();
+    let v = validate_json(&path, 2);
+    assert_eq!(v["error"]["type"], "WorkbookInvalid");
+    assert!(v["error"]["reason"].as_str().unwrap().contains("not a spreadsheet"));
+    substation()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a spreadsheet").and(predicate::str::contains("[WorkbookInvalid]")));
+}
+
+#[test]
+fn one_sheet_layout_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one.xlsx");
+    substation()
+        .args(["sample", "--assets", "5", "--layout", "one-sheet", "--clean", "-o"])
+        .arg(&path)
+        .assert()
+        .success();
+    let v = validate_json(&path, 0);
+    assert_eq!(v["layout"], "one-sheet");
+    assert_eq!(v["assets"], 5);
+}
