@@ -13,7 +13,8 @@ const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
 pub(crate) enum Book<'a> {
-    Xlsx(Xlsx<Cursor<&'a [u8]>>),
+    /// With whether any sheet has merged cells at all.
+    Xlsx(Xlsx<Cursor<&'a [u8]>>, bool),
     Xlsb(Xlsb<Cursor<&'a [u8]>>),
     Xls(Xls<Cursor<&'a [u8]>>),
     Ods(Ods<Cursor<&'a [u8]>>),
@@ -37,7 +38,7 @@ impl<'a> Book<'a> {
         }
         if bytes.starts_with(ZIP_MAGIC) {
             let xlsx_err = match Xlsx::new(Cursor::new(bytes)) {
-                Ok(b) => return Ok(Book::Xlsx(b)),
+                Ok(b) => return Ok(Book::Xlsx(b, any_merged_cells(bytes))),
                 Err(e) => e.to_string(),
             };
             if let Ok(b) = Xlsb::new(Cursor::new(bytes)) {
@@ -73,7 +74,7 @@ impl<'a> Book<'a> {
 
     pub fn sheet_names(&self) -> Vec<String> {
         match self {
-            Book::Xlsx(b) => b.sheet_names(),
+            Book::Xlsx(b, _) => b.sheet_names(),
             Book::Xlsb(b) => b.sheet_names(),
             Book::Xls(b) => b.sheet_names(),
             Book::Ods(b) => b.sheet_names(),
@@ -92,8 +93,9 @@ impl<'a> Book<'a> {
         let err = |e: String| WorkbookError::Invalid { file: file.to_owned(), reason: format!("sheet '{sheet}': {e}") };
         let mut rows = RowAssembler::new(sheet, file, limits);
         match self {
-            Book::Xlsx(book) => {
-                let merged = match book.worksheet_merge_cells(sheet) {
+            Book::Xlsx(book, has_merges) => {
+                // calamine finds merged regions by parsing the whole sheet: only when there are any.
+                let merged = match (*has_merges).then(|| book.worksheet_merge_cells(sheet)).flatten() {
                     Some(Ok(m)) => m,
                     Some(Err(e)) => return Err(err(e.to_string())),
                     None => Vec::new(),
@@ -126,6 +128,38 @@ impl<'a> Book<'a> {
         }
         rows.flush(&mut on_row)
     }
+}
+
+/// Whether any worksheet of an xlsx declares merged cells: a byte search of the inflated sheet
+/// XML, streamed in chunks (a fraction of the cost of parsing it).
+fn any_merged_cells(bytes: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else { return true };
+    let finder = memchr::memmem::Finder::new(b"<mergeCell ");
+    for i in 0..zip.len() {
+        let Ok(mut entry) = zip.by_index(i) else { return true };
+        if !(entry.name().starts_with("xl/worksheets/") && entry.name().ends_with(".xml")) {
+            continue;
+        }
+        let mut buf = vec![0u8; 64 * 1024];
+        let keep = finder.needle().len();
+        let mut filled = 0;
+        loop {
+            let Ok(n) = entry.read(&mut buf[filled..]) else { return true };
+            if n == 0 {
+                break;
+            }
+            let end = filled + n;
+            if finder.find(&buf[..end]).is_some() {
+                return true;
+            }
+            // Keep the tail in case the needle straddles two reads.
+            let tail = end.saturating_sub(keep);
+            buf.copy_within(tail..end, 0);
+            filled = end - tail;
+        }
+    }
+    false
 }
 
 fn push_range(
