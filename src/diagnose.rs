@@ -1,7 +1,7 @@
 //! `substation diagnose`: one sample from flags, or every asset of a CSV file.
 
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
@@ -24,28 +24,37 @@ use crate::{exit, report};
     after_help = "Examples:\n  \
         substation diagnose --h2 120 --ch4 80 --c2h6 30 --c2h4 150 --c2h2 2\n  \
         substation diagnose --csv examples/fleet-sample.csv\n  \
-        substation diagnose --csv fleet.csv --json > diagnoses.jsonl\n\n\
+        substation diagnose --csv fleet.csv --json > diagnoses.jsonl\n  \
+        substation diagnose --workbook fleet.xlsx --report results.xlsx\n\n\
         Exit codes: 0 all diagnosed; 1 some rows rejected (the rest diagnosed); 2 error, nothing diagnosed."
 )]
 pub struct DiagnoseArgs {
     /// CSV file of samples; '-' reads standard input.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2", "o2", "n2", "age_years"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2", "o2", "n2", "age_years", "workbook"])]
     csv: Option<PathBuf>,
 
+    /// Workbook of the fleet (.xlsx, .xls, .xlsb, .ods; see `substation template`).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2", "o2", "n2", "age_years"])]
+    workbook: Option<PathBuf>,
+
+    /// With --workbook: also write the results workbook (Summary, Diagnoses, Rejected rows).
+    #[arg(long, value_name = "FILE.xlsx")]
+    report: Option<PathBuf>,
+
     /// Hydrogen, ppm.
-    #[arg(long, value_name = "PPM", required_unless_present = "csv", allow_hyphen_values = true)]
+    #[arg(long, value_name = "PPM", required_unless_present_any = ["csv", "workbook"], allow_hyphen_values = true)]
     h2: Option<String>,
     /// Methane, ppm.
-    #[arg(long, value_name = "PPM", required_unless_present = "csv", allow_hyphen_values = true)]
+    #[arg(long, value_name = "PPM", required_unless_present_any = ["csv", "workbook"], allow_hyphen_values = true)]
     ch4: Option<String>,
     /// Ethane, ppm.
-    #[arg(long, value_name = "PPM", required_unless_present = "csv", allow_hyphen_values = true)]
+    #[arg(long, value_name = "PPM", required_unless_present_any = ["csv", "workbook"], allow_hyphen_values = true)]
     c2h6: Option<String>,
     /// Ethylene, ppm.
-    #[arg(long, value_name = "PPM", required_unless_present = "csv", allow_hyphen_values = true)]
+    #[arg(long, value_name = "PPM", required_unless_present_any = ["csv", "workbook"], allow_hyphen_values = true)]
     c2h4: Option<String>,
     /// Acetylene, ppm.
-    #[arg(long, value_name = "PPM", required_unless_present = "csv", allow_hyphen_values = true)]
+    #[arg(long, value_name = "PPM", required_unless_present_any = ["csv", "workbook"], allow_hyphen_values = true)]
     c2h2: Option<String>,
     /// Carbon monoxide, ppm.
     #[arg(long, value_name = "PPM", allow_hyphen_values = true)]
@@ -72,9 +81,13 @@ pub struct DiagnoseArgs {
 }
 
 pub fn run(args: &DiagnoseArgs, t: &Thresholds) -> anyhow::Result<u8> {
-    match &args.csv {
-        Some(path) => run_csv(args, path, t),
-        None => run_single(args, t),
+    if args.report.is_some() && args.workbook.is_none() {
+        anyhow::bail!("--report needs --workbook");
+    }
+    match (&args.csv, &args.workbook) {
+        (Some(path), _) => run_csv(args, path, t),
+        (None, Some(path)) => run_workbook(args, path, t),
+        (None, None) => run_single(args, t),
     }
 }
 
@@ -126,13 +139,7 @@ fn run_csv(args: &DiagnoseArgs, path: &PathBuf, t: &Thresholds) -> anyhow::Resul
         let input = csv_input::read(&name, io::BufReader::new(file))?;
         (name, input)
     };
-
-    // JSON records stream out as they are made; the human table needs them all first.
-    let mut out = BufWriter::new(io::stdout().lock());
-    let mut records = Vec::new();
-    let mut by_status = [0usize; 3];
-    let mut faults = std::collections::BTreeMap::new();
-    let mut written = Ok(());
+    let mut sink = Sink::new(args.json, false);
     for asset in &input.assets {
         let order = chronological_order(&asset.samples);
         let latest = *order.last().expect("an asset has at least one sample");
@@ -140,36 +147,123 @@ fn run_csv(args: &DiagnoseArgs, path: &PathBuf, t: &Thresholds) -> anyhow::Resul
         let age_years = order.iter().rev().find_map(|&i| asset.age_years[i]);
         let info = AssetInfo { age_years, oltc_communicating: args.oltc_communicating, ..AssetInfo::default() };
         let diagnosis = diagnose_asset(&asset.samples, &info, t)?;
-        let record = DiagnosisRecord::new(Some(asset.lines[latest]), asset.asset_id.clone(), diagnosis);
-        by_status[usize::from(record.diagnosis.status.number() - 1)] += 1;
-        if record.diagnosis.fault != dga::FaultCode::Normal {
-            *faults.entry(record.diagnosis.fault).or_insert(0usize) += 1;
-        }
-        if args.json {
-            written = written
-                .and_then(|()| serde_json::to_writer(&mut out, &record).map_err(io::Error::from))
-                .and_then(|()| writeln!(out));
-        } else {
-            records.push(record);
-        }
+        sink.push(DiagnosisRecord::new(Some(asset.lines[latest]), asset.asset_id.clone(), diagnosis));
     }
-    if !args.json {
-        written = written.and_then(|()| out.write_all(report::table(&records, io::stdout().is_terminal()).as_bytes()));
-    }
-    finish(written.and_then(|()| out.flush()))?;
-
-    let mut err = io::stderr().lock();
-    for r in &input.rejected {
-        if args.json {
-            let _ = writeln!(err, "{}", serde_json::to_string(r)?);
-        } else {
-            let _ = writeln!(err, "rejected: {r}");
-        }
-    }
-    if !args.json {
-        let _ = writeln!(err, "{}", report::counts(&name, &input, by_status, &faults));
-    }
+    let tally = report::Tally {
+        rows_read: input.rows_read,
+        samples_accepted: input.samples_accepted(),
+        rows_rejected: input.rows_rejected(),
+        rows_skipped: None,
+        assets: input.assets.len() as u64,
+    };
+    sink.finish(&name, &tally, &input.rejected, |r| format!("rejected: {r}"))?;
     Ok(if input.rejected.is_empty() { exit::OK } else { exit::ROWS_REJECTED })
+}
+
+fn run_workbook(args: &DiagnoseArgs, path: &Path, t: &Thresholds) -> anyhow::Result<u8> {
+    let started_at = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let (name, parsed) = crate::workbook_cmds::read(path)?;
+    let parsed = parsed.map_err(|e| anyhow::anyhow!("{e} [{}]", e.error_type()))?;
+    let mut sink = Sink::new(args.json, args.report.is_some());
+    for item in &parsed.assets {
+        let mut info = item.asset_info();
+        info.oltc_communicating |= args.oltc_communicating;
+        let diagnosis = diagnose_asset(&item.samples(), &info, t)?;
+        let row = item.latest_row().map(|s| u64::from(s.row));
+        sink.push(DiagnosisRecord::new(row, Some(item.asset_id.clone()), diagnosis));
+    }
+    let c = parsed.counts;
+    let tally = report::Tally {
+        rows_read: c.rows_read,
+        samples_accepted: c.samples_accepted,
+        rows_rejected: c.rows_rejected,
+        rows_skipped: Some(c.rows_skipped),
+        assets: c.assets,
+    };
+    for w in &parsed.warnings {
+        eprintln!("warning: {w}");
+    }
+    let records = sink.finish(&name, &tally, &parsed.rejected, |r| format!("rejected: {r}"))?;
+    if let Some(report_path) = &args.report {
+        let run = workbook::write::RunInfo {
+            source_file: name.clone(),
+            started_at,
+            rows_read: c.rows_read,
+            samples_accepted: c.samples_accepted,
+            rows_rejected: c.rows_rejected,
+            rows_skipped: c.rows_skipped,
+        };
+        let bytes = workbook::write::results(&run, &records, &parsed.assets, &parsed.rejected)
+            .context("cannot build the results workbook")?;
+        std::fs::write(report_path, bytes).with_context(|| format!("cannot write {}", report_path.display()))?;
+        eprintln!("wrote {}", report_path.display());
+    }
+    Ok(if parsed.rejected.is_empty() { exit::OK } else { exit::ROWS_REJECTED })
+}
+
+/// Where records go: JSON lines streamed to stdout as they are made, or a table once all are in.
+struct Sink {
+    json: bool,
+    keep: bool,
+    out: BufWriter<io::StdoutLock<'static>>,
+    records: Vec<DiagnosisRecord>,
+    by_status: [usize; 3],
+    faults: std::collections::BTreeMap<dga::FaultCode, usize>,
+    written: io::Result<()>,
+}
+
+impl Sink {
+    fn new(json: bool, keep_for_report: bool) -> Self {
+        Sink {
+            json,
+            keep: keep_for_report || !json,
+            out: BufWriter::new(io::stdout().lock()),
+            records: Vec::new(),
+            by_status: [0; 3],
+            faults: Default::default(),
+            written: Ok(()),
+        }
+    }
+
+    fn push(&mut self, record: DiagnosisRecord) {
+        self.by_status[usize::from(record.diagnosis.status.number() - 1)] += 1;
+        if record.diagnosis.fault != dga::FaultCode::Normal {
+            *self.faults.entry(record.diagnosis.fault).or_insert(0) += 1;
+        }
+        if self.json && self.written.is_ok() {
+            self.written = serde_json::to_writer(&mut self.out, &record)
+                .map_err(io::Error::from)
+                .and_then(|()| writeln!(self.out));
+        }
+        if self.keep {
+            self.records.push(record);
+        }
+    }
+
+    /// Writes the table (human mode), the rejections and the count line to stderr.
+    fn finish<R: serde::Serialize>(
+        mut self,
+        name: &str,
+        tally: &report::Tally,
+        rejected: &[R],
+        human: impl Fn(&R) -> String,
+    ) -> anyhow::Result<Vec<DiagnosisRecord>> {
+        let mut written = std::mem::replace(&mut self.written, Ok(()));
+        if !self.json {
+            let table = report::table(&self.records, io::stdout().is_terminal());
+            written = written.and_then(|()| self.out.write_all(table.as_bytes()));
+        }
+        finish(written.and_then(|()| self.out.flush()))?;
+        let mut err = io::stderr().lock();
+        for r in rejected {
+            let line = if self.json { serde_json::to_string(r)? } else { human(r) };
+            let _ = writeln!(err, "{line}");
+        }
+        if !self.json {
+            let _ = writeln!(err, "{}", report::counts(name, tally, self.by_status, &self.faults));
+        }
+        Ok(self.records)
+    }
 }
 
 /// A closed pipe (`| head`) is not an error worth a message.

@@ -8,8 +8,6 @@ use dga::fault::HasCode;
 use dga::ieee_c57_104_2019::{Ieee2019Table, StatusReason, fmt_num};
 use dga::{Confidence, DiagnosisRecord, FaultCode, MethodName, Outcome};
 
-use crate::csv_input::CsvInput;
-
 fn confidence(c: Option<Confidence>) -> &'static str {
     match c {
         Some(Confidence::High) => "high",
@@ -162,18 +160,26 @@ pub fn table(records: &[DiagnosisRecord], terminal: bool) -> String {
     format!("{table}\n")
 }
 
+/// The input's rows, for the closing count line.
+#[derive(Debug, Clone, Copy)]
+pub struct Tally {
+    pub rows_read: u64,
+    pub samples_accepted: u64,
+    pub rows_rejected: u64,
+    /// Blank and total rows (workbooks); `None` where the input has no such notion.
+    pub rows_skipped: Option<u64>,
+    pub assets: u64,
+}
+
 /// The closing count line: assets by status, faults, rejected rows.
-pub fn counts(name: &str, input: &CsvInput, by_status: [usize; 3], faults: &BTreeMap<FaultCode, usize>) -> String {
+pub fn counts(name: &str, t: &Tally, by_status: [usize; 3], faults: &BTreeMap<FaultCode, usize>) -> String {
     let mut s = format!(
         "{name}: {} rows read, {} samples diagnosed in {} assets (status 3: {}, status 2: {}, status 1: {}), {} rows rejected",
-        input.rows_read,
-        input.samples_accepted(),
-        input.assets.len(),
-        by_status[2],
-        by_status[1],
-        by_status[0],
-        input.rows_rejected()
+        t.rows_read, t.samples_accepted, t.assets, by_status[2], by_status[1], by_status[0], t.rows_rejected
     );
+    if let Some(skipped) = t.rows_skipped {
+        let _ = write!(s, ", {skipped} skipped");
+    }
     if !faults.is_empty() {
         let list: Vec<String> = faults.iter().map(|(f, n)| format!("{f} ×{n}")).collect();
         let _ = write!(s, "; faults: {}", list.join(", "));

@@ -95,3 +95,38 @@ fn one_sheet_layout_sample() {
     assert_eq!(v["layout"], "one-sheet");
     assert_eq!(v["assets"], 5);
 }
+
+#[test]
+fn diagnose_a_workbook_and_write_the_results_workbook() {
+    use calamine::{Data, Reader};
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("results.xlsx");
+    let out = substation()
+        .args(["diagnose", "--workbook", "examples/fleet-sample.xlsx", "--json", "--report"])
+        .arg(&report)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let records: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), 12);
+    let samples: u64 = records.iter().map(|r| r["samples"].as_u64().unwrap()).sum();
+    assert_eq!(samples, 60);
+    // `row` is the Excel row of the asset's latest sample on the Samples sheet.
+    assert!(records.iter().all(|r| r["row"].as_u64().is_some_and(|row| row > 4)));
+
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&report).unwrap();
+    let diagnoses = book.worksheet_range("Diagnoses").unwrap();
+    assert_eq!(diagnoses.height(), 13);
+    for (i, r) in records.iter().enumerate() {
+        assert_eq!(diagnoses.get((i + 1, 0)), Some(&Data::String(r["asset_id"].as_str().unwrap().to_owned())));
+        assert_eq!(diagnoses.get((i + 1, 3)), Some(&Data::Float(r["status"].as_f64().unwrap())));
+    }
+    substation()
+        .args(["diagnose", "--csv", "examples/fleet-sample.csv", "--report"])
+        .arg(&report)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--report needs --workbook"));
+}
