@@ -5,10 +5,20 @@ use chrono::NaiveDate;
 use dga::GasReading;
 use workbook::{Layout, Limits, ParsedWorkbook, read_workbook};
 
+fn bytes(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/../../tests/fixtures/workbooks/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
 fn fixture(name: &str) -> ParsedWorkbook {
-    let path = format!("{}/../../tests/fixtures/workbooks/{name}", env!("CARGO_MANIFEST_DIR"));
-    let bytes = std::fs::read(&path).unwrap();
-    read_workbook(&bytes, name, &Limits::default()).unwrap()
+    read_workbook(&bytes(name), name, &Limits::default()).unwrap()
+}
+
+#[test]
+fn a_real_password_protected_workbook_is_refused_clearly() {
+    let e =
+        read_workbook(&bytes("password-protected.xlsx"), "password-protected.xlsx", &Limits::default()).unwrap_err();
+    assert_eq!(e.error_type(), "WorkbookInvalid");
+    assert!(e.reason().contains("password-protected"), "{e}");
 }
 
 #[test]
