@@ -82,7 +82,7 @@ fn method_rows(m: &dga::diagnosis::MethodDetails) -> [(MethodName, (String, Stri
                     "{}; CH4/H2 {:.3}, C2H2/C2H4 {:.3}, C2H2/CH4 {:.3}, C2H6/C2H2 {:.3}",
                     v.finding, r.ch4_h2, r.c2h2_c2h4, r.c2h2_ch4, r.c2h6_c2h2
                 ),
-                None => v.finding.to_owned(),
+                None => v.finding.to_string(),
             }),
         ),
         (

@@ -31,7 +31,7 @@ pub struct AssetInfo {
 
 /// Each method's code; `None` where the method cannot be computed or does not apply.
 /// The keys are the record's `methods` object (docs/diagnosis-record.md).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MethodCodes {
     pub duval_triangle_1: Option<FaultCode>,
     pub duval_triangle_4: Option<FaultCode>,
@@ -61,7 +61,7 @@ impl MethodCodes {
 }
 
 /// Each method's full working: zone and plotted point, ratios, or why it does not apply.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodDetails {
     pub duval_triangle_1: TriangleOutcome,
     pub duval_triangle_4: TriangleOutcome,
@@ -107,7 +107,7 @@ impl MethodDetails {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     High,
@@ -116,13 +116,13 @@ pub enum Confidence {
 }
 
 /// One asset's diagnosis. Field order is the order of the JSON record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssetDiagnosis {
     /// IEEE C57.104-2019 DGA Status, 1-3.
     pub status: Ieee2019Status,
     /// The combined fault code, `NORMAL` at status 1, `ND` when no method identifies a fault.
     pub fault: FaultCode,
-    pub fault_description: &'static str,
+    pub fault_description: std::borrow::Cow<'static, str>,
     /// How far the methods agree on the fault; `None` for NORMAL and ND.
     pub confidence: Option<Confidence>,
     pub methods: MethodCodes,
@@ -188,7 +188,13 @@ pub fn diagnose_asset(
     let methods = details.codes();
     let rates: Vec<(Gas, f64)> = ieee_2019.gases.iter().filter_map(|g| Some((g.gas, g.rate_ppm_per_year?))).collect();
     let typical = iec_60599::typical_exceedances(latest, &rates, asset.oltc_communicating, &t.iec_60599);
-    let findings = iec_60599::auxiliary_findings(latest, asset.free_breathing, !typical.is_empty(), &t.iec_60599);
+    let findings = iec_60599::auxiliary_findings(
+        latest,
+        asset.free_breathing,
+        !typical.is_empty(),
+        &t.iec_60599,
+        &t.detection_limits_ppm,
+    );
 
     let (fault, identified_by) = combined_fault(ieee_2019.status, &methods);
     let agreement = Agreement::of(fault, &methods);
@@ -202,7 +208,7 @@ pub fn diagnose_asset(
     Ok(AssetDiagnosis {
         status: ieee_2019.status,
         fault,
-        fault_description: fault.meaning(),
+        fault_description: fault.meaning().into(),
         confidence,
         methods,
         ieee_2008_condition: ieee_2008.verdict().map(|a| a.condition),

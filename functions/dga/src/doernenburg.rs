@@ -1,13 +1,13 @@
 //! Doernenburg ratio method: IEEE C57.104-2008 clause 6.5.1, with its L1 validity rules.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::fault::{FaultCode, HasCode, Outcome};
 use crate::gas::{DgaSample, Gas};
 use crate::ratios::{ratio, require};
 use crate::thresholds::{DetectionLimits, DoernenburgThresholds};
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DoernenburgRatios {
     /// R1 = CH4/H2
     pub ch4_h2: f64,
@@ -19,12 +19,12 @@ pub struct DoernenburgRatios {
     pub c2h6_c2h2: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DoernenburgVerdict {
     /// `NORMAL` below the 2 × L1 gate; `PD` (corona), `D2` (arcing), `T2` (thermal decomposition,
     /// whose temperature this method does not grade; it agrees with any thermal code), or `ND`.
     pub code: FaultCode,
-    pub finding: &'static str,
+    pub finding: std::borrow::Cow<'static, str>,
     /// Absent below the gate: the ratios are not evaluated there.
     pub ratios: Option<DoernenburgRatios>,
 }
@@ -63,7 +63,7 @@ pub fn classify(
     if !(doubled && (c2h6 || co)) {
         return Outcome::Verdict(DoernenburgVerdict {
             code: FaultCode::Normal,
-            finding: "no fault: gases below the 2 × L1 / L1 gate",
+            finding: "no fault: gases below the 2 × L1 / L1 gate".into(),
             ratios: None,
         });
     }
@@ -91,7 +91,7 @@ pub fn classify(
     } else {
         (FaultCode::ND, "not determined: the ratios match no row")
     };
-    Outcome::Verdict(DoernenburgVerdict { code, finding, ratios: Some(r) })
+    Outcome::Verdict(DoernenburgVerdict { code, finding: finding.into(), ratios: Some(r) })
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Duval Pentagons 1 and 2 (Duval & Lamarre 2014; CIGRE TB 771): the area centroid of the
 //! five-gas polygon and the zone that contains it.
 
-use serde::Serialize;
 use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize};
 
 use crate::fault::{FaultCode, HasCode, Outcome};
 use crate::gas::{DgaSample, Gas};
@@ -107,8 +107,23 @@ impl Serialize for FiveGasPercent {
     }
 }
 
+impl<'de> Deserialize<'de> for FiveGasPercent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let entries: Vec<(Gas, f64)> = crate::ternary::serde_json_order::entries(d)?;
+        let mut out = [0.0; 5];
+        for ((gas, _), slot) in AXES.iter().zip(out.iter_mut()) {
+            *slot = entries
+                .iter()
+                .find(|(g, _)| g == gas)
+                .map(|(_, p)| *p)
+                .ok_or_else(|| serde::de::Error::custom(format!("pentagon shares lack {gas}")))?;
+        }
+        Ok(FiveGasPercent(out))
+    }
+}
+
 /// The verdict of a pentagon: the zone, the plotted centroid and the gas shares.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PentagonVerdict {
     pub zone: FaultCode,
     pub centroid: Point,

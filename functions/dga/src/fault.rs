@@ -40,7 +40,7 @@ pub enum FaultCode {
 
 /// The broad kind of a fault, used to say whether two methods agree when one of them does not
 /// grade temperature or energy as finely as the other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultFamily {
     PartialDischarge,
@@ -197,7 +197,7 @@ impl fmt::Display for MethodName {
 }
 
 /// What one method concluded: a verdict with its working, or why it could not be applied.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome<T> {
     Verdict(T),

@@ -3,10 +3,10 @@
 //! Triangle zones are given in the standards as three relative percentages that sum to 100; any
 //! affine map of them to the plane keeps "inside" and "outside", so we plot (second, third).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A point in the plane of a Duval pentagon (or a ternary point mapped to the plane).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Point {
     pub x: f64,
     pub y: f64,

@@ -1,7 +1,7 @@
 //! IEC 60599 (Ed. 3 2015 / Ed. 4 2022): the three basic gas ratios (Table 1), typical
 //! concentrations and rates (Annex A), and the auxiliary ratios (CO2/CO, O2/N2, C2H2/H2).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::fault::{FaultCode, HasCode, Outcome};
 use crate::gas::{DgaSample, Gas};
@@ -9,14 +9,14 @@ use crate::ratios::{measured_ratio, ratio, require, within};
 use crate::thresholds::{Iec60599Thresholds, Thresholds};
 
 /// The three basic ratios.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct IecRatios {
     pub c2h2_c2h4: f64,
     pub ch4_h2: f64,
     pub c2h4_c2h6: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct IecVerdict {
     pub code: FaultCode,
     pub ratios: IecRatios,
@@ -70,7 +70,7 @@ pub fn classify(sample: &DgaSample, t: &Thresholds) -> Outcome<IecVerdict> {
 }
 
 /// A gas above its Annex A typical value (concentration or rate of increase).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TypicalExceedance {
     pub gas: Gas,
     pub measure: TypicalMeasure,
@@ -78,7 +78,7 @@ pub struct TypicalExceedance {
     pub typical: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TypicalMeasure {
     ConcentrationPpm,
@@ -119,14 +119,14 @@ pub fn typical_exceedances(
 }
 
 /// An auxiliary finding of IEC 60599 (paraphrased from the standard by [S3]).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub code: FindingCode,
     pub ratio: f64,
     pub text: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingCode {
     PaperInvolved,
@@ -144,9 +144,10 @@ pub fn auxiliary_findings(
     free_breathing: Option<bool>,
     fault_gases_present: bool,
     t: &Iec60599Thresholds,
+    limits: &crate::thresholds::DetectionLimits,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    if let Some(r) = measured_ratio(sample, Gas::CO2, Gas::CO) {
+    if let Some(r) = measured_ratio(sample, Gas::CO2, Gas::CO, limits) {
         if r < t.co2_co_paper_max && fault_gases_present {
             out.push(Finding {
                 code: FindingCode::PaperInvolved,
@@ -169,7 +170,7 @@ pub fn auxiliary_findings(
     }
     // Sealed units sit low naturally, so only a unit not known to be sealed is flagged.
     if free_breathing == Some(true)
-        && let Some(r) = measured_ratio(sample, Gas::O2, Gas::N2)
+        && let Some(r) = measured_ratio(sample, Gas::O2, Gas::N2, limits)
         && r < t.o2_n2_consumption_max
     {
         out.push(Finding {
@@ -181,7 +182,7 @@ pub fn auxiliary_findings(
             ),
         });
     }
-    if let Some(r) = measured_ratio(sample, Gas::C2H2, Gas::H2)
+    if let Some(r) = measured_ratio(sample, Gas::C2H2, Gas::H2, limits)
         && r > t.c2h2_h2_oltc_contamination_min
     {
         out.push(Finding {
@@ -260,6 +261,7 @@ mod tests {
     #[test]
     fn typical_values_and_auxiliary_findings() {
         let t = Thresholds::default().iec_60599;
+        let lim = Thresholds::default().detection_limits_ppm;
         let s = DgaSample::default()
             .with(Gas::H2, 10.0)
             .with(Gas::C2H2, 30.0)
@@ -274,12 +276,12 @@ mod tests {
         );
         // With a communicating OLTC, 30 ppm C2H2 is typical.
         assert!(typical_exceedances(&s, &[], true, &t).is_empty());
-        let codes: Vec<_> = auxiliary_findings(&s, Some(true), true, &t).iter().map(|f| f.code).collect();
+        let codes: Vec<_> = auxiliary_findings(&s, Some(true), true, &t, &lim).iter().map(|f| f.code).collect();
         assert_eq!(codes, [FindingCode::PaperInvolved, FindingCode::OxygenConsumption, FindingCode::OltcContamination]);
-        let sealed: Vec<_> = auxiliary_findings(&s, Some(false), true, &t).iter().map(|f| f.code).collect();
+        let sealed: Vec<_> = auxiliary_findings(&s, Some(false), true, &t, &lim).iter().map(|f| f.code).collect();
         assert!(!sealed.contains(&FindingCode::OxygenConsumption));
         // Without other fault gases a low CO2/CO says nothing.
-        let quiet: Vec<_> = auxiliary_findings(&s, Some(false), false, &t).iter().map(|f| f.code).collect();
+        let quiet: Vec<_> = auxiliary_findings(&s, Some(false), false, &t, &lim).iter().map(|f| f.code).collect();
         assert!(!quiet.contains(&FindingCode::PaperInvolved));
     }
 }

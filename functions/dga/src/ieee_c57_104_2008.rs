@@ -1,19 +1,19 @@
 //! IEEE C57.104-2008: TDCG and the four-condition scheme (Table 1), and the TDCG rate (Table 3).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::fault::Outcome;
 use crate::gas::{DgaSample, Gas};
 use crate::thresholds::Ieee2008Thresholds;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GasCondition {
     pub gas: Gas,
     pub ppm: f64,
     pub condition: u8,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ieee2008Assessment {
     /// The unit's condition 1-4: the highest reached by any individual gas or by TDCG.
     pub condition: u8,

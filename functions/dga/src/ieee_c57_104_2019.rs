@@ -1,10 +1,11 @@
 //! IEEE C57.104-2019: gas levels (Tables 1 and 2), sample-to-sample increase (Table 3),
 //! least-squares generation rate (Table 4) and the DGA Status 1/2/3 of Figure 2.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::gas::{DgaSample, Gas};
 use crate::thresholds::{ByOxygen, GasTable, Ieee2019Thresholds};
@@ -36,6 +37,17 @@ impl Serialize for Ieee2019Status {
     }
 }
 
+impl<'de> Deserialize<'de> for Ieee2019Status {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match u8::deserialize(d)? {
+            1 => Ok(Ieee2019Status::One),
+            2 => Ok(Ieee2019Status::Two),
+            3 => Ok(Ieee2019Status::Three),
+            n => Err(serde::de::Error::custom(format!("DGA status {n} is not 1, 2 or 3"))),
+        }
+    }
+}
+
 impl fmt::Display for Ieee2019Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.number())
@@ -43,7 +55,7 @@ impl fmt::Display for Ieee2019Status {
 }
 
 /// The column set chosen by the latest sample's O2/N2 ratio (clause 6.1.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OxygenColumn {
     /// O2/N2 <= 0.2.
@@ -69,7 +81,7 @@ impl OxygenColumn {
 }
 
 /// Transformer age groups of Tables 1 and 2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AgeGroup {
     #[serde(rename = "unknown")]
     Unknown,
@@ -113,7 +125,7 @@ impl AgeGroup {
 }
 
 /// Which table a reason refers to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Ieee2019Table {
     /// Table 1: 90th percentile concentration.
@@ -127,18 +139,18 @@ pub enum Ieee2019Table {
 }
 
 /// One exceedance: which gas, which table, value against limit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusReason {
     pub gas: Gas,
     pub table: Ieee2019Table,
     pub value: f64,
     pub limit: f64,
-    pub unit: &'static str,
+    pub unit: Cow<'static, str>,
     pub text: String,
 }
 
 /// The least-squares window used for Table 4.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RateWindow {
     pub samples: usize,
     pub first_sampled_on: NaiveDate,
@@ -146,10 +158,10 @@ pub struct RateWindow {
     /// Whole calendar months between the first and last sample of the window.
     pub span_months: u32,
     /// `"4-9 months"` or `"10-24 months"`: the Table 4 column.
-    pub period: &'static str,
+    pub period: Cow<'static, str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GasStatus {
     pub gas: Gas,
     pub status: Ieee2019Status,
@@ -159,7 +171,7 @@ pub struct GasStatus {
     pub rate_ppm_per_year: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ieee2019Assessment {
     /// The worst per-gas status ([S2]: "worst gas wins").
     pub status: Ieee2019Status,
@@ -250,7 +262,7 @@ pub fn assess(history: &[DgaSample], age_years: Option<f64>, t: &Ieee2019Thresho
     let mut notes = Vec::new();
 
     let o2_n2_ratio = match (latest.level(Gas::O2), latest.level(Gas::N2)) {
-        (Some(o2), Some(n2)) if n2 > 0.0 => Some(o2 / n2),
+        (Some(o2), Some(n2)) if n2 > 0.0 => Some(o2 / n2).filter(|r| r.is_finite()),
         _ => None,
     };
     let oxygen_column = match o2_n2_ratio {
@@ -281,7 +293,13 @@ pub fn assess(history: &[DgaSample], age_years: Option<f64>, t: &Ieee2019Thresho
         let (first, last) = (w.first()?.sampled_on?, w.last()?.sampled_on?);
         let span_months = u32::try_from(whole_months(first, last)).ok()?;
         let period = if span_months <= t.rate_short_window_max_months { "4-9 months" } else { "10-24 months" };
-        Some(RateWindow { samples: w.len(), first_sampled_on: first, last_sampled_on: last, span_months, period })
+        Some(RateWindow {
+            samples: w.len(),
+            first_sampled_on: first,
+            last_sampled_on: last,
+            span_months,
+            period: period.into(),
+        })
     });
     let rate_table = rate_window.as_ref().map(|rw| {
         let table = if rw.period == "4-9 months" {
@@ -416,7 +434,7 @@ fn reason(gas: Gas, table: Ieee2019Table, value: f64, limit: f64, unit: &'static
         table,
         value,
         limit,
-        unit,
+        unit: unit.into(),
         text: format!(
             "{gas} {} {unit} {what} of {} {unit} (Table {table_no}, {context})",
             fmt_num(value),
@@ -580,7 +598,7 @@ mod tests {
         ];
         let a = assess(&ok, None, &t()).unwrap();
         let rw = a.rate_window.clone().unwrap();
-        assert_eq!((rw.samples, rw.span_months, rw.period), (3, 12, "10-24 months"));
+        assert_eq!((rw.samples, rw.span_months, rw.period.as_ref()), (3, 12, "10-24 months"));
         assert_eq!(a.status, Ieee2019Status::One);
         // 5 → 15 → 25 ppm: 20 ppm/year > 10 → status 3 although every level is within Table 1
         // and each step (+10) is within Table 3 (30).

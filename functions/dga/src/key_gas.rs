@@ -7,14 +7,14 @@
 //! gas above its limit means no fault. Comparing raw proportions instead would let CO, normally
 //! present in hundreds of ppm, name "cellulose" for almost every transformer.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::fault::{FaultCode, HasCode, Outcome};
 use crate::gas::{DgaSample, Gas};
 use crate::ratios::require_measured;
 use crate::thresholds::Ieee2008Thresholds;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyGasFault {
     /// Key gas C2H4: reported as `T3-H`, a thermal fault in oil (ethylene-rich gas is the high
@@ -56,7 +56,7 @@ impl KeyGasFault {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct KeyGasVerdict {
     pub code: FaultCode,
     pub fault: KeyGasFault,

@@ -35,12 +35,12 @@ pub fn ratio(sample: &DgaSample, numerator: Gas, denominator: Gas, limits: &Dete
     ratio_ppm(sample, numerator, limits) / ratio_ppm(sample, denominator, limits)
 }
 
-/// A ratio of two measured levels when both are measured and the denominator is detected;
-/// for auxiliary findings, which should say nothing rather than invent a ratio.
-pub fn measured_ratio(sample: &DgaSample, numerator: Gas, denominator: Gas) -> Option<f64> {
+/// A ratio of two measured levels when both are measured and the denominator is at least its
+/// detection limit; for auxiliary findings, which should say nothing rather than invent a ratio.
+pub fn measured_ratio(sample: &DgaSample, numerator: Gas, denominator: Gas, limits: &DetectionLimits) -> Option<f64> {
     let n = sample.level(numerator)?;
     let d = sample.level(denominator)?;
-    (d > 0.0).then(|| n / d)
+    (d >= limits.get(denominator)).then(|| n / d).filter(|r| r.is_finite())
 }
 
 /// Inclusive range test used by every ratio table (S1/S2 convention: `lo <= x <= hi`).

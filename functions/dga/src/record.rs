@@ -1,14 +1,14 @@
 //! The diagnosis record: what `substation diagnose --json` prints and what the pipeline persists
 //! (one JSON object per asset). Documented field by field in docs/diagnosis-record.md.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnosis::AssetDiagnosis;
 
 /// Bumped whenever a field is renamed, removed or changes meaning; adding a field does not.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiagnosisRecord {
     pub schema_version: u32,
     /// Where the asset's latest sample came from: the source line or row number (CSV: the header

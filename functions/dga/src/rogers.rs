@@ -1,20 +1,20 @@
 //! Rogers ratio method: IEEE C57.104-2008 Table 5 = IEEE C57.104-2019 Table 5.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::fault::{FaultCode, HasCode, Outcome};
 use crate::gas::{DgaSample, Gas};
 use crate::ratios::{ratio, require, within};
 use crate::thresholds::DetectionLimits;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RogersRatios {
     pub c2h2_c2h4: f64,
     pub ch4_h2: f64,
     pub c2h4_c2h6: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RogersVerdict {
     /// The table's case number 0-5, `None` when no row matches.
     pub case: Option<u8>,

@@ -1,7 +1,7 @@
 //! Relative percentages of three gases: the plotted point of a Duval triangle.
 
 use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::fault::{FaultCode, HasCode, Outcome};
 use crate::gas::{DgaSample, Gas};
@@ -51,8 +51,50 @@ impl Serialize for TernaryPoint {
     }
 }
 
+impl<'de> Deserialize<'de> for TernaryPoint {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // JSON objects carry no order: the set of gases names the triangle, which fixes it.
+        let entries: Vec<(Gas, f64)> = serde_json_order::entries(d)?;
+        let triangles =
+            [crate::duval_triangle_1::GASES, crate::duval_triangle_4::GASES, crate::duval_triangle_5::GASES];
+        let gases = triangles
+            .into_iter()
+            .find(|t| entries.len() == 3 && t.iter().all(|g| entries.iter().any(|(e, _)| e == g)))
+            .ok_or_else(|| serde::de::Error::custom("not the gases of a Duval triangle"))?;
+        let pct = |g: Gas| entries.iter().find(|(e, _)| *e == g).map_or(0.0, |(_, p)| *p);
+        Ok(TernaryPoint { gases, percent: gases.map(pct) })
+    }
+}
+
+/// Reads a JSON object's entries as a list (gas keys are not `Ord`-sorted maps here).
+pub(crate) mod serde_json_order {
+    use serde::Deserializer;
+    use serde::de::{DeserializeOwned, MapAccess, Visitor};
+    use std::marker::PhantomData;
+
+    pub fn entries<'de, D: Deserializer<'de>, K: DeserializeOwned, V: DeserializeOwned>(
+        d: D,
+    ) -> Result<Vec<(K, V)>, D::Error> {
+        struct Entries<K, V>(PhantomData<(K, V)>);
+        impl<'de, K: DeserializeOwned, V: DeserializeOwned> Visitor<'de> for Entries<K, V> {
+            type Value = Vec<(K, V)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(Entries(PhantomData))
+    }
+}
+
 /// The verdict of a Duval triangle: the zone and the plotted point.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TriangleVerdict {
     pub zone: FaultCode,
     pub percent: TernaryPoint,

@@ -216,7 +216,27 @@ proptest! {
         } else {
             prop_assert_ne!(a.fault, FaultCode::Normal);
         }
-        let json = serde_json::to_value(DiagnosisRecord::new(None, None, a)).unwrap();
+        let record = DiagnosisRecord::new(None, None, a);
+        let json = serde_json::to_value(&record).unwrap();
         assert_finite(&json, "");
+        // Reading the record back gives the same record: no NaN or infinity became a null.
+        let back: DiagnosisRecord = serde_json::from_str(&json.to_string()).unwrap();
+        prop_assert_eq!(back, record);
+    }
+}
+
+/// A persisted record reads back into the same record (the aggregator and later tools read it).
+#[test]
+fn records_round_trip_through_json() {
+    let history = [
+        sealed(sample(10.0, 5.0, 5.0, 10.0, 0.0)).on(d(2023, 1, 10)),
+        sealed(sample(40.0, 25.0, 5.0, 60.0, 2.0)).on(d(2023, 9, 10)),
+        sealed(sample(90.0, 45.0, 9.0, 140.0, 4.0)).on(d(2024, 3, 10)),
+    ];
+    for h in [&history[..1], &history[..]] {
+        let record = DiagnosisRecord::new(Some(4), Some("TR-9".into()), diagnose(h));
+        let json = serde_json::to_string(&record).unwrap();
+        let back: DiagnosisRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, record);
     }
 }

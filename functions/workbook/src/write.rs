@@ -244,7 +244,7 @@ pub fn results(
             ws.write_string(r, 2, item.and_then(|i| i.substation.as_deref()).unwrap_or(""))?;
             ws.write_number_with_format(r, 3, f64::from(d.status.number()), &status_format(d.status.number()))?;
             ws.write_string(r, 4, d.fault.code())?;
-            ws.write_string(r, 5, d.fault_description)?;
+            ws.write_string(r, 5, d.fault_description.as_ref())?;
             ws.write_string(
                 r,
                 6,
