@@ -192,6 +192,7 @@ fn run_workbook(args: &DiagnoseArgs, path: &Path, t: &Thresholds) -> anyhow::Res
             samples_accepted: c.samples_accepted,
             rows_rejected: c.rows_rejected,
             rows_skipped: c.rows_skipped,
+            created_at: None,
         };
         let bytes = workbook::write::results(&run, &records, &parsed.assets, &parsed.rejected)
             .context("cannot build the results workbook")?;

@@ -24,6 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         samples_accepted: c.samples_accepted,
         rows_rejected: c.rows_rejected,
         rows_skipped: c.rows_skipped,
+        created_at: None,
     };
     std::fs::write(&out, results(&run, &records, &parsed.assets, &parsed.rejected)?)?;
     println!("wrote {out}");

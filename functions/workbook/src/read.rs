@@ -44,7 +44,7 @@ impl Default for Limits {
 }
 
 /// The layout found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Layout {
     /// One row per sample, asset columns repeated.
@@ -55,7 +55,7 @@ pub enum Layout {
 
 /// The conservation counts: `rows_read = samples_accepted + rows_rejected + rows_skipped` over
 /// the sample sheets; asset-sheet rows are counted apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct Counts {
     pub rows_read: u64,
     pub samples_accepted: u64,

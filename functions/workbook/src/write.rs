@@ -142,6 +142,9 @@ pub struct RunInfo {
     pub samples_accepted: u64,
     pub rows_rejected: u64,
     pub rows_skipped: u64,
+    /// The document's creation time; fixed by the caller so that writing the same results twice
+    /// gives the same bytes (otherwise the writer stamps "now").
+    pub created_at: Option<chrono::NaiveDateTime>,
 }
 
 fn status_format(status: u8) -> Format {
@@ -169,6 +172,9 @@ pub fn results(
     rejected: &[RowError],
 ) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
+    if let Some(created) = run.created_at {
+        wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
+    }
     let bold = Format::new().set_bold();
     let by_id: std::collections::HashMap<&str, &AssetItem> = items.iter().map(|i| (i.asset_id.as_str(), i)).collect();
 

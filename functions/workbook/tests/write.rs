@@ -43,6 +43,7 @@ fn the_results_workbook_has_summary_diagnoses_and_rejected_rows() {
         samples_accepted: p.counts.samples_accepted,
         rows_rejected: p.counts.rows_rejected,
         rows_skipped: p.counts.rows_skipped,
+        created_at: None,
     };
     let bytes = results(&run, &records, &p.assets, &p.rejected).unwrap();
     let mut book = open(&bytes);

@@ -1,0 +1,530 @@
+//! Step 3: read the ResultWriter manifest and result files, reconcile every asset of
+//! `assets.jsonl`, persist `results/<run>/`. Also the `rejected` and `partial` modes reached
+//! from the state machine's Catch.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use workbook::{AssetItem, RowError};
+
+use crate::diagnose::{AssetFailure, BatchEnvelope, BatchLine, BatchOutput, DiagnosisLine};
+use crate::error::FlowError;
+use crate::layout::RunLayout;
+use crate::parse::ParseOutput;
+use crate::start::{ExecutionInput, Provenance};
+use crate::store::{ObjectStore, StoreError};
+
+pub const SUMMARY_SCHEMA_VERSION: u32 = 1;
+
+/// The Map state's output with a ResultWriter (AWS: only a pointer to the manifest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapRunOutput {
+    #[serde(rename = "MapRunArn")]
+    pub map_run_arn: String,
+    #[serde(rename = "ResultWriterDetails")]
+    pub result_writer_details: ResultWriterDetails,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultWriterDetails {
+    #[serde(rename = "Bucket")]
+    pub bucket: String,
+    #[serde(rename = "Key")]
+    pub key: String,
+}
+
+/// A caught error as Step Functions puts it at `ResultPath`: `Cause` is a JSON string for
+/// Lambda errors (`{"errorType": ..., "errorMessage": ...}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaughtError {
+    #[serde(rename = "Error")]
+    pub error: String,
+    #[serde(rename = "Cause", default)]
+    pub cause: Option<String>,
+}
+
+impl CaughtError {
+    /// The Lambda's own message when the cause carries one, else the cause as given.
+    pub fn message(&self) -> String {
+        let cause = self.cause.clone().unwrap_or_default();
+        serde_json::from_str::<serde_json::Value>(&cause)
+            .ok()
+            .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_owned))
+            .unwrap_or(cause)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// The Map succeeded.
+    Complete,
+    /// The workbook was invalid as a whole (Catch on the parse step).
+    Rejected,
+    /// The Map failed (e.g. tolerated failures exceeded): persist what there is, marked incomplete.
+    Partial,
+}
+
+/// The state machine's state when the aggregate step runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunState {
+    #[serde(flatten)]
+    pub execution: ExecutionInput,
+    #[serde(default)]
+    pub parse: Option<ParseOutput>,
+    #[serde(default)]
+    pub map_run: Option<MapRunOutput>,
+    #[serde(default)]
+    pub error: Option<CaughtError>,
+}
+
+/// The aggregate Lambda's payload: `{"mode": "complete", "state": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AggregateRequest {
+    pub mode: Mode,
+    pub state: RunState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Complete,
+    Incomplete,
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SummaryCounts {
+    pub rows_read: u64,
+    pub samples_accepted: u64,
+    pub rows_rejected: u64,
+    pub rows_skipped: u64,
+    pub assets: u64,
+    pub diagnosed: u64,
+    pub failed: u64,
+    pub not_started: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActFirst {
+    pub asset_id: String,
+    pub status: u8,
+    pub fault: String,
+    pub confidence: Option<String>,
+    pub row: Option<u64>,
+    pub first_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultFilesWritten {
+    pub summary: String,
+    pub diagnoses: Option<String>,
+    pub rejected: Option<String>,
+    pub report: Option<String>,
+}
+
+/// `results/<run>/summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub schema_version: u32,
+    pub run_id: String,
+    pub status: RunStatus,
+    /// Why the run is rejected or incomplete.
+    pub reason: Option<String>,
+    pub source: crate::start::Upload,
+    pub provenance: Provenance,
+    pub map_run_arn: Option<String>,
+    pub counts: SummaryCounts,
+    pub by_status: BTreeMap<String, u64>,
+    pub by_fault: BTreeMap<String, u64>,
+    /// Status 3 then 2, most severe first, at most 25: the assets that need action first.
+    pub act_first: Vec<ActFirst>,
+    /// Assets that could not be diagnosed, with the error (never-started ones say so).
+    pub failures: Vec<AssetFailure>,
+    pub files: ResultFilesWritten,
+}
+
+/// What the aggregate Lambda returns (small).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AggregateOutput {
+    pub run_id: String,
+    pub status: RunStatus,
+    pub counts: SummaryCounts,
+    pub summary_key: String,
+}
+
+// ---- The ResultWriter files (shared/reference/aws-step-functions.md 1.6) ----
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Manifest {
+    #[serde(rename = "DestinationBucket")]
+    pub destination_bucket: String,
+    #[serde(rename = "MapRunArn")]
+    pub map_run_arn: String,
+    #[serde(rename = "ResultFiles")]
+    pub result_files: ResultFiles,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+pub struct ResultFiles {
+    #[serde(rename = "SUCCEEDED", default)]
+    pub succeeded: Vec<ResultFile>,
+    #[serde(rename = "FAILED", default)]
+    pub failed: Vec<ResultFile>,
+    #[serde(rename = "PENDING", default)]
+    pub pending: Vec<ResultFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ResultFile {
+    #[serde(rename = "Key")]
+    pub key: String,
+    #[serde(rename = "Size", default)]
+    pub size: u64,
+}
+
+/// One child execution's record. `Input` and `Output` are JSON *strings*.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ChildRecord {
+    #[serde(rename = "ExecutionArn", default)]
+    pub execution_arn: Option<String>,
+    #[serde(rename = "Input", default)]
+    pub input: Option<String>,
+    #[serde(rename = "Output", default)]
+    pub output: Option<String>,
+    #[serde(rename = "Status")]
+    pub status: String,
+    #[serde(rename = "Error", default)]
+    pub error: Option<String>,
+    #[serde(rename = "Cause", default)]
+    pub cause: Option<String>,
+}
+
+fn manifest_error(key: &str, reason: impl Into<String>) -> FlowError {
+    FlowError::ManifestInvalid { key: key.to_owned(), reason: reason.into() }
+}
+
+fn jsonl_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    bytes.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+}
+
+/// Per asset: what happened to it.
+enum Outcome {
+    Diagnosed(Box<DiagnosisLine>),
+    Failed(String),
+    NotStarted,
+}
+
+#[derive(Default)]
+struct Collected {
+    diagnosed: HashMap<String, Box<DiagnosisLine>>,
+    failed: HashMap<String, String>,
+    pending: HashMap<String, ()>,
+    map_run_arn: Option<String>,
+}
+
+impl Collected {
+    fn batch_lines(&mut self, bytes: &[u8], key: &str) -> Result<(), FlowError> {
+        for line in jsonl_lines(bytes) {
+            match serde_json::from_slice::<BatchLine>(line) {
+                Ok(BatchLine::Diagnosed(d)) => {
+                    let id = d.record.asset_id.clone().unwrap_or_default();
+                    self.diagnosed.insert(id, d);
+                }
+                Ok(BatchLine::Failed(f)) => {
+                    self.failed.insert(f.asset_id.unwrap_or_default(), f.error);
+                }
+                Err(e) => return Err(manifest_error(key, format!("a batch line is not valid: {e}"))),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn envelope_asset_ids(input: Option<&str>, key: &str) -> Result<Vec<String>, FlowError> {
+    let input = input.ok_or_else(|| manifest_error(key, "a child record has no Input"))?;
+    let envelope: BatchEnvelope =
+        serde_json::from_str(input).map_err(|e| manifest_error(key, format!("a child's Input is not a batch: {e}")))?;
+    Ok(envelope
+        .items
+        .iter()
+        .map(|i| i.get("asset_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned())
+        .collect())
+}
+
+async fn collect_from_manifest<S: ObjectStore>(
+    store: &S,
+    manifest_key: &str,
+    c: &mut Collected,
+) -> Result<(), FlowError> {
+    let bytes = store.get(manifest_key).await?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| manifest_error(manifest_key, e.to_string()))?;
+    c.map_run_arn = Some(manifest.map_run_arn.clone());
+    let groups = [
+        ("SUCCEEDED", &manifest.result_files.succeeded),
+        ("FAILED", &manifest.result_files.failed),
+        ("PENDING", &manifest.result_files.pending),
+    ];
+    for (group, files) in groups {
+        for file in files {
+            let bytes = store.get(&file.key).await?;
+            let records: Vec<ChildRecord> =
+                serde_json::from_slice(&bytes).map_err(|e| manifest_error(&file.key, e.to_string()))?;
+            for r in records {
+                match (group, r.status.as_str()) {
+                    ("SUCCEEDED", _) => {
+                        let output = r
+                            .output
+                            .as_deref()
+                            .ok_or_else(|| manifest_error(&file.key, "a SUCCEEDED record has no Output"))?;
+                        let batch: BatchOutput = serde_json::from_str(output).map_err(|e| {
+                            manifest_error(&file.key, format!("a child's Output is not a batch result: {e}"))
+                        })?;
+                        let lines = store.get(&batch.key).await?;
+                        c.batch_lines(&lines, &batch.key)?;
+                    }
+                    ("PENDING", _) => {
+                        for id in envelope_asset_ids(r.input.as_deref(), &file.key)? {
+                            c.pending.insert(id, ());
+                        }
+                    }
+                    _ => {
+                        let why = format!(
+                            "batch {} {}: {}{}",
+                            r.execution_arn.as_deref().and_then(|a| a.rsplit(':').next()).unwrap_or("?"),
+                            r.status.to_lowercase(),
+                            r.error.as_deref().unwrap_or("unknown error"),
+                            r.cause
+                                .as_deref()
+                                .map(|c| format!(
+                                    " ({})",
+                                    CaughtError { error: String::new(), cause: Some(c.to_owned()) }.message()
+                                ))
+                                .unwrap_or_default()
+                        );
+                        for id in envelope_asset_ids(r.input.as_deref(), &file.key)? {
+                            c.failed.insert(id, why.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Without a manifest (the Map failed before writing one): whatever batch files exist.
+async fn collect_from_batch_files<S: ObjectStore>(
+    store: &S,
+    layout: &RunLayout,
+    c: &mut Collected,
+) -> Result<(), FlowError> {
+    for key in store.list(&layout.diagnoses_prefix()).await? {
+        let bytes = store.get(&key).await?;
+        c.batch_lines(&bytes, &key)?;
+    }
+    Ok(())
+}
+
+fn read_jsonl<T: serde::de::DeserializeOwned>(bytes: &[u8], key: &str) -> Result<Vec<T>, FlowError> {
+    jsonl_lines(bytes)
+        .map(|l| serde_json::from_slice(l).map_err(|e| FlowError::InputInvalid(format!("{key}: {e}"))))
+        .collect()
+}
+
+fn to_jsonl<T: Serialize>(rows: impl IntoIterator<Item = T>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for r in rows {
+        if serde_json::to_writer(&mut out, &r).is_ok() {
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+fn started_at(input: &ExecutionInput) -> Option<chrono::NaiveDateTime> {
+    chrono::DateTime::parse_from_rfc3339(&input.upload.event_time).ok().map(|d| d.naive_utc())
+}
+
+pub async fn aggregate<S: ObjectStore>(
+    store: &S,
+    request: &AggregateRequest,
+    config: &config::SharedConfig,
+) -> Result<AggregateOutput, FlowError> {
+    let state = &request.state;
+    let input = &state.execution;
+    let layout = RunLayout::new(&input.run_id, config);
+    let mut summary = Summary {
+        schema_version: SUMMARY_SCHEMA_VERSION,
+        run_id: input.run_id.clone(),
+        status: RunStatus::Complete,
+        reason: None,
+        source: input.upload.clone(),
+        provenance: input.provenance.clone(),
+        map_run_arn: None,
+        counts: SummaryCounts::default(),
+        by_status: BTreeMap::new(),
+        by_fault: BTreeMap::new(),
+        act_first: Vec::new(),
+        failures: Vec::new(),
+        files: ResultFilesWritten { summary: layout.summary(), diagnoses: None, rejected: None, report: None },
+    };
+
+    if request.mode == Mode::Rejected {
+        summary.status = RunStatus::Rejected;
+        summary.reason = Some(match &state.error {
+            Some(e) => format!("{}: {}", e.error, e.message()),
+            None => "the workbook was rejected".to_owned(),
+        });
+        return persist_summary(store, &summary).await;
+    }
+
+    let parse = state
+        .parse
+        .as_ref()
+        .ok_or_else(|| FlowError::InputInvalid("the aggregate step needs the parse step's output".into()))?;
+    let mut collected = Collected::default();
+    match (request.mode, &state.map_run) {
+        (Mode::Complete, Some(map)) => {
+            collect_from_manifest(store, &map.result_writer_details.key, &mut collected).await?;
+        }
+        (Mode::Complete, None) => {
+            return Err(FlowError::InputInvalid("the complete mode needs the Map's ResultWriterDetails".into()));
+        }
+        _ => {
+            summary.status = RunStatus::Incomplete;
+            summary.reason = state.error.as_ref().map(|e| format!("{}: {}", e.error, e.message()));
+            let manifests: Vec<String> = store
+                .list(&format!("{}/", parse.map_results_prefix))
+                .await?
+                .into_iter()
+                .filter(|k| k.ends_with("/manifest.json"))
+                .collect();
+            match manifests.last() {
+                Some(key) => collect_from_manifest(store, key, &mut collected).await?,
+                None => collect_from_batch_files(store, &layout, &mut collected).await?,
+            }
+        }
+    }
+    summary.map_run_arn =
+        collected.map_run_arn.clone().or_else(|| state.map_run.as_ref().map(|m| m.map_run_arn.clone()));
+
+    let items: Vec<AssetItem> = read_jsonl(&store.get(&parse.assets_key).await?, &parse.assets_key)?;
+    let rejected: Vec<RowError> = match store.get(&parse.rejected_key).await {
+        Ok(b) => read_jsonl(&b, &parse.rejected_key)?,
+        Err(StoreError::NotFound { .. }) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+
+    // Reconcile: every asset of assets.jsonl ends diagnosed, failed or never started.
+    let mut lines = Vec::new();
+    for item in &items {
+        let outcome = if let Some(d) = collected.diagnosed.remove(&item.asset_id) {
+            Outcome::Diagnosed(d)
+        } else if let Some(e) = collected.failed.remove(&item.asset_id) {
+            Outcome::Failed(e)
+        } else {
+            collected.pending.remove(&item.asset_id);
+            Outcome::NotStarted
+        };
+        match outcome {
+            Outcome::Diagnosed(d) => lines.push(d),
+            Outcome::Failed(error) => {
+                summary.counts.failed += 1;
+                summary.failures.push(AssetFailure { asset_id: Some(item.asset_id.clone()), error });
+            }
+            Outcome::NotStarted => {
+                summary.counts.not_started += 1;
+                summary.failures.push(AssetFailure {
+                    asset_id: Some(item.asset_id.clone()),
+                    error: "never started: the Map stopped before its batch ran".into(),
+                });
+            }
+        }
+    }
+    if summary.status == RunStatus::Complete && (summary.counts.failed > 0 || summary.counts.not_started > 0) {
+        // Within the tolerated failures: the run succeeded, some assets did not.
+        summary.reason = Some(format!(
+            "{} assets failed and {} never started (within the tolerated failure percentage)",
+            summary.counts.failed, summary.counts.not_started
+        ));
+    }
+    let c = parse.counts;
+    summary.counts.rows_read = c.rows_read;
+    summary.counts.samples_accepted = c.samples_accepted;
+    summary.counts.rows_rejected = c.rows_rejected;
+    summary.counts.rows_skipped = c.rows_skipped;
+    summary.counts.assets = items.len() as u64;
+    summary.counts.diagnosed = lines.len() as u64;
+    for l in &lines {
+        let d = &l.record.diagnosis;
+        *summary.by_status.entry(d.status.number().to_string()).or_default() += 1;
+        *summary.by_fault.entry(d.fault.to_string()).or_default() += 1;
+    }
+    summary.act_first = act_first(&lines);
+
+    store.put(&layout.diagnoses(), to_jsonl(lines.iter())).await?;
+    store.put(&layout.rejected(), to_jsonl(rejected.iter())).await?;
+    let records: Vec<dga::DiagnosisRecord> = lines.iter().map(|l| l.record.clone()).collect();
+    let run = workbook::write::RunInfo {
+        source_file: input.upload.key.clone(),
+        started_at: input.upload.event_time.clone(),
+        rows_read: c.rows_read,
+        samples_accepted: c.samples_accepted,
+        rows_rejected: c.rows_rejected,
+        rows_skipped: c.rows_skipped,
+        created_at: started_at(input),
+    };
+    let report =
+        workbook::write::results(&run, &records, &items, &rejected).map_err(|e| FlowError::Report(e.to_string()))?;
+    store.put(&layout.report(), report).await?;
+    summary.files.diagnoses = Some(layout.diagnoses());
+    summary.files.rejected = Some(layout.rejected());
+    summary.files.report = Some(layout.report());
+    persist_summary(store, &summary).await
+}
+
+/// Status 3 before 2; within a status, discharges before thermal faults, then input order.
+fn act_first(lines: &[Box<DiagnosisLine>]) -> Vec<ActFirst> {
+    let severity = |f: dga::FaultCode| match f {
+        dga::FaultCode::D2 => 0,
+        dga::FaultCode::D1 | dga::FaultCode::DT => 1,
+        dga::FaultCode::T3 | dga::FaultCode::T3H | dga::FaultCode::C => 2,
+        dga::FaultCode::T2 | dga::FaultCode::PD => 3,
+        _ => 4,
+    };
+    let mut picked: Vec<(usize, &DiagnosisLine)> =
+        lines.iter().map(|l| &**l).enumerate().filter(|(_, l)| l.record.diagnosis.status.number() >= 2).collect();
+    picked.sort_by_key(|(i, l)| (std::cmp::Reverse(l.record.diagnosis.status), severity(l.record.diagnosis.fault), *i));
+    picked
+        .into_iter()
+        .take(25)
+        .map(|(_, l)| {
+            let d = &l.record.diagnosis;
+            ActFirst {
+                asset_id: l.record.asset_id.clone().unwrap_or_default(),
+                status: d.status.number(),
+                fault: d.fault.to_string(),
+                confidence: d.confidence.map(|c| {
+                    serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+                }),
+                row: l.record.row,
+                first_reason: d.ieee_c57_104_2019.reasons.first().map(|r| r.text.clone()),
+            }
+        })
+        .collect()
+}
+
+async fn persist_summary<S: ObjectStore>(store: &S, summary: &Summary) -> Result<AggregateOutput, FlowError> {
+    let mut body = serde_json::to_vec_pretty(summary).map_err(|e| FlowError::InputInvalid(e.to_string()))?;
+    body.push(b'\n');
+    // Written last: a summary means the other result files are complete.
+    store.put(&summary.files.summary, body).await?;
+    tracing::info!(run_id = %summary.run_id, status = ?summary.status, diagnosed = summary.counts.diagnosed, "results persisted");
+    Ok(AggregateOutput {
+        run_id: summary.run_id.clone(),
+        status: summary.status,
+        counts: summary.counts.clone(),
+        summary_key: summary.files.summary.clone(),
+    })
+}

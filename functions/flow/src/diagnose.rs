@@ -1,0 +1,149 @@
+//! Step 2, one Distributed Map child: diagnose a batch of asset items exactly as the ItemBatcher
+//! delivers them, write the batch's lines, return only counts and the key.
+
+use dga::{DiagnosisRecord, Thresholds, diagnose_asset};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use workbook::AssetItem;
+use workbook::item::SourceRow;
+
+use crate::error::FlowError;
+use crate::layout::RunLayout;
+use crate::store::ObjectStore;
+
+/// `BatchInput` as the ASL sets it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchInput {
+    pub run_id: String,
+}
+
+/// The child's input: `{"BatchInput": {...}, "Items": [...]}` (AWS ItemBatcher).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchEnvelope {
+    #[serde(rename = "BatchInput")]
+    pub batch_input: BatchInput,
+    #[serde(rename = "Items")]
+    pub items: Vec<serde_json::Value>,
+}
+
+/// Asset metadata carried into the results next to the diagnosis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssetMeta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub substation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacture_year: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_years: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rated_mva: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voltage_kv: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breathing: Option<workbook::Breathing>,
+}
+
+/// One line of `results/<run>/diagnoses.jsonl`: the diagnosis record (as `substation diagnose
+/// --json` prints it) plus the asset's metadata and the rows its samples came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiagnosisLine {
+    #[serde(flatten)]
+    pub record: DiagnosisRecord,
+    pub asset: AssetMeta,
+    pub sample_rows: Vec<SourceRow>,
+    pub samples_omitted: usize,
+}
+
+/// An asset the batch could not diagnose; the rest of the batch goes on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetFailure {
+    pub asset_id: Option<String>,
+    pub error: String,
+}
+
+/// A line of a batch file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BatchLine {
+    Failed(AssetFailure),
+    Diagnosed(Box<DiagnosisLine>),
+}
+
+/// What the child returns: small, whatever the batch held.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchOutput {
+    pub batch_id: String,
+    pub key: String,
+    pub assets: usize,
+    pub diagnosed: usize,
+    pub failed: usize,
+}
+
+/// Deterministic from the batch's items, so a retried batch overwrites its file.
+pub fn batch_id(items: &[serde_json::Value]) -> String {
+    let mut h = Sha256::new();
+    for item in items {
+        h.update(item.to_string().as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn diagnose_item(item: &serde_json::Value, t: &Thresholds) -> BatchLine {
+    let asset_id = item.get("asset_id").and_then(|v| v.as_str()).map(str::to_owned);
+    let asset: AssetItem = match serde_json::from_value(item.clone()) {
+        Ok(a) => a,
+        Err(e) => return BatchLine::Failed(AssetFailure { asset_id, error: format!("not an asset item: {e}") }),
+    };
+    match diagnose_asset(&asset.samples(), &asset.asset_info(), t) {
+        Ok(d) => {
+            let row = asset.latest_row().map(|s| u64::from(s.row));
+            BatchLine::Diagnosed(Box::new(DiagnosisLine {
+                record: DiagnosisRecord::new(row, Some(asset.asset_id.clone()), d),
+                asset: AssetMeta {
+                    name: asset.name.clone(),
+                    substation: asset.substation.clone(),
+                    manufacture_year: asset.manufacture_year,
+                    age_years: asset.age_years,
+                    rated_mva: asset.rated_mva,
+                    voltage_kv: asset.voltage_kv,
+                    breathing: asset.breathing,
+                },
+                sample_rows: asset.samples.iter().map(|s| SourceRow { sheet: s.sheet.clone(), row: s.row }).collect(),
+                samples_omitted: asset.samples_omitted,
+            }))
+        }
+        Err(e) => BatchLine::Failed(AssetFailure { asset_id, error: e.to_string() }),
+    }
+}
+
+pub async fn diagnose_batch<S: ObjectStore>(
+    store: &S,
+    envelope: &BatchEnvelope,
+    thresholds: &Thresholds,
+    config: &config::SharedConfig,
+) -> Result<BatchOutput, FlowError> {
+    let layout = RunLayout::new(&envelope.batch_input.run_id, config);
+    let id = batch_id(&envelope.items);
+    let mut body = Vec::new();
+    let (mut diagnosed, mut failed) = (0, 0);
+    for item in &envelope.items {
+        let line = diagnose_item(item, thresholds);
+        match &line {
+            BatchLine::Diagnosed(_) => diagnosed += 1,
+            BatchLine::Failed(f) => {
+                failed += 1;
+                tracing::warn!(run_id = %envelope.batch_input.run_id, batch_id = %id, asset_id = ?f.asset_id, error = %f.error, "asset not diagnosed");
+            }
+        }
+        serde_json::to_writer(&mut body, &line).map_err(|e| FlowError::InputInvalid(e.to_string()))?;
+        body.push(b'\n');
+    }
+    let key = layout.batch(&id);
+    store.put(&key, body).await?;
+    tracing::info!(run_id = %envelope.batch_input.run_id, batch_id = %id, diagnosed, failed, "batch diagnosed");
+    Ok(BatchOutput { batch_id: id, key, assets: envelope.items.len(), diagnosed, failed })
+}

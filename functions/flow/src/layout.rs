@@ -1,0 +1,62 @@
+//! Where everything lives in the bucket (and in the local folder laid out like it).
+
+/// The keys of one run. `runs/<run>/` holds intermediates (lifecycle-expired on AWS);
+/// `results/<run>/` what users read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunLayout {
+    pub run_id: String,
+    runs: String,
+    results: String,
+}
+
+impl RunLayout {
+    pub fn new(run_id: &str, config: &config::SharedConfig) -> Self {
+        RunLayout {
+            run_id: run_id.to_owned(),
+            runs: format!("{}{run_id}/", config.runs_prefix),
+            results: format!("{}{run_id}/", config.results_prefix),
+        }
+    }
+
+    /// One asset item per line, read by the Distributed Map's ItemReader (JSONL).
+    pub fn assets(&self) -> String {
+        format!("{}assets.jsonl", self.runs)
+    }
+
+    pub fn rejected_rows(&self) -> String {
+        format!("{}rejected.jsonl", self.runs)
+    }
+
+    pub fn diagnoses_prefix(&self) -> String {
+        format!("{}diagnoses/", self.runs)
+    }
+
+    pub fn batch(&self, batch_id: &str) -> String {
+        format!("{}{batch_id}.jsonl", self.diagnoses_prefix())
+    }
+
+    /// The ResultWriter prefix (no trailing slash: AWS's handling of one is UNCONFIRMED).
+    pub fn map_results_prefix(&self) -> String {
+        format!("{}map", self.runs)
+    }
+
+    pub fn results_prefix(&self) -> &str {
+        &self.results
+    }
+
+    pub fn summary(&self) -> String {
+        format!("{}summary.json", self.results)
+    }
+
+    pub fn diagnoses(&self) -> String {
+        format!("{}diagnoses.jsonl", self.results)
+    }
+
+    pub fn rejected(&self) -> String {
+        format!("{}rejected.jsonl", self.results)
+    }
+
+    pub fn report(&self) -> String {
+        format!("{}report.xlsx", self.results)
+    }
+}

@@ -1,0 +1,15 @@
+//! The pipeline's steps as plain async functions over an [`ObjectStore`]: `start` (run id and
+//! execution input), `parse` (workbook → asset items), `diagnose` (one Distributed Map batch),
+//! `aggregate` (ResultWriter manifest → results). The Lambdas and the local run call the same
+//! functions; only the store differs.
+
+pub mod aggregate;
+pub mod diagnose;
+pub mod error;
+pub mod layout;
+pub mod parse;
+pub mod start;
+pub mod store;
+
+pub use error::FlowError;
+pub use store::{LocalStore, ObjectStore, StoreError};

@@ -1,0 +1,65 @@
+//! Step 1: read the upload, write one asset item per line and every rejected row.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::FlowError;
+use crate::layout::RunLayout;
+use crate::start::ExecutionInput;
+use crate::store::ObjectStore;
+
+/// What the parse step returns (kept small: it travels in the execution's state).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParseOutput {
+    pub run_id: String,
+    pub assets_key: String,
+    pub rejected_key: String,
+    /// The ResultWriter prefix for the Map.
+    pub map_results_prefix: String,
+    pub layout: workbook::Layout,
+    pub counts: workbook::Counts,
+    pub warnings: Vec<String>,
+    /// Warnings not listed above (the output must stay far below 256 KiB).
+    pub warnings_omitted: usize,
+}
+
+const MAX_WARNINGS_IN_OUTPUT: usize = 20;
+
+fn jsonl<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, FlowError> {
+    let mut out = Vec::new();
+    for row in rows {
+        serde_json::to_writer(&mut out, row).map_err(|e| FlowError::InputInvalid(e.to_string()))?;
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+pub async fn parse<S: ObjectStore>(
+    store: &S,
+    input: &ExecutionInput,
+    config: &config::SharedConfig,
+) -> Result<ParseOutput, FlowError> {
+    let layout = RunLayout::new(&input.run_id, config);
+    let bytes = store.get(&input.upload.key).await?;
+    let file = input.upload.key.rsplit('/').next().unwrap_or(&input.upload.key);
+    let parsed = workbook::read_workbook(&bytes, file, &config.workbook_limits)?;
+    tracing::info!(
+        run_id = %input.run_id,
+        assets = parsed.assets.len(),
+        rows_read = parsed.counts.rows_read,
+        rows_rejected = parsed.counts.rows_rejected,
+        "workbook parsed"
+    );
+    store.put(&layout.assets(), jsonl(&parsed.assets)?).await?;
+    store.put(&layout.rejected_rows(), jsonl(&parsed.rejected)?).await?;
+    let warnings_omitted = parsed.warnings.len().saturating_sub(MAX_WARNINGS_IN_OUTPUT);
+    Ok(ParseOutput {
+        run_id: input.run_id.clone(),
+        assets_key: layout.assets(),
+        rejected_key: layout.rejected_rows(),
+        map_results_prefix: layout.map_results_prefix(),
+        layout: parsed.layout,
+        counts: parsed.counts,
+        warnings: parsed.warnings.into_iter().take(MAX_WARNINGS_IN_OUTPUT).collect(),
+        warnings_omitted,
+    })
+}

@@ -1,0 +1,181 @@
+//! From an uploaded object to a Step Functions execution: the run id (= execution name) and the
+//! execution input. The trigger Lambda and `substation run` both call this.
+
+use percent_encoding::percent_decode_str;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// An object that arrived under the upload prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upload {
+    pub bucket: String,
+    /// The decoded key (S3 notifications deliver it form-URL-encoded: see [`decode_s3_key`]).
+    pub key: String,
+    pub size: u64,
+    #[serde(default)]
+    pub etag: Option<String>,
+    #[serde(default)]
+    pub version_id: Option<String>,
+    /// When S3 saw the object (the notification's `eventTime`): the run's clock, so re-running a
+    /// step writes the same bytes.
+    pub event_time: String,
+}
+
+/// The Distributed Map's numbers, named as the ASL's `*Path` fields read them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MapInput {
+    #[serde(rename = "MaxConcurrency")]
+    pub max_concurrency: u32,
+    #[serde(rename = "MaxItemsPerBatch")]
+    pub max_items_per_batch: u32,
+    #[serde(rename = "MaxInputBytesPerBatch")]
+    pub max_input_bytes_per_batch: u32,
+    #[serde(rename = "ToleratedFailurePercentage")]
+    pub tolerated_failure_percentage: f64,
+}
+
+/// Recorded in every persisted result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    pub program_version: String,
+    pub config_hash: String,
+}
+
+/// The state machine's input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionInput {
+    pub run_id: String,
+    pub stage: String,
+    pub upload: Upload,
+    pub map: MapInput,
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartDecision {
+    Start(Box<ExecutionInput>),
+    /// Not a workbook under the upload prefix: nothing to run, and why.
+    Ignore(String),
+}
+
+/// S3 event keys are form-URL-encoded: `+` is a space, `%xx` a byte of UTF-8.
+pub fn decode_s3_key(raw: &str) -> String {
+    let plus_as_space = raw.replace('+', " ");
+    percent_decode_str(&plus_as_space).decode_utf8_lossy().into_owned()
+}
+
+/// Execution names allow 1-80 characters of `0-9A-Za-z-_`.
+pub const MAX_NAME_LEN: usize = 80;
+const HASH_LEN: usize = 12;
+
+/// A readable, deterministic execution name: the sanitized file name plus a short hash of
+/// bucket, key and version (or ETag), e.g. `fleet-2026q3-xlsx-3f9a1c2b7d10`. The same object
+/// delivered twice gets the same name, so Step Functions refuses the second start.
+pub fn run_id(bucket: &str, key: &str, version_or_etag: Option<&str>) -> String {
+    let file = key.rsplit('/').next().unwrap_or(key);
+    let mut stem = String::with_capacity(file.len());
+    for c in file.chars() {
+        let c = if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' };
+        if !(c == '-' && stem.ends_with('-')) {
+            stem.push(c);
+        }
+    }
+    let stem = stem.trim_matches('-');
+    let stem: String = stem.chars().take(MAX_NAME_LEN - HASH_LEN - 1).collect();
+    let digest = Sha256::digest(format!("{bucket}\n{key}\n{}", version_or_etag.unwrap_or("")).as_bytes());
+    let hash: String = digest.iter().take(HASH_LEN / 2).map(|b| format!("{b:02x}")).collect();
+    let stem = stem.trim_end_matches('-');
+    if stem.is_empty() { format!("upload-{hash}") } else { format!("{stem}-{hash}") }
+}
+
+/// Decides whether an upload starts a run, and with what input.
+pub fn start(
+    upload: &Upload,
+    stage: &str,
+    config: &config::SharedConfig,
+) -> Result<StartDecision, config::ConfigError> {
+    let stage_config = config.stage(stage)?;
+    if !upload.key.starts_with(&config.upload_prefix) {
+        return Ok(StartDecision::Ignore(format!("'{}' is not under '{}'", upload.key, config.upload_prefix)));
+    }
+    if upload.key.ends_with('/') {
+        return Ok(StartDecision::Ignore(format!("'{}' is a folder marker", upload.key)));
+    }
+    // S3 notification filters are case-sensitive: the extension is checked here, case-insensitively.
+    let extension = upload.key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    if !extension.as_ref().is_some_and(|e| config.workbook_extensions.contains(e)) {
+        return Ok(StartDecision::Ignore(format!(
+            "'{}' is not a workbook (expected .{})",
+            upload.key,
+            config.workbook_extensions.join(", .")
+        )));
+    }
+    let m = stage_config.map;
+    Ok(StartDecision::Start(Box::new(ExecutionInput {
+        run_id: run_id(&upload.bucket, &upload.key, upload.version_id.as_deref().or(upload.etag.as_deref())),
+        stage: stage.to_owned(),
+        upload: upload.clone(),
+        map: MapInput {
+            max_concurrency: m.max_concurrency,
+            max_items_per_batch: m.max_items_per_batch,
+            max_input_bytes_per_batch: m.max_input_bytes_per_batch,
+            tolerated_failure_percentage: m.tolerated_failure_percentage,
+        },
+        provenance: Provenance { program_version: env!("CARGO_PKG_VERSION").to_owned(), config_hash: config.hash() },
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upload(key: &str) -> Upload {
+        Upload {
+            bucket: "b".into(),
+            key: key.into(),
+            size: 10,
+            etag: Some("\"e\"".into()),
+            version_id: Some("v1".into()),
+            event_time: "2026-11-25T10:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn names_are_readable_deterministic_and_valid() {
+        let a = run_id("b", "uploads/Fleet 2026 Q3.xlsx", Some("v1"));
+        assert!(a.starts_with("Fleet-2026-Q3-xlsx-"), "{a}");
+        assert_eq!(a, run_id("b", "uploads/Fleet 2026 Q3.xlsx", Some("v1")));
+        assert_ne!(a, run_id("b", "uploads/Fleet 2026 Q3.xlsx", Some("v2")));
+        assert_ne!(a, run_id("other", "uploads/Fleet 2026 Q3.xlsx", Some("v1")));
+        let long = run_id("b", &format!("uploads/{}.xlsx", "변압기".repeat(40) + &"x".repeat(200)), None);
+        assert!(long.len() <= MAX_NAME_LEN, "{}", long.len());
+        for name in [a, long, run_id("b", "uploads/수소.xlsx", None)] {
+            assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{name}");
+            assert!(!name.is_empty() && !name.starts_with('-'));
+        }
+    }
+
+    #[test]
+    fn keys_are_form_url_decoded() {
+        assert_eq!(decode_s3_key("uploads/Fleet+2026+Q3.xlsx"), "uploads/Fleet 2026 Q3.xlsx");
+        assert_eq!(decode_s3_key("uploads/a%2Bb.xlsx"), "uploads/a+b.xlsx");
+        assert_eq!(decode_s3_key("uploads/%EC%88%98%EC%86%8C.xlsx"), "uploads/수소.xlsx");
+    }
+
+    #[test]
+    fn only_workbooks_under_the_upload_prefix_start_a_run() {
+        let c = config::SharedConfig::embedded();
+        for key in ["uploads/fleet.xlsx", "uploads/FLEET.XLSX", "uploads/sub/f.Xls", "uploads/f.ods"] {
+            assert!(matches!(start(&upload(key), "dev", &c).unwrap(), StartDecision::Start(_)), "{key}");
+        }
+        for key in ["uploads/notes.txt", "results/x/report.xlsx", "uploads/", "uploads/noext"] {
+            assert!(matches!(start(&upload(key), "dev", &c).unwrap(), StartDecision::Ignore(_)), "{key}");
+        }
+        let StartDecision::Start(input) = start(&upload("uploads/fleet.xlsx"), "prod", &c).unwrap() else { panic!() };
+        assert_eq!(input.map.max_concurrency, c.stages["prod"].map.max_concurrency);
+        assert_eq!(input.provenance.config_hash, c.hash());
+        let json = serde_json::to_value(&*input).unwrap();
+        assert_eq!(json["map"]["MaxItemsPerBatch"], c.stages["prod"].map.max_items_per_batch);
+        assert!(start(&upload("uploads/fleet.xlsx"), "qa", &c).is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! The object store the steps work over: get, put, list. The local-folder store lays keys out
+//! exactly like the bucket; the S3 store (Lambdas) implements the same trait.
+
+use std::future::Future;
+use std::path::{Component, Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StoreError {
+    #[error("object '{key}' does not exist")]
+    NotFound { key: String },
+    #[error("storage unavailable for '{key}': {message}")]
+    Unavailable { key: String, message: String },
+    #[error("'{key}' is not a valid object key: {reason}")]
+    InvalidKey { key: String, reason: String },
+}
+
+/// A small port: what the steps need from S3 and nothing more.
+pub trait ObjectStore: Send + Sync {
+    fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+    fn put(&self, key: &str, body: Vec<u8>) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Keys under `prefix`, sorted.
+    fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+}
+
+/// A folder laid out like the bucket: key `runs/x/assets.jsonl` is `<root>/runs/x/assets.jsonl`.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        LocalStore { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf, StoreError> {
+        let invalid = |reason: &str| StoreError::InvalidKey { key: key.to_owned(), reason: reason.to_owned() };
+        if key.is_empty() || key.starts_with('/') {
+            return Err(invalid("empty or absolute"));
+        }
+        let rel = Path::new(key);
+        if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+            return Err(invalid("must not contain '.' or '..' segments"));
+        }
+        Ok(self.root.join(rel))
+    }
+}
+
+fn unavailable(key: &str, e: &std::io::Error) -> StoreError {
+    StoreError::Unavailable { key: key.to_owned(), message: e.to_string() }
+}
+
+impl ObjectStore for LocalStore {
+    async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+        let path = self.path(key)?;
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => Ok(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::NotFound { key: key.to_owned() }),
+            Err(e) => Err(unavailable(key, &e)),
+        }
+    }
+
+    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        let path = self.path(key)?;
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(|e| unavailable(key, &e))?;
+        }
+        // Write then rename, so a reader never sees half an object (as with S3).
+        let tmp = path.with_extension(format!(
+            "{}.partial",
+            path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default()
+        ));
+        tokio::fs::write(&tmp, body).await.map_err(|e| unavailable(key, &e))?;
+        tokio::fs::rename(&tmp, &path).await.map_err(|e| unavailable(key, &e))
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        // Walk from the deepest folder the prefix names.
+        let dir_part = prefix.rfind('/').map_or("", |i| &prefix[..i]);
+        let start = if dir_part.is_empty() { self.root.clone() } else { self.path(dir_part)? };
+        let mut keys = Vec::new();
+        let mut stack = vec![start];
+        while let Some(dir) = stack.pop() {
+            let mut entries = match tokio::fs::read_dir(&dir).await {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(unavailable(prefix, &e)),
+            };
+            while let Some(entry) = entries.next_entry().await.map_err(|e| unavailable(prefix, &e))? {
+                let path = entry.path();
+                let file_type = entry.file_type().await.map_err(|e| unavailable(prefix, &e))?;
+                if file_type.is_dir() {
+                    stack.push(path);
+                } else if let Ok(rel) = path.strip_prefix(&self.root) {
+                    let key = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                    if key.starts_with(prefix) && !key.ends_with(".partial") {
+                        keys.push(key);
+                    }
+                }
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn put_get_list_and_missing_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        store.put("runs/a/assets.jsonl", b"x".to_vec()).await.unwrap();
+        store.put("runs/a/diagnoses/2.jsonl", b"y".to_vec()).await.unwrap();
+        store.put("runs/b/assets.jsonl", b"z".to_vec()).await.unwrap();
+        assert_eq!(store.get("runs/a/assets.jsonl").await.unwrap(), b"x");
+        assert_eq!(store.list("runs/a/").await.unwrap(), ["runs/a/assets.jsonl", "runs/a/diagnoses/2.jsonl"]);
+        assert_eq!(store.list("runs/").await.unwrap().len(), 3);
+        assert_eq!(store.list("runs/a/diag").await.unwrap(), ["runs/a/diagnoses/2.jsonl"]);
+        assert_eq!(store.list("nothing/").await.unwrap(), Vec::<String>::new());
+        assert_eq!(store.get("runs/a/missing").await, Err(StoreError::NotFound { key: "runs/a/missing".into() }));
+        assert!(matches!(store.get("../etc/passwd").await, Err(StoreError::InvalidKey { .. })));
+        // Overwrite replaces, as S3 does.
+        store.put("runs/a/assets.jsonl", b"x2".to_vec()).await.unwrap();
+        assert_eq!(store.get("runs/a/assets.jsonl").await.unwrap(), b"x2");
+    }
+}
