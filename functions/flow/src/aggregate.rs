@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use workbook::{AssetItem, RowError};
 
-use crate::diagnose::{AssetFailure, BatchEnvelope, BatchLine, BatchOutput, DiagnosisLine};
+use crate::diagnose::{AssetFailure, BatchEnvelope, BatchLine, BatchOutput, DiagnosisLine, LineProvenance};
 use crate::error::FlowError;
 use crate::layout::RunLayout;
 use crate::parse::ParseOutput;
@@ -142,6 +142,15 @@ pub struct Summary {
     /// Assets that could not be diagnosed, with the error (never-started ones say so).
     pub failures: Vec<AssetFailure>,
     pub files: ResultFilesWritten,
+}
+
+/// One line of `results/<run>/rejected.jsonl`: a rejected row with its provenance.
+#[derive(Debug, Serialize)]
+struct RejectedLine<'a> {
+    schema_version: u32,
+    #[serde(flatten)]
+    row_error: &'a RowError,
+    provenance: &'a LineProvenance,
 }
 
 /// What the aggregate Lambda returns (small).
@@ -463,8 +472,23 @@ pub async fn aggregate<S: ObjectStore>(
     }
     summary.act_first = act_first(&lines);
 
+    let provenance = LineProvenance {
+        run_id: input.run_id.clone(),
+        program_version: input.provenance.program_version.clone(),
+        config_hash: input.provenance.config_hash.clone(),
+        source_key: input.upload.key.clone(),
+        source_version: input.upload.version_id.clone().or_else(|| input.upload.etag.clone()),
+    };
+    for line in &mut lines {
+        line.provenance = Some(provenance.clone());
+    }
     store.put(&layout.diagnoses(), to_jsonl(lines.iter())).await?;
-    store.put(&layout.rejected(), to_jsonl(rejected.iter())).await?;
+    let rejected_lines = rejected.iter().map(|r| RejectedLine {
+        schema_version: SUMMARY_SCHEMA_VERSION,
+        row_error: r,
+        provenance: &provenance,
+    });
+    store.put(&layout.rejected(), to_jsonl(rejected_lines)).await?;
     let records: Vec<dga::DiagnosisRecord> = lines.iter().map(|l| l.record.clone()).collect();
     let run = workbook::write::RunInfo {
         source_file: input.upload.key.clone(),

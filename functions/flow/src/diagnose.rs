@@ -54,6 +54,21 @@ pub struct DiagnosisLine {
     pub asset: AssetMeta,
     pub sample_rows: Vec<SourceRow>,
     pub samples_omitted: usize,
+    /// Which run, program, configuration and source object produced the line; added when the
+    /// results are persisted (the batch files leave it out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<LineProvenance>,
+}
+
+/// Provenance carried by every persisted line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineProvenance {
+    pub run_id: String,
+    pub program_version: String,
+    pub config_hash: String,
+    pub source_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_version: Option<String>,
 }
 
 /// An asset the batch could not diagnose; the rest of the batch goes on.
@@ -114,6 +129,7 @@ pub fn diagnose_item(item: &serde_json::Value, t: &Thresholds) -> BatchLine {
                 },
                 sample_rows: asset.samples.iter().map(|s| SourceRow { sheet: s.sheet.clone(), row: s.row }).collect(),
                 samples_omitted: asset.samples_omitted,
+                provenance: None,
             }))
         }
         Err(e) => BatchLine::Failed(AssetFailure { asset_id, error: e.to_string() }),

@@ -123,12 +123,17 @@ async fn a_generated_fleet_goes_through_every_step() {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
+    // Every persisted line says where it came from.
+    assert!(lines.iter().all(|l| l.provenance.as_ref().is_some_and(|p| p.run_id == input.run_id
+        && p.source_key == "uploads/Fleet 2026 Q3.XLSX"
+        && p.config_hash == input.provenance.config_hash)));
     let rows_in_diagnoses: usize = lines.iter().map(|l| l.sample_rows.len() + l.samples_omitted).sum();
     assert_eq!(rows_in_diagnoses as u64, sc.samples_accepted);
     let rejected = String::from_utf8(b.store.get(summary.files.rejected.as_deref().unwrap()).await.unwrap()).unwrap();
     let rejected_rows: std::collections::BTreeSet<(String, u64)> = rejected
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .inspect(|v| assert!(v["schema_version"] == 1 && v["provenance"]["run_id"] == input.run_id.as_str(), "{v}"))
         .map(|v| (v["sheet"].as_str().unwrap().to_owned(), v["row"].as_u64().unwrap()))
         .collect();
     assert_eq!(rejected_rows.len() as u64, sc.rows_rejected);
@@ -140,6 +145,7 @@ async fn a_generated_fleet_goes_through_every_step() {
         let d = dga::diagnose_asset(&item.samples(), &item.asset_info(), &t).unwrap();
         assert_eq!(line.record.asset_id.as_deref(), Some(item.asset_id.as_str()));
         assert_eq!(line.record.diagnosis, d, "{}", item.asset_id);
+        assert_eq!(line.sample_rows.len(), item.samples.len());
     }
     assert!(summary.act_first.iter().all(|a| a.status >= 2));
     assert_eq!(summary.by_status.values().sum::<u64>(), assets as u64);

@@ -1,0 +1,133 @@
+//! What the four Lambda binaries share: the S3 implementation of the object store, stable
+//! `errorType` names for Step Functions' Retry and Catch, and JSON logs. Each binary's `main`
+//! only wires these to its `flow` step.
+
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use flow::{FlowError, ObjectStore, StoreError};
+use lambda_runtime::Diagnostic;
+
+/// The bucket behind the store: Lambdas get it from `BUCKET_NAME` (set by the CDK stack).
+pub const BUCKET_ENV: &str = "BUCKET_NAME";
+/// The stage whose tunables apply (`dev`, `staging`, `prod`).
+pub const STAGE_ENV: &str = "STAGE";
+
+/// The object store on S3: one bucket, keys as the local layout.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3Store {
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        S3Store { client, bucket: bucket.into() }
+    }
+
+    /// From the Lambda environment: region and credentials from the runtime, bucket from
+    /// `BUCKET_NAME`.
+    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+        let bucket = std::env::var(BUCKET_ENV).map_err(|_| format!("{BUCKET_ENV} is not set"))?;
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Ok(S3Store::new(aws_sdk_s3::Client::new(&config), bucket))
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+}
+
+fn unavailable<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    key: &str,
+    e: &SdkError<E, R>,
+) -> StoreError {
+    let message = match e {
+        SdkError::ServiceError(s) => {
+            let err = s.err();
+            format!("{}: {}", err.code().unwrap_or("ServiceError"), err.message().unwrap_or(""))
+        }
+        other => format!("{other:?}").chars().take(300).collect(),
+    };
+    StoreError::Unavailable { key: key.to_owned(), message }
+}
+
+impl ObjectStore for S3Store {
+    async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+        let out = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| {
+            if let SdkError::ServiceError(s) = &e
+                && s.err().is_no_such_key()
+            {
+                return StoreError::NotFound { key: key.to_owned() };
+            }
+            unavailable(key, &e)
+        })?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Unavailable { key: key.to_owned(), message: e.to_string() })?;
+        Ok(bytes.into_bytes().to_vec())
+    }
+
+    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable(key, &e))
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let mut keys = Vec::new();
+        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| unavailable(prefix, &e))?;
+            keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+        }
+        keys.sort();
+        Ok(keys)
+    }
+}
+
+/// A step's error as the Lambda runtime reports it: `errorType` is the stable name the ASL's
+/// Retry and Catch match (`WorkbookInvalid`, `InputTooLarge`, `StorageUnavailable`, …).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct StepError(#[from] pub FlowError);
+
+impl From<StepError> for Diagnostic {
+    fn from(e: StepError) -> Diagnostic {
+        Diagnostic { error_type: e.0.error_type().to_owned(), error_message: e.0.to_string() }
+    }
+}
+
+impl From<serde_json::Error> for StepError {
+    fn from(e: serde_json::Error) -> Self {
+        StepError(FlowError::InputInvalid(e.to_string()))
+    }
+}
+
+/// JSON logs (CloudWatch), level from `RUST_LOG` or the stage's `log_level`.
+pub fn init_logging() {
+    let stage = std::env::var(STAGE_ENV).unwrap_or_else(|_| "dev".into());
+    let level =
+        config::SharedConfig::embedded().stage(&stage).map(|s| s.log_level.clone()).unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).without_time().try_init();
+}
+
+/// The stage's shared configuration and DGA thresholds (the override file, if configured, is
+/// read the same way as the CLI reads it).
+pub fn load_settings() -> Result<(config::SharedConfig, dga::Thresholds), lambda_runtime::Error> {
+    let config = config::SharedConfig::embedded();
+    let thresholds = match std::env::var(dga::THRESHOLDS_ENV).ok().or_else(|| config.dga_thresholds_file.clone()) {
+        Some(path) => dga::Thresholds::with_overrides(&std::fs::read_to_string(&path)?)?,
+        None => dga::Thresholds::default(),
+    };
+    Ok((config, thresholds))
+}
