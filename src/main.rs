@@ -53,7 +53,9 @@ enum Command {
 }
 
 fn load_thresholds(path: Option<&PathBuf>) -> anyhow::Result<dga::Thresholds> {
-    let Some(path) = path else { return Ok(dga::Thresholds::default()) };
+    // Without --thresholds: the file config/stages.json names, as the Lambdas do.
+    let configured = config::SharedConfig::embedded().dga_thresholds_file.map(PathBuf::from);
+    let Some(path) = path.or(configured.as_ref()) else { return Ok(dga::Thresholds::default()) };
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read thresholds file {}", path.display()))?;
     dga::Thresholds::with_overrides(&text).with_context(|| format!("thresholds file {}", path.display()))

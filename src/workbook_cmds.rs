@@ -110,7 +110,9 @@ struct ValidateReport<'a> {
 pub fn read(path: &Path) -> anyhow::Result<(String, Result<ParsedWorkbook, WorkbookError>)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let name = path.display().to_string();
-    let parsed = read_workbook(&bytes, &name, &Limits::default());
+    // The same limits as the parse Lambda: config/stages.json.
+    let limits: Limits = config::SharedConfig::embedded().workbook_limits;
+    let parsed = read_workbook(&bytes, &name, &limits);
     Ok((name, parsed))
 }
 
