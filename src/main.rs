@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod csv_input;
 mod diagnose;
 mod report;
+mod states;
 mod workbook_cmds;
 
 /// Exit codes, documented in `--help`.
@@ -17,6 +18,8 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// Some input rows were rejected; the others were diagnosed.
     pub const ROWS_REJECTED: u8 = 1;
+    /// `states run`: the execution failed (its Error and Cause are on stderr).
+    pub const EXECUTION_FAILED: u8 = 1;
     /// Bad invocation or unreadable input: nothing was diagnosed.
     pub const ERROR: u8 = 2;
 }
@@ -47,6 +50,9 @@ enum Command {
     Validate(workbook_cmds::ValidateArgs),
     Template(workbook_cmds::TemplateArgs),
     Sample(workbook_cmds::SampleArgs),
+    /// Run state machine definitions locally (`substation states run --help`).
+    #[command(subcommand)]
+    States(states::StatesCommand),
     /// Print the DGA thresholds in force as JSON: the defaults with their sources documented in
     /// docs/thresholds.md, merged with --thresholds. Save, edit and pass back with --thresholds.
     Thresholds,
@@ -68,6 +74,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Validate(args) => workbook_cmds::validate(&args),
         Command::Template(args) => workbook_cmds::template(&args),
         Command::Sample(args) => workbook_cmds::sample(&args),
+        Command::States(cmd) => states::run(&cmd),
         Command::Thresholds => {
             println!("{}", serde_json::to_string_pretty(&thresholds)?);
             Ok(exit::OK)

@@ -312,8 +312,14 @@ impl StateMachine {
         }
         let mut missing = HashSet::new();
         substitute(&mut definition, substitutions, &mut missing);
-        if let Some(m) = missing.into_iter().min() {
-            return Err(DefinitionError::new(None, format!("${{{m}}}"), "no value was given for this substitution"));
+        let mut missing: Vec<String> = missing.into_iter().collect();
+        missing.sort();
+        if let Some(m) = missing.first() {
+            return Err(DefinitionError::new(
+                None,
+                format!("${{{m}}}"),
+                format!("no value was given for the substitutions {}", missing.join(", ")),
+            ));
         }
         check_states(&definition["States"], definition.get("StartAt"), "")?;
         Ok(StateMachine { name: name.to_owned(), definition })
