@@ -34,18 +34,24 @@ fn a_failed_execution_exits_1_with_error_and_cause() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("input.json");
     std::fs::write(&input, r#"{"why": "not a spreadsheet"}"#).unwrap();
-    substation()
+    let out = substation()
         .args(["states", "run", "tests/fixtures/states/fail.asl.json", "--history", "--input"])
         .arg(format!("@{}", input.display()))
         .assert()
         .code(1)
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::contains("execution failed: WorkbookInvalid"))
-        .stderr(predicate::str::contains(
-            r#"{\"errorMessage\":\"not a spreadsheet\",\"errorType\":\"WorkbookInvalid\"}"#,
-        ))
         .stderr(predicate::str::contains(r#""type":"TaskFailed""#))
-        .stderr(predicate::str::contains(r#""type":"ExecutionFailed""#));
+        .stderr(predicate::str::contains(r#""type":"ExecutionFailed""#))
+        .get_output()
+        .stderr
+        .clone();
+    // The last line is {"Error", "Cause"}; the Cause is the Lambda error payload as a JSON string.
+    let stderr = String::from_utf8(out).unwrap();
+    let last: Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(last["Error"], "WorkbookInvalid");
+    let cause: Value = serde_json::from_str(last["Cause"].as_str().unwrap()).unwrap();
+    assert_eq!(cause, json!({"errorType": "WorkbookInvalid", "errorMessage": "not a spreadsheet"}));
 }
 
 #[test]

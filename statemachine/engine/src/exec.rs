@@ -690,7 +690,7 @@ async fn with_retry(
         }
         attempts[i] += 1;
         retry_count += 1;
-        run.event("TaskRetry", json!({"name": name, "error": e.error, "attempt": attempts[i], "delaySeconds": delay}));
+        // AWS records no event of its own for a retry: the next attempt's TaskScheduled shows it.
         exec.clock.sleep(Duration::from_secs_f64(delay)).await;
     }
 }

@@ -286,3 +286,91 @@ fn unsupported_definitions_are_refused_naming_state_and_field() {
     let err = StateMachine::load("bulk-upload", &text, &subs).unwrap_err();
     assert_eq!(err.state.as_deref(), Some("DiagnoseAssets"), "{err}");
 }
+
+/// `$$.State.*` inside the state (RetryCount counts the retries so far), `$$.Execution.*`,
+/// InputPath/OutputPath null giving `{}`.
+#[tokio::test]
+async fn context_object_and_null_paths() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let calls = Arc::new(AtomicU32::new(0));
+    let c = calls.clone();
+    let mut exec = Executor::new(clock());
+    exec.register(
+        "f",
+        handler(move |v: Value| {
+            s.lock().unwrap().push(v);
+            let n = c.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < 2 {
+                    Err(HandlerError { error_type: "E".into(), error_message: String::new() })
+                } else {
+                    Ok(json!("done"))
+                }
+            }
+        }),
+    );
+    let def = json!({"StartAt": "First", "States": {
+        "First": {"Type": "Pass", "Parameters": {"state.$": "$$.State.Name", "execution.$": "$$.Execution.Name", "input.$": "$$.Execution.Input.x"}, "ResultPath": "$.ctx", "Next": "T"},
+        "T": {"Type": "Task", "Resource": "local:f", "Parameters": {"retry.$": "$$.State.RetryCount", "state.$": "$$.State.Name"},
+              "Retry": [{"ErrorEquals": ["E"], "MaxAttempts": 5, "IntervalSeconds": 1}], "ResultPath": null, "Next": "Nulls"},
+        "Nulls": {"Type": "Pass", "InputPath": null, "Next": "Out"},
+        "Out": {"Type": "Pass", "OutputPath": null, "End": true}}});
+    let r = exec.start(&machine(def), "ctx-run", json!({"x": 42})).await.unwrap();
+    assert_eq!(r.output, Some(json!({})));
+    let payloads = seen.lock().unwrap().clone();
+    assert_eq!(
+        payloads,
+        [json!({"retry": 0, "state": "T"}), json!({"retry": 1, "state": "T"}), json!({"retry": 2, "state": "T"})]
+    );
+    // The Pass state's context values, seen through a second run that stops after it.
+    let def = json!({"StartAt": "First", "States": {"First": {"Type": "Pass", "Parameters": {"state.$": "$$.State.Name", "execution.$": "$$.Execution.Name", "input.$": "$$.Execution.Input.x"}, "End": true}}});
+    let r = exec.start(&machine(def), "ctx-run-2", json!({"x": 42})).await.unwrap();
+    assert_eq!(r.output, Some(json!({"state": "First", "execution": "ctx-run-2", "input": 42})));
+}
+
+/// `States.TaskFailed` matches everything but `States.Timeout`; a missing function is
+/// `Lambda.ResourceNotFoundException`; FULL jitter waits somewhere in [0, interval].
+#[tokio::test]
+async fn error_name_rules_and_jitter() {
+    let c = clock();
+    let mut exec = Executor::new(c.clone());
+    exec.register("never", handler(|_v: Value| std::future::pending::<Result<Value, HandlerError>>()));
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "local:never", "TimeoutSeconds": 1,
+              "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Wrong"}, {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.e", "Next": "Right"}], "End": true},
+        "Wrong": {"Type": "Fail", "Error": "Wrong"},
+        "Right": {"Type": "Succeed"}}});
+    let r = exec.start(&machine(def), "timeout-rules", json!({})).await.unwrap();
+    assert_eq!(r.output, Some(json!({"e": {"Error": "States.Timeout", "Cause": ""}})));
+
+    let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "ghost", "Payload": {}},
+        "Retry": [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 10, "MaxAttempts": 3, "JitterStrategy": "FULL"}], "End": true}}});
+    let r = exec.start(&machine(def), "ghost", json!({})).await.unwrap();
+    assert_eq!(r.error.unwrap().error, "Lambda.ResourceNotFoundException");
+    let sleeps: Vec<f64> = c.sleeps().iter().skip(1).map(Duration::as_secs_f64).collect();
+    assert_eq!(sleeps.len(), 3);
+    for (i, s) in sleeps.iter().enumerate() {
+        assert!(*s >= 0.0 && *s <= 10.0 * 2f64.powi(i as i32), "{sleeps:?}");
+    }
+}
+
+/// A failing Parallel branch fails the Parallel state with the branch's error, which its Catch
+/// sees; an inline Map over a non-array is States.Runtime.
+#[tokio::test]
+async fn branch_errors_and_map_items() {
+    let exec = Executor::new(clock());
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "Branches": [
+            {"StartAt": "Ok", "States": {"Ok": {"Type": "Succeed"}}},
+            {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Branch.Boom", "Cause": "second branch"}}}
+        ], "Catch": [{"ErrorEquals": ["Branch.Boom"], "ResultPath": "$.caught", "Next": "Done"}], "End": true},
+        "Done": {"Type": "Succeed"}}});
+    let r = exec.start(&machine(def), "branches", json!({"k": 1})).await.unwrap();
+    assert_eq!(r.output, Some(json!({"k": 1, "caught": {"Error": "Branch.Boom", "Cause": "second branch"}})));
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.k",
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}}});
+    let r = exec.start(&machine(def), "not-array", json!({"k": 1})).await.unwrap();
+    assert_eq!(r.error.unwrap().error, "States.Runtime");
+}
