@@ -115,6 +115,18 @@ pub struct ExecutionResult {
 
 const COMMON: [&str; 4] = ["Type", "Comment", "Next", "End"];
 
+const DISTRIBUTED_FIELDS: [&str; 9] = [
+    "ItemReader",
+    "ItemBatcher",
+    "ResultWriter",
+    "ToleratedFailurePercentage",
+    "ToleratedFailurePercentagePath",
+    "ToleratedFailureCount",
+    "ToleratedFailureCountPath",
+    "MaxConcurrencyPath",
+    "Label",
+];
+
 fn allowed(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "Pass" => &["InputPath", "OutputPath", "Parameters", "Result", "ResultPath"],
@@ -204,11 +216,17 @@ fn check_states(states: &Value, start_at: Option<&Value>, scope: &str) -> Result
         if obj.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata") {
             return Err(DefinitionError::new(s, "QueryLanguage", "JSONata is not supported by the local engine"));
         }
+        let distributed = kind == "Map"
+            && obj.get("ItemProcessor").and_then(|p| p.pointer("/ProcessorConfig/Mode")).and_then(Value::as_str)
+                == Some("DISTRIBUTED");
         for key in obj.keys() {
             if key == "QueryLanguage" {
                 continue;
             }
-            if !COMMON.contains(&key.as_str()) && !fields.contains(&key.as_str()) {
+            if !COMMON.contains(&key.as_str())
+                && !fields.contains(&key.as_str())
+                && !(distributed && DISTRIBUTED_FIELDS.contains(&key.as_str()))
+            {
                 let reason = match (kind, key.as_str()) {
                     (
                         "Map",
@@ -220,7 +238,8 @@ fn check_states(states: &Value, start_at: Option<&Value>, scope: &str) -> Result
                         | "ToleratedFailureCount"
                         | "ToleratedFailureCountPath"
                         | "MaxConcurrencyPath",
-                    ) => "is a Distributed Map field: the local engine does not run Distributed Maps yet".to_owned(),
+                    ) => "is a Distributed Map field, but ItemProcessor.ProcessorConfig.Mode is not DISTRIBUTED"
+                        .to_owned(),
                     (_, "Assign" | "Arguments" | "Output") => {
                         "is a JSONata/variables field the local engine does not support".to_owned()
                     }
@@ -283,11 +302,7 @@ fn check_states(states: &Value, start_at: Option<&Value>, scope: &str) -> Result
                     .or_else(|| obj.get("Iterator"))
                     .ok_or_else(|| DefinitionError::new(s, "ItemProcessor", "is required"))?;
                 if proc.pointer("/ProcessorConfig/Mode").and_then(Value::as_str) == Some("DISTRIBUTED") {
-                    return Err(DefinitionError::new(
-                        s,
-                        "ItemProcessor.ProcessorConfig.Mode",
-                        "DISTRIBUTED is not supported by the local engine yet",
-                    ));
+                    crate::distributed::check(obj).map_err(|(field, reason)| DefinitionError::new(s, field, reason))?;
                 }
                 check_states(&proc["States"], proc.get("StartAt"), &format!("{name}.ItemProcessor."))?;
             }
@@ -326,10 +341,12 @@ impl StateMachine {
     }
 }
 
-/// Runs executions of state machines: the handlers, the clock, the names already used.
+/// Runs executions of state machines: the handlers, the clock, the storage behind ItemReader
+/// and ResultWriter, the names already used.
 pub struct Executor {
     handlers: HashMap<String, Handler>,
     clock: Arc<dyn Clock>,
+    storage: Option<crate::distributed::SharedStorage>,
     names: Mutex<HashSet<String>>,
     account: String,
     region: String,
@@ -352,15 +369,35 @@ pub fn check_execution_name(name: &str) -> Result<(), StatesError> {
     Ok(())
 }
 
-struct Run<'a> {
+pub(crate) struct Run<'a> {
     exec: &'a Executor,
     history: Mutex<Vec<HistoryEvent>>,
     execution: Value,
     state_machine: Value,
 }
 
-impl Run<'_> {
-    fn event(&self, event_type: &str, details: Value) {
+impl<'a> Run<'a> {
+    /// A Distributed Map child: its own execution, history and context.
+    pub(crate) fn child(&self, sm_arn: &str, sm_name: &str, name: &str, input: Value) -> Run<'a> {
+        Run {
+            exec: self.exec,
+            history: Mutex::new(Vec::new()),
+            execution: json!({
+                "Id": format!("{}:execution:{sm_name}:{name}", self.exec.arn_prefix()),
+                "Input": input,
+                "Name": name,
+                "StartTime": self.exec.clock.now().to_rfc3339_opts(SecondsFormat::Millis, true),
+                "RedriveCount": 0,
+            }),
+            state_machine: json!({"Id": sm_arn, "Name": sm_name}),
+        }
+    }
+
+    pub(crate) fn state_machine_name(&self) -> String {
+        self.state_machine["Name"].as_str().unwrap_or_default().to_owned()
+    }
+
+    pub(crate) fn event(&self, event_type: &str, details: Value) {
         if let Ok(mut h) = self.history.lock() {
             let id = h.len() as u64 + 1;
             h.push(HistoryEvent {
@@ -443,6 +480,7 @@ impl Executor {
         Executor {
             handlers: HashMap::new(),
             clock,
+            storage: None,
             names: Mutex::new(HashSet::new()),
             account: "123456789012".into(),
             region: "local".into(),
@@ -453,6 +491,24 @@ impl Executor {
     /// function name: the last `:`-segment of an ARN) or a `local:<name>` resource.
     pub fn register(&mut self, name: &str, h: Handler) {
         self.handlers.insert(name.to_owned(), h);
+    }
+
+    /// The object store the Distributed Map's ItemReader and ResultWriter use.
+    pub fn with_storage(mut self, storage: crate::distributed::SharedStorage) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    pub(crate) fn storage(&self) -> Option<&crate::distributed::SharedStorage> {
+        self.storage.as_ref()
+    }
+
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    pub(crate) fn arn_prefix(&self) -> String {
+        format!("arn:aws:states:{}:{}", self.region, self.account)
     }
 
     pub fn handler_names(&self) -> Vec<String> {
@@ -507,6 +563,17 @@ impl Executor {
 }
 
 type Step = (Value, Option<String>);
+
+/// Runs a Distributed Map child to its end (its own Run and copy of the processor's states).
+pub(crate) async fn run_child(
+    exec: &Executor,
+    run: Run<'_>,
+    states: Value,
+    start: String,
+    input: Value,
+) -> Result<Value, StatesError> {
+    run_states(exec, &run, &states, &start, input).await
+}
 
 fn run_states<'a>(
     exec: &'a Executor,
@@ -725,6 +792,11 @@ async fn body(
             }
             run.event("ParallelStateSucceeded", Value::Null);
             Ok(Value::Array(out))
+        }
+        _ if obj.get("ItemProcessor").and_then(|p| p.pointer("/ProcessorConfig/Mode")).and_then(Value::as_str)
+            == Some("DISTRIBUTED") =>
+        {
+            crate::distributed::run(exec, run, name, obj, eff, ctx).await
         }
         _ => {
             // Inline Map: ItemsPath → per item ItemSelector (or the legacy Parameters) → the

@@ -2,6 +2,7 @@
 //! substitutions, and runs it with AWS's semantics (shared/reference/aws-step-functions.md).
 
 pub mod choice;
+pub mod distributed;
 pub mod error;
 pub mod exec;
 pub mod intrinsics;

@@ -1,0 +1,190 @@
+//! The Distributed Map: ItemReader, ItemBatcher envelopes, concurrency bounded by
+//! MaxConcurrency, tolerated failures, and the ResultWriter files in AWS's format.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use engine::distributed::Storage;
+use engine::exec::BoxFuture;
+use engine::{Executor, HandlerError, StateMachine, VirtualClock, handler};
+use serde_json::{Value, json};
+
+#[derive(Default)]
+struct Memory(Mutex<HashMap<String, Vec<u8>>>);
+
+impl Storage for Memory {
+    fn get(&self, _bucket: &str, key: &str) -> BoxFuture<Result<Vec<u8>, String>> {
+        let r = self.0.lock().unwrap().get(key).cloned().ok_or_else(|| format!("NoSuchKey: {key}"));
+        Box::pin(async move { r })
+    }
+    fn put(&self, _bucket: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), String>> {
+        self.0.lock().unwrap().insert(key.to_owned(), body);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+fn map_def(extra: Value) -> Value {
+    let mut map = json!({
+        "Type": "Map",
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
+                       "Parameters": {"Bucket": "b", "Key.$": "$.key"}},
+        "ItemBatcher": {"MaxItemsPerBatchPath": "$.per_batch", "BatchInput": {"run.$": "$.run"}},
+        "MaxConcurrencyPath": "$.concurrency",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "Work",
+            "States": {"Work": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "work", "Payload.$": "$"}, "OutputPath": "$.Payload", "End": true}}},
+        "Label": "Work",
+        "End": true
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        map[k] = v.clone();
+    }
+    json!({"StartAt": "M", "States": {"M": map}})
+}
+
+fn setup(items: usize) -> (Arc<Memory>, Executor, Arc<AtomicUsize>) {
+    let storage = Arc::new(Memory::default());
+    let lines: String = (0..items).map(|i| format!("{{\"id\": {i}}}\n")).collect();
+    storage.0.lock().unwrap().insert("items.jsonl".into(), lines.into_bytes());
+    let clock = Arc::new(VirtualClock::new(chrono::Utc::now()));
+    let max_seen = Arc::new(AtomicUsize::new(0));
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let (m, f) = (max_seen.clone(), in_flight.clone());
+    let mut exec = Executor::new(clock).with_storage(storage.clone());
+    exec.register(
+        "work",
+        handler(move |v: Value| {
+            let (m, f) = (m.clone(), f.clone());
+            async move {
+                let now = f.fetch_add(1, Ordering::SeqCst) + 1;
+                m.fetch_max(now, Ordering::SeqCst);
+                for _ in 0..3 {
+                    tokio::task::yield_now().await;
+                }
+                f.fetch_sub(1, Ordering::SeqCst);
+                if v["Items"].as_array().unwrap().iter().any(|i| i["id"] == 13) {
+                    return Err(HandlerError { error_type: "Poison".into(), error_message: "item 13".into() });
+                }
+                Ok(json!({"run": v["BatchInput"]["run"], "ids": v["Items"].as_array().unwrap().iter().map(|i| i["id"].clone()).collect::<Vec<_>>()}))
+            }
+        }),
+    );
+    (storage, exec, max_seen)
+}
+
+fn machine(def: Value) -> StateMachine {
+    StateMachine::load("sm", &def.to_string(), &BTreeMap::new()).unwrap()
+}
+
+#[tokio::test]
+async fn batches_run_concurrently_up_to_max_concurrency_without_a_result_writer() {
+    let (_s, exec, max_seen) = setup(12);
+    let r = exec
+        .start(
+            &machine(map_def(json!({}))),
+            "r1",
+            json!({"key": "items.jsonl", "per_batch": 5, "run": "x", "concurrency": 2}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, "SUCCEEDED");
+    // 12 items, 5 per batch: 3 children, outputs in item order.
+    assert_eq!(
+        r.output,
+        Some(
+            json!([{"run": "x", "ids": [0, 1, 2, 3, 4]}, {"run": "x", "ids": [5, 6, 7, 8, 9]}, {"run": "x", "ids": [10, 11]}])
+        )
+    );
+    assert_eq!(max_seen.load(Ordering::SeqCst), 2, "more than one child in flight, never more than MaxConcurrency");
+    let names: Vec<&str> = r.history.iter().map(|e| e.event_type.as_str()).collect();
+    assert!(names.windows(2).any(|w| w == ["MapStateStarted", "MapRunStarted"]), "{names:?}");
+}
+
+#[tokio::test]
+async fn result_writer_files_and_tolerated_failures() {
+    let (storage, exec, _) = setup(20);
+    let def = map_def(json!({
+        "ToleratedFailurePercentage": 50,
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "runs/r/map"}}
+    }));
+    let r = exec
+        .start(&machine(def), "r2", json!({"key": "items.jsonl", "per_batch": 5, "run": "x", "concurrency": 4}))
+        .await
+        .unwrap();
+    let out = r.output.unwrap();
+    let key = out["ResultWriterDetails"]["Key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("runs/r/map/") && key.ends_with("/manifest.json"), "{key}");
+    let uuid = out["MapRunArn"].as_str().unwrap().rsplit(':').next().unwrap().to_owned();
+    assert!(out["MapRunArn"].as_str().unwrap().contains(":mapRun:sm/Work:"));
+    let files = storage.0.lock().unwrap().clone();
+    let manifest: Value = serde_json::from_slice(&files[&key]).unwrap();
+    assert_eq!(manifest["DestinationBucket"], "b");
+    assert_eq!(manifest["ResultFiles"]["SUCCEEDED"][0]["Key"], format!("runs/r/map/{uuid}/SUCCEEDED_0.json"));
+    assert_eq!(manifest["ResultFiles"]["PENDING"], json!([]));
+    let succeeded: Vec<Value> = serde_json::from_slice(&files[&format!("runs/r/map/{uuid}/SUCCEEDED_0.json")]).unwrap();
+    let failed: Vec<Value> = serde_json::from_slice(&files[&format!("runs/r/map/{uuid}/FAILED_0.json")]).unwrap();
+    assert_eq!((succeeded.len(), failed.len()), (3, 1));
+    let rec = &succeeded[0];
+    // Input and Output are JSON strings, as AWS writes them.
+    let input: Value = serde_json::from_str(rec["Input"].as_str().unwrap()).unwrap();
+    assert_eq!(input["BatchInput"], json!({"run": "x"}));
+    assert!(serde_json::from_str::<Value>(rec["Output"].as_str().unwrap()).is_ok());
+    assert_eq!((rec["Status"].as_str(), rec["RedriveStatus"].as_str()), (Some("SUCCEEDED"), Some("NOT_REDRIVABLE")));
+    assert_eq!((failed[0]["Error"].as_str(), failed[0]["Status"].as_str()), (Some("Poison"), Some("FAILED")));
+}
+
+#[tokio::test]
+async fn exceeding_the_tolerance_fails_the_map_run() {
+    let (storage, exec, _) = setup(40);
+    let def = map_def(json!({
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "p"}},
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Partial"}]
+    }));
+    let mut def = def;
+    def["States"]["M"].as_object_mut().unwrap().remove("End");
+    def["States"]["M"]["Next"] = json!("Done");
+    def["States"]["Partial"] = json!({"Type": "Pass", "End": true});
+    def["States"]["Done"] = json!({"Type": "Succeed"});
+    // One child at a time: the poison batch (the 3rd) fails and nothing after it starts.
+    let r = exec
+        .start(&machine(def), "r3", json!({"key": "items.jsonl", "per_batch": 5, "run": "x", "concurrency": 1}))
+        .await
+        .unwrap();
+    let out = r.output.unwrap();
+    assert_eq!(
+        out["error"],
+        json!({"Error": "States.ExceedToleratedFailureThreshold", "Cause": "The specified tolerated failure threshold was exceeded"})
+    );
+    let files = storage.0.lock().unwrap().clone();
+    let manifest_key = files.keys().find(|k| k.ends_with("manifest.json")).unwrap().clone();
+    let manifest: Value = serde_json::from_slice(&files[&manifest_key]).unwrap();
+    let count = |status: &str| -> usize {
+        manifest["ResultFiles"][status]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| serde_json::from_slice::<Vec<Value>>(&files[f["Key"].as_str().unwrap()]).unwrap().len())
+            .sum()
+    };
+    assert_eq!((count("SUCCEEDED"), count("FAILED"), count("PENDING")), (2, 1, 5));
+}
+
+#[tokio::test]
+async fn csv_items_are_strings() {
+    let storage = Arc::new(Memory::default());
+    storage.0.lock().unwrap().insert("i.csv".into(), b"rating,movieId\n3.5,307\n4\n".to_vec());
+    let mut exec = Executor::new(Arc::new(VirtualClock::new(chrono::Utc::now()))).with_storage(storage.clone());
+    exec.register("work", handler(|v: Value| async move { Ok(v) }));
+    let mut def = map_def(json!({}));
+    def["States"]["M"]["ItemReader"]["ReaderConfig"]["InputType"] = json!("CSV");
+    def["States"]["M"].as_object_mut().unwrap().remove("ItemBatcher");
+    let r = exec.start(&machine(def.clone()), "csv", json!({"key": "i.csv", "concurrency": 1})).await.unwrap();
+    assert_eq!(r.output, Some(json!([{"rating": "3.5", "movieId": "307"}, {"rating": "4", "movieId": ""}])));
+    storage.0.lock().unwrap().insert("d.csv".into(), b"a,a\n1,2\n".to_vec());
+    let r = exec.start(&machine(def), "csv2", json!({"key": "d.csv", "concurrency": 1})).await.unwrap();
+    assert_eq!(
+        r.error.unwrap(),
+        engine::StatesError::new("States.ItemReaderFailed", "CSV headers cannot contain duplicates.")
+    );
+}
