@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod csv_input;
 mod diagnose;
 mod report;
+mod run;
 mod states;
 mod workbook_cmds;
 
@@ -46,6 +47,7 @@ struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
+    Run(run::RunArgs),
     Diagnose(diagnose::DiagnoseArgs),
     Validate(workbook_cmds::ValidateArgs),
     Template(workbook_cmds::TemplateArgs),
@@ -70,6 +72,7 @@ fn load_thresholds(path: Option<&PathBuf>) -> anyhow::Result<dga::Thresholds> {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     let thresholds = load_thresholds(cli.thresholds.as_ref())?;
     match cli.command {
+        Command::Run(args) => run::run(&args, thresholds),
         Command::Diagnose(args) => diagnose::run(&args, &thresholds),
         Command::Validate(args) => workbook_cmds::validate(&args),
         Command::Template(args) => workbook_cmds::template(&args),
@@ -79,6 +82,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             println!("{}", serde_json::to_string_pretty(&thresholds)?);
             Ok(exit::OK)
         }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
+pub fn print_out(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }
 

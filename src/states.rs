@@ -106,7 +106,7 @@ pub fn run(cmd: &StatesCommand) -> anyhow::Result<u8> {
     }
     match (&result.output, &result.error) {
         (Some(out), _) => {
-            println!("{}", serde_json::to_string_pretty(out)?);
+            crate::print_out(&(serde_json::to_string_pretty(out)? + "\n"))?;
             Ok(exit::OK)
         }
         (None, Some(e)) => {

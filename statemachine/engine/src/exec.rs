@@ -223,10 +223,10 @@ fn check_states(states: &Value, start_at: Option<&Value>, scope: &str) -> Result
             if key == "QueryLanguage" {
                 continue;
             }
-            if !COMMON.contains(&key.as_str())
-                && !fields.contains(&key.as_str())
-                && !(distributed && DISTRIBUTED_FIELDS.contains(&key.as_str()))
-            {
+            let known = COMMON.contains(&key.as_str())
+                || fields.contains(&key.as_str())
+                || (distributed && DISTRIBUTED_FIELDS.contains(&key.as_str()));
+            if !known {
                 let reason = match (kind, key.as_str()) {
                     (
                         "Map",

@@ -1,0 +1,316 @@
+//! `substation run FILE.xlsx`: the main job. The real state machine file, run in process by the
+//! engine, with the same parse / diagnose / aggregate steps as the Lambdas, over a local folder
+//! laid out like the bucket.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use comfy_table::{Table, presets};
+use engine::distributed::Storage;
+use engine::exec::BoxFuture;
+use engine::{Executor, HandlerError, StateMachine, SystemClock, handler};
+use flow::aggregate::{AggregateRequest, RunStatus, Summary};
+use flow::diagnose::BatchEnvelope;
+use flow::start::{ExecutionInput, StartDecision, Upload};
+use flow::{LocalStore, ObjectStore};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::exit;
+
+/// The state machine CDK deploys, built into the binary.
+const DEFINITION: &str = include_str!("../statemachine/bulk-upload.asl.json");
+const LOCAL_BUCKET: &str = "local";
+
+/// Diagnose a fleet workbook end to end, as on AWS, on this machine.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Diagnose a fleet workbook end to end, as on AWS, on this machine: the workbook is put under \
+        uploads/ in a local folder laid out like the bucket, and the real state machine \
+        (statemachine/bulk-upload.asl.json) runs in process with the same parse, diagnose and aggregate steps \
+        as the Lambdas. Results land in <out>/results/<run>/: summary.json, diagnoses.jsonl, rejected.jsonl, \
+        report.xlsx.\n\nThe run id is deterministic (file name + content hash): running the same file again \
+        shows the existing results; --force runs it again.",
+    after_help = "Exit codes: 0 the run completed (rows may have been rejected: see the summary); 1 the \
+        execution failed (Error and Cause shown; a rejected workbook's reason is in its summary); 2 error."
+)]
+pub struct RunArgs {
+    /// The fleet workbook (.xlsx, .xlsm, .xlsb, .xls, .ods).
+    file: PathBuf,
+    /// The local folder laid out like the bucket.
+    #[arg(long, default_value = "substation-data")]
+    out: PathBuf,
+    /// Whose tunables to use (config/stages.json).
+    #[arg(long, default_value = "dev")]
+    stage: String,
+    /// Print the summary JSON instead of the human summary.
+    #[arg(long)]
+    json: bool,
+    /// Run again even if this file's results exist.
+    #[arg(long)]
+    force: bool,
+    /// Another state machine definition to run instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    definition: Option<PathBuf>,
+    /// Override the stage's Map concurrency.
+    #[arg(long)]
+    max_concurrency: Option<u32>,
+    /// Override the stage's assets per batch.
+    #[arg(long)]
+    batch_size: Option<u32>,
+}
+
+/// The engine's ItemReader/ResultWriter storage over the local folder (one bucket).
+struct LocalStorage(Arc<LocalStore>);
+
+impl Storage for LocalStorage {
+    fn get(&self, _bucket: &str, key: &str) -> BoxFuture<Result<Vec<u8>, String>> {
+        let (store, key) = (self.0.clone(), key.to_owned());
+        Box::pin(async move { store.get(&key).await.map_err(|e| e.to_string()) })
+    }
+
+    fn put(&self, _bucket: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), String>> {
+        let (store, key) = (self.0.clone(), key.to_owned());
+        Box::pin(async move { store.put(&key, body).await.map_err(|e| e.to_string()) })
+    }
+}
+
+fn step_error(e: flow::FlowError) -> HandlerError {
+    HandlerError { error_type: e.error_type().to_owned(), error_message: e.to_string() }
+}
+
+fn input_error(e: serde_json::Error) -> HandlerError {
+    HandlerError { error_type: "InputInvalid".into(), error_message: e.to_string() }
+}
+
+fn executor(
+    store: Arc<LocalStore>,
+    config: Arc<config::SharedConfig>,
+    thresholds: Arc<dga::Thresholds>,
+    progress: ProgressBar,
+) -> Executor {
+    let mut exec = Executor::new(Arc::new(SystemClock)).with_storage(Arc::new(LocalStorage(store.clone())));
+    let (s, c, p) = (store.clone(), config.clone(), progress.clone());
+    exec.register(
+        "parse",
+        handler(move |payload: Value| {
+            let (s, c, p) = (s.clone(), c.clone(), p.clone());
+            async move {
+                let input: ExecutionInput = serde_json::from_value(payload).map_err(input_error)?;
+                let out = flow::parse::parse(&*s, &input, &c).await.map_err(step_error)?;
+                p.set_length(out.counts.assets);
+                serde_json::to_value(out).map_err(input_error)
+            }
+        }),
+    );
+    let (s, c, t, p) = (store.clone(), config.clone(), thresholds, progress);
+    exec.register(
+        "diagnose",
+        handler(move |payload: Value| {
+            let (s, c, t, p) = (s.clone(), c.clone(), t.clone(), p.clone());
+            async move {
+                let envelope: BatchEnvelope = serde_json::from_value(payload).map_err(input_error)?;
+                let out = flow::diagnose::diagnose_batch(&*s, &envelope, &t, &c).await.map_err(step_error)?;
+                p.inc(out.assets as u64);
+                serde_json::to_value(out).map_err(input_error)
+            }
+        }),
+    );
+    let (s, c) = (store, config);
+    exec.register(
+        "aggregate",
+        handler(move |payload: Value| {
+            let (s, c) = (s.clone(), c.clone());
+            async move {
+                let request: AggregateRequest = serde_json::from_value(payload).map_err(input_error)?;
+                let out = flow::aggregate::aggregate(&*s, &request, &c).await.map_err(step_error)?;
+                serde_json::to_value(out).map_err(input_error)
+            }
+        }),
+    );
+    exec
+}
+
+pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
+    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+    let file_name =
+        args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "upload.xlsx".into());
+    let config = Arc::new(config::SharedConfig::embedded());
+    let store = Arc::new(LocalStore::new(&args.out));
+    let etag: String = Sha256::digest(&bytes).iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let key = format!("{}{file_name}", config.upload_prefix);
+    let upload = Upload {
+        bucket: LOCAL_BUCKET.into(),
+        key: key.clone(),
+        size: bytes.len() as u64,
+        etag: Some(etag.clone()),
+        version_id: None,
+        event_time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    };
+    let mut input = match flow::start::start(&upload, &args.stage, &config)? {
+        StartDecision::Start(input) => *input,
+        StartDecision::Ignore(why) => anyhow::bail!("{why}"),
+    };
+    if args.force {
+        let again = format!("{etag}-{}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default());
+        input.run_id = flow::start::run_id(LOCAL_BUCKET, &key, Some(&again));
+    }
+    if let Some(n) = args.max_concurrency {
+        input.map.max_concurrency = n;
+    }
+    if let Some(n) = args.batch_size {
+        input.map.max_items_per_batch = n;
+    }
+    let layout = flow::layout::RunLayout::new(&input.run_id, &config);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+
+    if !args.force
+        && let Ok(existing) = runtime.block_on(store.get(&layout.summary()))
+    {
+        let summary: Summary = serde_json::from_slice(&existing).context("the existing summary is not valid")?;
+        if !args.json {
+            eprintln!("{} was already run as {} (use --force to run it again)", args.file.display(), input.run_id);
+        }
+        return show(&summary, &args.out, args.json);
+    }
+    runtime.block_on(store.put(&key, bytes))?;
+
+    let definition = match &args.definition {
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        None => DEFINITION.to_owned(),
+    };
+    // The names the deployed stack substitutes; here they name the in-process handlers.
+    let subs: BTreeMap<String, String> = config
+        .substitutions
+        .iter()
+        .map(|name| {
+            let value = match name.as_str() {
+                "ParseFunctionArn" => "parse",
+                "DiagnoseFunctionArn" => "diagnose",
+                "AggregateFunctionArn" => "aggregate",
+                _ => LOCAL_BUCKET,
+            };
+            (name.clone(), value.to_owned())
+        })
+        .collect();
+    let machine =
+        StateMachine::load("bulk-upload", &definition, &subs).context("the state machine cannot run locally")?;
+
+    let progress = if std::io::stderr().is_terminal() && !args.json {
+        let p = ProgressBar::new(0);
+        p.set_style(
+            ProgressStyle::with_template("{spinner} diagnosing {pos}/{len} assets [{bar:30}] {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        p
+    } else {
+        ProgressBar::hidden()
+    };
+    let exec = executor(store.clone(), config.clone(), Arc::new(thresholds), progress.clone());
+    let name = input.run_id.clone();
+    let result = runtime.block_on(exec.start(&machine, &name, serde_json::to_value(&input)?));
+    progress.finish_and_clear();
+    let result = result.map_err(|e| anyhow::anyhow!("{}: {}", e.error, e.cause))?;
+    let summary =
+        runtime.block_on(store.get(&layout.summary())).ok().and_then(|b| serde_json::from_slice::<Summary>(&b).ok());
+    match (&result.error, summary) {
+        (None, Some(summary)) => show(&summary, &args.out, args.json),
+        (Some(e), summary) => {
+            if let Some(s) = &summary {
+                if args.json {
+                    crate::print_out(&(serde_json::to_string_pretty(s)? + "\n"))?;
+                } else {
+                    show(s, &args.out, false)?;
+                }
+            }
+            eprintln!("error: the run failed: {}", e.error);
+            let cause = serde_json::from_str::<Value>(&e.cause)
+                .ok()
+                .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| e.cause.clone());
+            eprintln!("  cause: {cause}");
+            Ok(exit::EXECUTION_FAILED)
+        }
+        (None, None) => anyhow::bail!("the run succeeded but wrote no summary"),
+    }
+}
+
+fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let code = if summary.status == RunStatus::Complete { exit::OK } else { exit::EXECUTION_FAILED };
+    if json {
+        crate::print_out(&(serde_json::to_string_pretty(summary)? + "\n"))?;
+        return Ok(code);
+    }
+    let c = &summary.counts;
+    let status = match summary.status {
+        RunStatus::Complete => "complete",
+        RunStatus::Incomplete => "INCOMPLETE",
+        RunStatus::Rejected => "REJECTED",
+    };
+    let _ = writeln!(o, "Run {}: {status}", summary.run_id);
+    if let Some(reason) = &summary.reason {
+        let _ = writeln!(o, "  {reason}");
+    }
+    if summary.status != RunStatus::Rejected {
+        let _ = writeln!(
+            o,
+            "  {} rows read: {} samples accepted, {} rows rejected, {} skipped; {} assets: {} diagnosed, {} failed, {} not started",
+            c.rows_read,
+            c.samples_accepted,
+            c.rows_rejected,
+            c.rows_skipped,
+            c.assets,
+            c.diagnosed,
+            c.failed,
+            c.not_started
+        );
+        let st = |k: &str| summary.by_status.get(k).copied().unwrap_or(0);
+        let _ = writeln!(
+            o,
+            "  status 3 (act now): {}   status 2 (investigate): {}   status 1 (normal): {}",
+            st("3"),
+            st("2"),
+            st("1")
+        );
+        let faults: Vec<String> =
+            summary.by_fault.iter().filter(|(f, _)| f.as_str() != "NORMAL").map(|(f, n)| format!("{f} ×{n}")).collect();
+        if !faults.is_empty() {
+            let _ = writeln!(o, "  faults: {}", faults.join(", "));
+        }
+        if !summary.act_first.is_empty() {
+            let mut table = Table::new();
+            table.load_preset(if std::io::stdout().is_terminal() {
+                presets::UTF8_BORDERS_ONLY
+            } else {
+                presets::ASCII_BORDERS_ONLY_CONDENSED
+            });
+            table.set_header(["Act first", "Status", "Fault", "Confidence", "Row", "Why"]);
+            for a in summary.act_first.iter().take(10) {
+                table.add_row([
+                    a.asset_id.clone(),
+                    a.status.to_string(),
+                    a.fault.clone(),
+                    a.confidence.clone().unwrap_or_default(),
+                    a.row.map_or(String::new(), |r| r.to_string()),
+                    a.first_reason.clone().unwrap_or_default(),
+                ]);
+            }
+            let _ = writeln!(o, "{table}");
+        }
+    }
+    let dir = out.join(summary.files.summary.rsplit_once('/').map_or("", |(d, _)| d));
+    let _ = writeln!(o, "Results: {}", dir.display());
+    for f in [&summary.files.diagnoses, &summary.files.rejected, &summary.files.report].into_iter().flatten() {
+        let _ = writeln!(o, "  {}", out.join(f).display());
+    }
+    crate::print_out(&o)?;
+    Ok(code)
+}
