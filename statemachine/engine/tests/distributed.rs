@@ -188,3 +188,37 @@ async fn csv_items_are_strings() {
         engine::StatesError::new("States.ItemReaderFailed", "CSV headers cannot contain duplicates.")
     );
 }
+
+/// AWS-recorded ItemReader cases (reference §1.2): a JSON file that is not a list fails with
+/// `States.ItemReaderFailed`; `MaxItems` 2 keeps the first two, 0 means no limit; with an
+/// ItemReader, ItemsPath has no effect and MapStateStarted's length is 0.
+#[tokio::test]
+async fn item_reader_recorded_cases() {
+    let storage = Arc::new(Memory::default());
+    storage.0.lock().unwrap().insert("obj.json".into(), br#"{"not": "a list"}"#.to_vec());
+    storage.0.lock().unwrap().insert("list.json".into(), br#"[{"id": 0}, {"id": 1}, {"id": 2}]"#.to_vec());
+    let mut exec = Executor::new(Arc::new(VirtualClock::new(chrono::Utc::now()))).with_storage(storage.clone());
+    exec.register("work", handler(|v: Value| async move { Ok(v) }));
+    let mut def = map_def(json!({"ItemsPath": "$.ignored"}));
+    def["States"]["M"]["ItemReader"]["ReaderConfig"]["InputType"] = json!("JSON");
+    def["States"]["M"].as_object_mut().unwrap().remove("ItemBatcher");
+    let r = exec.start(&machine(def.clone()), "obj", json!({"key": "obj.json", "concurrency": 1})).await.unwrap();
+    assert_eq!(
+        r.error.unwrap(),
+        engine::StatesError::new("States.ItemReaderFailed", "Attempting to map over non-iterable node.")
+    );
+    let r = exec
+        .start(&machine(def.clone()), "all", json!({"key": "list.json", "concurrency": 1, "ignored": [9]}))
+        .await
+        .unwrap();
+    assert_eq!(r.output, Some(json!([{"id": 0}, {"id": 1}, {"id": 2}])));
+    let started = r.history.iter().find(|e| e.event_type == "MapStateStarted").unwrap();
+    assert_eq!(started.details["length"], 0);
+    for (max, expected) in [(2, json!([{"id": 0}, {"id": 1}])), (0, json!([{"id": 0}, {"id": 1}, {"id": 2}]))] {
+        let mut d = def.clone();
+        d["States"]["M"]["ItemReader"]["ReaderConfig"]["MaxItems"] = json!(max);
+        let r =
+            exec.start(&machine(d), &format!("max{max}"), json!({"key": "list.json", "concurrency": 1})).await.unwrap();
+        assert_eq!(r.output, Some(expected), "MaxItems {max}");
+    }
+}

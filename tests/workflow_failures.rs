@@ -1,0 +1,205 @@
+//! The real state machine with injected handler failures, on a virtual clock: transient errors
+//! go through the definition's own Retry blocks and succeed; a poison batch lands in FAILED and
+//! in the summary, the run succeeding under the tolerance and taking the partial path above it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use engine::distributed::Storage;
+use engine::exec::BoxFuture;
+use engine::{Executor, HandlerError, StateMachine, VirtualClock, handler};
+use flow::aggregate::{RunStatus, Summary};
+use flow::start::{ExecutionInput, StartDecision, Upload};
+use flow::{LocalStore, ObjectStore};
+use serde_json::Value;
+
+struct Folder(Arc<LocalStore>);
+
+impl Storage for Folder {
+    fn get(&self, _b: &str, key: &str) -> BoxFuture<Result<Vec<u8>, String>> {
+        let (s, k) = (self.0.clone(), key.to_owned());
+        Box::pin(async move { s.get(&k).await.map_err(|e| e.to_string()) })
+    }
+    fn put(&self, _b: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), String>> {
+        let (s, k) = (self.0.clone(), key.to_owned());
+        Box::pin(async move { s.put(&k, body).await.map_err(|e| e.to_string()) })
+    }
+}
+
+fn err(e: flow::FlowError) -> HandlerError {
+    HandlerError { error_type: e.error_type().into(), error_message: e.to_string() }
+}
+
+/// How the diagnose handler misbehaves.
+#[derive(Clone, Copy)]
+enum Fault {
+    /// The first N calls fail with StorageUnavailable (retried by the definition).
+    Transient(u32),
+    /// Any batch holding this asset fails with a non-retried error.
+    Poison(&'static str),
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    store: Arc<LocalStore>,
+    clock: Arc<VirtualClock>,
+    exec: Executor,
+    machine: StateMachine,
+    input: ExecutionInput,
+    calls: Arc<AtomicU32>,
+}
+
+async fn setup(fault: Fault, tolerated_pct: f64) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(LocalStore::new(dir.path()));
+    let config = Arc::new(config::SharedConfig::embedded());
+    let opts = workbook::sample::SampleOptions {
+        assets: 40,
+        samples_per_asset: 3,
+        seed: 2,
+        with_mistakes: false,
+        ..Default::default()
+    };
+    let bytes = workbook::sample::write_fleet(&opts).unwrap();
+    let upload = Upload {
+        bucket: "local".into(),
+        key: "uploads/fleet.xlsx".into(),
+        size: bytes.len() as u64,
+        etag: Some("e".into()),
+        version_id: None,
+        event_time: "2026-11-25T10:00:00.000Z".into(),
+    };
+    store.put(&upload.key, bytes).await.unwrap();
+    let StartDecision::Start(input) = flow::start::start(&upload, "dev", &config).unwrap() else { panic!() };
+    let mut input = *input;
+    input.map.max_items_per_batch = 5;
+    input.map.tolerated_failure_percentage = tolerated_pct;
+
+    let clock = Arc::new(VirtualClock::new(chrono::Utc::now()));
+    let mut exec = Executor::new(clock.clone()).with_storage(Arc::new(Folder(store.clone())));
+    let (s, c) = (store.clone(), config.clone());
+    exec.register(
+        "parse",
+        handler(move |p: Value| {
+            let (s, c) = (s.clone(), c.clone());
+            async move {
+                let i: ExecutionInput = serde_json::from_value(p).unwrap();
+                Ok(serde_json::to_value(flow::parse::parse(&*s, &i, &c).await.map_err(err)?).unwrap())
+            }
+        }),
+    );
+    let calls = Arc::new(AtomicU32::new(0));
+    let (s, c, n) = (store.clone(), config.clone(), calls.clone());
+    exec.register(
+        "diagnose",
+        handler(move |p: Value| {
+            let (s, c, n) = (s.clone(), c.clone(), n.clone());
+            async move {
+                let call = n.fetch_add(1, Ordering::SeqCst);
+                let envelope: flow::diagnose::BatchEnvelope = serde_json::from_value(p).unwrap();
+                match fault {
+                    Fault::Transient(k) if call < k => {
+                        return Err(HandlerError {
+                            error_type: "StorageUnavailable".into(),
+                            error_message: "SlowDown".into(),
+                        });
+                    }
+                    Fault::Poison(id) if envelope.items.iter().any(|i| i["asset_id"] == id) => {
+                        return Err(HandlerError {
+                            error_type: "Poison".into(),
+                            error_message: format!("{id} breaks the batch"),
+                        });
+                    }
+                    _ => {}
+                }
+                let out = flow::diagnose::diagnose_batch(&*s, &envelope, &dga::Thresholds::default(), &c)
+                    .await
+                    .map_err(err)?;
+                Ok(serde_json::to_value(out).unwrap())
+            }
+        }),
+    );
+    let (s, c) = (store.clone(), config.clone());
+    exec.register(
+        "aggregate",
+        handler(move |p: Value| {
+            let (s, c) = (s.clone(), c.clone());
+            async move {
+                let r: flow::aggregate::AggregateRequest = serde_json::from_value(p).unwrap();
+                Ok(serde_json::to_value(flow::aggregate::aggregate(&*s, &r, &c).await.map_err(err)?).unwrap())
+            }
+        }),
+    );
+    let subs: BTreeMap<String, String> = [
+        ("ParseFunctionArn", "parse"),
+        ("DiagnoseFunctionArn", "diagnose"),
+        ("AggregateFunctionArn", "aggregate"),
+        ("BucketName", "local"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let text = std::fs::read_to_string("statemachine/bulk-upload.asl.json").unwrap();
+    let machine = StateMachine::load("bulk-upload", &text, &subs).unwrap();
+    Setup { _dir: dir, store, clock, exec, machine, input, calls }
+}
+
+async fn summary(s: &Setup) -> Summary {
+    let key = format!("results/{}/summary.json", s.input.run_id);
+    serde_json::from_slice(&s.store.get(&key).await.unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn transient_errors_are_retried_by_the_definition_and_succeed() {
+    let s = setup(Fault::Transient(2), 0.0).await;
+    let r = s.exec.start(&s.machine, &s.input.run_id, serde_json::to_value(&s.input).unwrap()).await.unwrap();
+    assert_eq!(r.status, "SUCCEEDED", "{:?}", r.error);
+    // 40 assets in batches of 5: 8 children, 2 extra attempts.
+    assert_eq!(s.calls.load(Ordering::SeqCst), 10);
+    // The StorageUnavailable retrier's own waits: 1 s then 2 s, with FULL jitter (at most that).
+    let sleeps = s.clock.sleeps();
+    assert_eq!(sleeps.len(), 2);
+    assert!(sleeps[0].as_secs_f64() <= 1.0 && sleeps[1].as_secs_f64() <= 2.0, "{sleeps:?}");
+    let sm = summary(&s).await;
+    assert_eq!((sm.status, sm.counts.diagnosed, sm.counts.failed), (RunStatus::Complete, 40, 0));
+}
+
+#[tokio::test]
+async fn a_poison_batch_under_the_tolerance_is_reported_and_the_run_succeeds() {
+    let s = setup(Fault::Poison("TR-00007"), 20.0).await;
+    let r = s.exec.start(&s.machine, &s.input.run_id, serde_json::to_value(&s.input).unwrap()).await.unwrap();
+    assert_eq!(r.status, "SUCCEEDED", "{:?}", r.error);
+    let sm = summary(&s).await;
+    assert_eq!(
+        (sm.status, sm.counts.diagnosed, sm.counts.failed, sm.counts.not_started),
+        (RunStatus::Complete, 35, 5, 0)
+    );
+    assert!(
+        sm.failures.iter().any(|f| f.asset_id.as_deref() == Some("TR-00007") && f.error.contains("Poison")),
+        "{:?}",
+        sm.failures
+    );
+}
+
+#[tokio::test]
+async fn above_the_tolerance_the_run_takes_the_partial_path_and_fails() {
+    let s = setup(Fault::Poison("TR-00007"), 0.0).await;
+    let r = s.exec.start(&s.machine, &s.input.run_id, serde_json::to_value(&s.input).unwrap()).await.unwrap();
+    assert_eq!(r.status, "FAILED");
+    assert_eq!(r.error.unwrap().error, "States.ExceedToleratedFailureThreshold");
+    let sm = summary(&s).await;
+    assert_eq!(sm.status, RunStatus::Incomplete);
+    assert!(
+        sm.counts.failed >= 5 && sm.counts.diagnosed + sm.counts.failed + sm.counts.not_started == 40,
+        "{:?}",
+        sm.counts
+    );
+    let states: Vec<&str> = r
+        .history
+        .iter()
+        .filter(|e| e.event_type.ends_with("StateEntered"))
+        .filter_map(|e| e.details["name"].as_str())
+        .collect();
+    assert_eq!(states, ["ParseWorkbook", "DiagnoseAssets", "PersistPartialResults", "DiagnosisIncomplete"]);
+}
