@@ -113,7 +113,7 @@ pub fn single(record: &DiagnosisRecord) -> String {
             a.set_by.join(", ")
         );
     }
-    let _ = writeln!(s, "\n{}\n", textwrap(&d.explanation, 96));
+    let _ = writeln!(s, "\n{}\n", textwrap::fill(&d.explanation, 96));
 
     let mut table = Table::new();
     table.load_preset(presets::UTF8_BORDERS_ONLY).set_content_arrangement(ContentArrangement::Dynamic);
@@ -128,10 +128,10 @@ pub fn single(record: &DiagnosisRecord) -> String {
     if !notes.is_empty() {
         let _ = writeln!(s, "\nNotes");
         for n in notes {
-            let _ = writeln!(s, "  • {}", textwrap(n, 92).replace('\n', "\n    "));
+            let _ = writeln!(s, "  • {}", textwrap::fill(n, 92).replace('\n', "\n    "));
         }
     }
-    let _ = writeln!(s, "\nAction\n  {}", textwrap(&d.action, 94).replace('\n', "\n  "));
+    let _ = writeln!(s, "\nAction\n  {}", textwrap::fill(&d.action, 94).replace('\n', "\n  "));
     s
 }
 
@@ -185,23 +185,4 @@ pub fn counts(name: &str, t: &Tally, by_status: [usize; 3], faults: &BTreeMap<Fa
         let _ = write!(s, "; faults: {}", list.join(", "));
     }
     s
-}
-
-/// Greedy word wrap for prose paragraphs.
-fn textwrap(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut line_len = 0;
-    for word in text.split_whitespace() {
-        let w = word.chars().count();
-        if line_len > 0 && line_len + 1 + w > width {
-            out.push('\n');
-            line_len = 0;
-        } else if line_len > 0 {
-            out.push(' ');
-            line_len += 1;
-        }
-        out.push_str(word);
-        line_len += w;
-    }
-    out
 }
