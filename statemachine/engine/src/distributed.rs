@@ -173,12 +173,7 @@ pub(crate) async fn run(
 ) -> Result<Value, StatesError> {
     let items = match obj.get("ItemReader") {
         Some(reader) => read_items(exec, reader, eff, ctx).await?,
-        None => {
-            let items_path = obj.get("ItemsPath").and_then(Value::as_str).unwrap_or("$");
-            path::read(items_path, eff, ctx)?.as_array().cloned().ok_or_else(|| {
-                StatesError::runtime(format!("Item list under path '{items_path}' must be a JSON array"))
-            })?
-        }
+        None => crate::exec::items_at(obj, eff, ctx)?,
     };
     let selected = match obj.get("ItemSelector") {
         Some(t) => items

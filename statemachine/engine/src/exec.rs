@@ -762,6 +762,15 @@ async fn with_retry(
     }
 }
 
+/// A Map's items from `ItemsPath` (default `$`): they must be an array.
+pub(crate) fn items_at(obj: &Map<String, Value>, eff: &Value, ctx: &Value) -> Result<Vec<Value>, StatesError> {
+    let items_path = obj.get("ItemsPath").and_then(Value::as_str).unwrap_or("$");
+    match path::read(items_path, eff, ctx)? {
+        Value::Array(items) => Ok(items),
+        _ => Err(StatesError::runtime(format!("Item list under path '{items_path}' must be a JSON array"))),
+    }
+}
+
 /// One attempt of a Task, Parallel or Map state's work (before ResultSelector).
 async fn body(
     exec: &Executor,
@@ -801,11 +810,7 @@ async fn body(
         _ => {
             // Inline Map: ItemsPath → per item ItemSelector (or the legacy Parameters) → the
             // processor. Iterations run one after another, a valid schedule for any MaxConcurrency.
-            let items_path = obj.get("ItemsPath").and_then(Value::as_str).unwrap_or("$");
-            let items = path::read(items_path, eff, ctx)?;
-            let items = items.as_array().ok_or_else(|| {
-                StatesError::runtime(format!("Item list under path '{items_path}' must be a JSON array"))
-            })?;
+            let items = items_at(obj, eff, ctx)?;
             let processor = obj.get("ItemProcessor").or_else(|| obj.get("Iterator")).cloned().unwrap_or_default();
             let start = processor.get("StartAt").and_then(Value::as_str).unwrap_or_default().to_owned();
             let selector = obj.get("ItemSelector").or_else(|| obj.get("Parameters"));
