@@ -16,6 +16,8 @@ pub struct SharedConfig {
     pub upload_prefix: String,
     pub runs_prefix: String,
     pub results_prefix: String,
+    /// The names inside `runs/<run>/`; the CDK app scopes IAM to them.
+    pub run_layout: RunLayoutNames,
     /// Extensions (lower case) that start a run; S3 notification filters are case-sensitive, so
     /// the bucket filters on the prefix only and the trigger checks the extension.
     pub workbook_extensions: Vec<String>,
@@ -33,7 +35,46 @@ pub struct Stage {
     pub log_level: String,
     pub map: MapTunables,
     pub lambdas: BTreeMap<String, LambdaSettings>,
+    /// What the CDK app deploys for this stage (the Rust code only validates it).
+    pub deployment: Deployment,
 }
+
+/// The files of one run under `runs/<run>/` (see `flow::layout::RunLayout`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunLayoutNames {
+    /// The asset items, one per line: the Distributed Map's ItemReader reads this file.
+    pub assets: String,
+    pub rejected_rows: String,
+    /// A folder (ends with `/`) the diagnose Lambda writes one file per batch into.
+    pub diagnoses: String,
+    /// The ResultWriter prefix, without a trailing slash (AWS's handling of one is UNCONFIRMED).
+    pub map_results: String,
+}
+
+/// The stack's per-stage settings, read by `cdk/` (never restated in TypeScript).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// CloudWatch Logs retention of every log group; one of the values CloudWatch accepts.
+    pub log_retention_days: u32,
+    /// The state machine's logging level: `ALL`, `ERROR`, `FATAL` or `OFF`.
+    pub state_machine_log_level: String,
+    /// S3 server access logs of the data bucket, into a separate log bucket.
+    pub bucket_access_logging: bool,
+    /// Keep the bucket and log groups when the stack is deleted.
+    pub retain_data: bool,
+    /// `runs/` intermediates expire after this many days: at least 15, so a failed run can still
+    /// be redriven (Step Functions allows a redrive for 14 days after it ends).
+    pub runs_expiration_days: u32,
+    pub noncurrent_version_expiration_days: u32,
+}
+
+/// The retention periods CloudWatch Logs accepts (`PutRetentionPolicy`).
+pub const LOG_RETENTION_DAYS: [u32; 22] =
+    [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+/// The redrive window of a Standard execution, in days.
+pub const REDRIVE_WINDOW_DAYS: u32 = 14;
 
 /// The Distributed Map's numbers; they reach the ASL through the execution input (`*Path`
 /// fields), so the definition itself only holds names.
@@ -98,6 +139,23 @@ impl SharedConfig {
                     "stages.{name}.map.tolerated_failure_percentage must be 0..=100"
                 )));
             }
+            let d = &stage.deployment;
+            if !LOG_RETENTION_DAYS.contains(&d.log_retention_days) {
+                return Err(ConfigError::Invalid(format!(
+                    "stages.{name}.deployment.log_retention_days must be one of {LOG_RETENTION_DAYS:?}"
+                )));
+            }
+            if !["ALL", "ERROR", "FATAL", "OFF"].contains(&d.state_machine_log_level.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "stages.{name}.deployment.state_machine_log_level must be ALL, ERROR, FATAL or OFF"
+                )));
+            }
+            if d.runs_expiration_days <= REDRIVE_WINDOW_DAYS || d.noncurrent_version_expiration_days == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "stages.{name}.deployment: runs_expiration_days must exceed the {REDRIVE_WINDOW_DAYS}-day \
+                     redrive window and noncurrent_version_expiration_days must be positive"
+                )));
+            }
         }
         for prefix in [&self.upload_prefix, &self.runs_prefix, &self.results_prefix] {
             if !prefix.ends_with('/') || prefix.starts_with('/') {
@@ -105,6 +163,16 @@ impl SharedConfig {
                     "prefix '{prefix}' must end with '/' and not start with one"
                 )));
             }
+        }
+        let l = &self.run_layout;
+        let names = [&l.assets, &l.rejected_rows, &l.diagnoses, &l.map_results];
+        if names.iter().any(|n| n.is_empty() || n.starts_with('/') || n.contains('*'))
+            || !l.diagnoses.ends_with('/')
+            || l.map_results.ends_with('/')
+        {
+            return Err(ConfigError::Invalid(
+                "run_layout: names must be relative, without '*'; diagnoses ends with '/', map_results does not".into(),
+            ));
         }
         Ok(())
     }
@@ -147,6 +215,18 @@ mod tests {
         let mut v: serde_json::Value = serde_json::from_str(STAGES_JSON).unwrap();
         v["stages"]["dev"]["map"]["typo"] = 1.into();
         assert!(SharedConfig::parse(&v.to_string()).is_err());
+        let mut v: serde_json::Value = serde_json::from_str(STAGES_JSON).unwrap();
+        v["stages"]["prod"]["deployment"]["log_retention_days"] = 10.into();
+        assert!(SharedConfig::parse(&v.to_string()).unwrap_err().to_string().contains("log_retention_days"));
+        let mut v: serde_json::Value = serde_json::from_str(STAGES_JSON).unwrap();
+        v["stages"]["dev"]["deployment"]["runs_expiration_days"] = 7.into();
+        assert!(SharedConfig::parse(&v.to_string()).unwrap_err().to_string().contains("redrive"));
+        let mut v: serde_json::Value = serde_json::from_str(STAGES_JSON).unwrap();
+        v["stages"]["dev"]["deployment"]["state_machine_log_level"] = "DEBUG".into();
+        assert!(SharedConfig::parse(&v.to_string()).is_err());
+        let mut v: serde_json::Value = serde_json::from_str(STAGES_JSON).unwrap();
+        v["run_layout"]["map_results"] = "map/".into();
+        assert!(SharedConfig::parse(&v.to_string()).unwrap_err().to_string().contains("run_layout"));
         assert!(SharedConfig::embedded().stage("qa").unwrap_err().to_string().contains("dev, prod, staging"));
     }
 }

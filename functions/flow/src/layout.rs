@@ -7,6 +7,7 @@ pub struct RunLayout {
     pub run_id: String,
     runs: String,
     results: String,
+    names: config::RunLayoutNames,
 }
 
 impl RunLayout {
@@ -15,20 +16,21 @@ impl RunLayout {
             run_id: run_id.to_owned(),
             runs: format!("{}{run_id}/", config.runs_prefix),
             results: format!("{}{run_id}/", config.results_prefix),
+            names: config.run_layout.clone(),
         }
     }
 
     /// One asset item per line, read by the Distributed Map's ItemReader (JSONL).
     pub fn assets(&self) -> String {
-        format!("{}assets.jsonl", self.runs)
+        format!("{}{}", self.runs, self.names.assets)
     }
 
     pub fn rejected_rows(&self) -> String {
-        format!("{}rejected.jsonl", self.runs)
+        format!("{}{}", self.runs, self.names.rejected_rows)
     }
 
     pub fn diagnoses_prefix(&self) -> String {
-        format!("{}diagnoses/", self.runs)
+        format!("{}{}", self.runs, self.names.diagnoses)
     }
 
     pub fn batch(&self, batch_id: &str) -> String {
@@ -37,7 +39,7 @@ impl RunLayout {
 
     /// The ResultWriter prefix (no trailing slash: AWS's handling of one is UNCONFIRMED).
     pub fn map_results_prefix(&self) -> String {
-        format!("{}map", self.runs)
+        format!("{}{}", self.runs, self.names.map_results)
     }
 
     pub fn results_prefix(&self) -> &str {

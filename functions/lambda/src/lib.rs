@@ -111,14 +111,30 @@ impl From<serde_json::Error> for StepError {
     }
 }
 
-/// JSON logs (CloudWatch), level from `RUST_LOG` or the stage's `log_level`.
+/// Set by Lambda from the function's application log level when its log format is JSON (the
+/// CDK stack sets that level from the stage's `log_level`; an operator may change it in the
+/// console without a deploy).
+pub const LAMBDA_LOG_LEVEL_ENV: &str = "AWS_LAMBDA_LOG_LEVEL";
+
+/// JSON logs (CloudWatch), level from `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL`, else the stage's
+/// `log_level`.
 pub fn init_logging() {
     let stage = std::env::var(STAGE_ENV).unwrap_or_else(|_| "dev".into());
-    let level =
-        config::SharedConfig::embedded().stage(&stage).map(|s| s.log_level.clone()).unwrap_or_else(|_| "info".into());
+    let level = log_level(std::env::var(LAMBDA_LOG_LEVEL_ENV).ok().as_deref(), &stage);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).without_time().try_init();
+}
+
+/// The tracing filter for Lambda's level name (`TRACE`…`FATAL`) or, without one, the stage's.
+fn log_level(lambda_level: Option<&str>, stage: &str) -> String {
+    match lambda_level.map(str::to_ascii_lowercase).as_deref() {
+        Some(l @ ("trace" | "debug" | "info" | "warn" | "error")) => l.to_owned(),
+        Some("fatal") => "error".to_owned(),
+        _ => {
+            config::SharedConfig::embedded().stage(stage).map(|s| s.log_level.clone()).unwrap_or_else(|_| "info".into())
+        }
+    }
 }
 
 /// The stage's shared configuration and DGA thresholds (the override file, if configured, is
@@ -130,4 +146,20 @@ pub fn load_settings() -> Result<(config::SharedConfig, dga::Thresholds), lambda
         None => dga::Thresholds::default(),
     };
     Ok((config, thresholds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lambda_log_level_wins_over_the_stage_and_fatal_maps_to_error() {
+        assert_eq!(log_level(Some("WARN"), "dev"), "warn");
+        assert_eq!(log_level(Some("FATAL"), "dev"), "error");
+        // Unset or unknown: the stage's level from config/stages.json.
+        let dev = config::SharedConfig::embedded().stage("dev").unwrap().log_level.clone();
+        assert_eq!(log_level(None, "dev"), dev);
+        assert_eq!(log_level(Some("loud"), "dev"), dev);
+        assert_eq!(log_level(None, "nowhere"), "info");
+    }
 }
