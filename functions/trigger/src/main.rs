@@ -1,12 +1,16 @@
 //! The trigger Lambda: each S3 `ObjectCreated` record under `uploads/` starts one execution of
 //! the state machine, named by the deterministic run id. A duplicate delivery of the same object
 //! meets `ExecutionAlreadyExists`: already started, not an error.
+//!
+//! An event S3 could not deliver (the trigger failed three times) waits in the stack's failure
+//! queue as Lambda's on-failure destination record; invoking the trigger with that record, as it
+//! is, replays the S3 event inside it (`cdk/scripts/replay-dropped-uploads.sh`).
 
 use aws_lambda_events::s3::S3Event;
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
 use flow::start::{StartDecision, Upload, decode_s3_key, start};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The state machine to start (set by the CDK stack).
 const STATE_MACHINE_ENV: &str = "STATE_MACHINE_ARN";
@@ -51,6 +55,28 @@ impl From<TriggerError> for Diagnostic {
     }
 }
 
+/// What invokes the trigger: S3's notification, or an operator replaying the on-failure
+/// destination record of one (its `requestPayload` is the original S3 event).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum TriggerEvent {
+    // First: an S3Event would also accept a destination record, with no records.
+    Replayed {
+        #[serde(rename = "requestPayload")]
+        request_payload: S3Event,
+    },
+    S3(S3Event),
+}
+
+impl TriggerEvent {
+    fn into_s3(self) -> S3Event {
+        match self {
+            TriggerEvent::Replayed { request_payload } => request_payload,
+            TriggerEvent::S3(event) => event,
+        }
+    }
+}
+
 fn upload_of(record: &aws_lambda_events::s3::S3EventRecord) -> Result<Upload, TriggerError> {
     let s3 = &record.s3;
     Ok(Upload {
@@ -64,14 +90,14 @@ fn upload_of(record: &aws_lambda_events::s3::S3EventRecord) -> Result<Upload, Tr
 }
 
 async fn handler(
-    event: LambdaEvent<S3Event>,
+    event: LambdaEvent<TriggerEvent>,
     sfn: &aws_sdk_sfn::Client,
     state_machine_arn: &str,
     stage: &str,
     config: &config::SharedConfig,
 ) -> Result<Vec<RecordOutcome>, TriggerError> {
     let mut outcomes = Vec::new();
-    for record in &event.payload.records {
+    for record in &event.payload.into_s3().records {
         let upload = upload_of(record)?;
         let input = match start(&upload, stage, config)? {
             StartDecision::Ignore(why) => {
@@ -143,7 +169,7 @@ mod tests {
         aws_sdk_sfn::Client::from_conf(conf)
     }
 
-    fn event(fixture: &str) -> LambdaEvent<S3Event> {
+    fn event(fixture: &str) -> LambdaEvent<TriggerEvent> {
         LambdaEvent::new(serde_json::from_str(fixture).unwrap(), Default::default())
     }
 
@@ -208,5 +234,32 @@ mod tests {
         let out = handler(event(fixture), &sfn, ARN, "dev", &config::SharedConfig::embedded()).await.unwrap();
         assert_eq!(out[0].outcome, Outcome::Ignored);
         assert_eq!(rule.num_calls(), 0);
+    }
+
+    /// A replay: the failure queue's message body, sent as it is, starts the same execution the
+    /// original event would have (so a replay of an upload that did start is a duplicate).
+    #[tokio::test]
+    async fn a_failure_queue_record_replays_the_s3_event_inside_it() {
+        let replayed = include_str!("../../../tests/fixtures/events/trigger-failure-record.json");
+        let config = config::SharedConfig::embedded();
+        let mut names = Vec::new();
+        for fixture in [replayed, PUT] {
+            let rule = mock!(aws_sdk_sfn::Client::start_execution)
+                .match_requests(|r| r.state_machine_arn() == Some(ARN))
+                .then_output(|| {
+                    StartExecutionOutput::builder()
+                        .execution_arn(format!("{ARN}:exec"))
+                        .start_date(aws_sdk_sfn::primitives::DateTime::from_secs(0))
+                        .build()
+                        .unwrap()
+                });
+            let out = handler(event(fixture), &sfn_with(&[&rule]), ARN, "dev", &config).await.unwrap();
+            assert_eq!(out.len(), 1);
+            assert_eq!(out[0].outcome, Outcome::Started);
+            assert_eq!(rule.num_calls(), 1);
+            names.push(out[0].run_id.clone().unwrap());
+        }
+        assert!(names[0].starts_with("Fleet-2026-Q3-spare-"), "{}", names[0]);
+        assert_eq!(names[0], names[1]);
     }
 }
