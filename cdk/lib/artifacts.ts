@@ -10,7 +10,7 @@ import { FUNCTIONS, FunctionName, repoRoot } from './config';
 export type ArtifactMode = 'optional' | 'required';
 
 export const BUILD_COMMAND =
-  'cargo lambda build --release --target x86_64-unknown-linux-gnu.2.34 --output-format zip ' +
+  'cargo lambda build --release --locked --target x86_64-unknown-linux-gnu.2.34 --output-format zip ' +
   FUNCTIONS.map((f) => `-p ${f}`).join(' ');
 
 export interface Artifacts {

@@ -35,11 +35,19 @@ export interface RunLayoutNames {
   readonly map_results: string;
 }
 
+export interface ResultFileNames {
+  readonly summary: string;
+  readonly diagnoses: string;
+  readonly rejected_rows: string;
+  readonly report: string;
+}
+
 export interface SharedConfig {
   readonly upload_prefix: string;
   readonly runs_prefix: string;
   readonly results_prefix: string;
   readonly run_layout: RunLayoutNames;
+  readonly result_files: ResultFileNames;
   readonly workbook_extensions: string[];
   readonly substitutions: string[];
   readonly stages: Record<string, Stage>;
@@ -65,6 +73,9 @@ const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+/** A Standard execution can be redriven for 14 days after it ends (reference 5.4). */
+export const REDRIVE_WINDOW_DAYS = 14;
+
 function fail(file: string, what: string): never {
   throw new ConfigError(`${file}: ${what}`);
 }
@@ -85,8 +96,20 @@ export function parseConfig(text: string, file = 'config/stages.json'): SharedCo
   }
   for (const key of ['assets', 'rejected_rows', 'diagnoses', 'map_results']) {
     const v = raw.run_layout?.[key];
-    if (typeof v !== 'string' || v === '' || v.includes('*')) fail(file, `run_layout.${key} must be a name`);
+    if (typeof v !== 'string' || v === '' || v.includes('*') || v.startsWith('/')) {
+      fail(file, `run_layout.${key} must be a relative name without '*'`);
+    }
   }
+  for (const key of ['summary', 'diagnoses', 'rejected_rows', 'report']) {
+    const v = raw.result_files?.[key];
+    if (typeof v !== 'string' || v === '' || v.includes('*') || v.startsWith('/')) {
+      fail(file, `result_files.${key} must be a relative name without '*'`);
+    }
+  }
+  // IAM patterns are built from these: `diagnoses/*` and `map/*` (the ResultWriter prefix has no
+  // trailing slash, reference 1.6).
+  if (!raw.run_layout.diagnoses.endsWith('/')) fail(file, "run_layout.diagnoses must end with '/'");
+  if (raw.run_layout.map_results.endsWith('/')) fail(file, "run_layout.map_results must not end with '/'");
   if (!Array.isArray(raw.substitutions) || raw.substitutions.some((s: unknown) => typeof s !== 'string')) {
     fail(file, 'substitutions must be a list of names');
   }
@@ -118,6 +141,12 @@ export function parseConfig(text: string, file = 'config/stages.json'): SharedCo
     }
     for (const key of ['runs_expiration_days', 'noncurrent_version_expiration_days']) {
       if (!Number.isInteger(d[key]) || d[key] < 1) fail(file, `stages.${name}.deployment.${key} must be a positive integer`);
+    }
+    if (d.runs_expiration_days <= REDRIVE_WINDOW_DAYS) {
+      fail(
+        file,
+        `stages.${name}.deployment.runs_expiration_days must exceed the ${REDRIVE_WINDOW_DAYS}-day redrive window (a redrive re-reads runs/)`,
+      );
     }
   }
   return raw as SharedConfig;

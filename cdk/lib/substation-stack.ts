@@ -9,6 +9,8 @@
 import {
   Aws,
   CfnOutput,
+  CfnRule,
+  Fn,
   Duration,
   RemovalPolicy,
   Stack,
@@ -175,6 +177,18 @@ export class SubstationStack extends Stack {
     }
     this.functions = functions;
     this.roles = roles;
+    if (props.artifacts.placeholders.length > 0) {
+      // Whatever deploys this template (a plain `cdk deploy` too), CloudFormation refuses it
+      // before creating anything: this assertion is false by construction.
+      new CfnRule(this, 'RefusePlaceholderCode', {
+        assertions: [
+          {
+            assert: Fn.conditionEquals('placeholder-code', 'built-code'),
+            assertDescription: `Synthesized with placeholder Lambda code (${props.artifacts.placeholders.join(', ')}): build the artifacts (npm run build-artifacts in cdk/) and synthesize again`,
+          },
+        ],
+      });
+    }
 
     // parse: reads the upload, writes runs/<run>/ (assets, rejected rows).
     roles.parse.addToPolicy(
@@ -475,6 +489,21 @@ export class SubstationStack extends Stack {
       masterKey: topicKey,
       enforceSSL: true,
     });
+    // enforceSSL gives each topic a resource policy, which replaces SNS's default one: CloudWatch
+    // may publish to the alarm topic only with an explicit allow (EventBridge's allow on the
+    // run-notification topic is added by its target), limited to this stage's alarms.
+    this.alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${prefix}-*` },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        },
+      }),
+    );
     if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     if (props.notifyEmail) {
       this.notificationTopic.addSubscription(new subscriptions.EmailSubscription(props.notifyEmail));
@@ -498,7 +527,7 @@ export class SubstationStack extends Stack {
     alarm(
       'ExecutionsFailed',
       this.stateMachine.metricFailed({ period, statistic: 'Sum' }),
-      `A ${this.stateMachineName} execution failed. A rejected workbook (WorkbookInvalid, InputTooLarge) also fails its execution and is reported to the uploader; anything else needs a look: open the execution, fix the cause, redrive it (README, Operating).`,
+      `A ${this.stateMachineName} execution failed. A rejected workbook (WorkbookInvalid, InputTooLarge) also fails its execution and is reported to the uploader; anything else needs a look: open the execution and its error; a failed Parse or Aggregate can be redriven once the cause is fixed, an incomplete diagnosis (DiagnosisIncomplete) is re-run by uploading the workbook again (README, Operating).`,
     );
     alarm(
       'ExecutionsTimedOut',
@@ -547,8 +576,8 @@ export class SubstationStack extends Stack {
             error: events.EventField.fromPath('$.detail.error'),
             cause: events.EventField.fromPath('$.detail.cause'),
             results,
-            summary: `${results}summary.json`,
-            report: `${results}report.xlsx`,
+            summary: `${results}${config.result_files.summary}`,
+            report: `${results}${config.result_files.report}`,
             execution: `https://${Aws.REGION}.console.aws.amazon.com/states/home?region=${Aws.REGION}#/v2/executions/details/${events.EventField.fromPath('$.detail.executionArn')}`,
           }),
         }),
@@ -559,11 +588,11 @@ export class SubstationStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'The data bucket' });
     new CfnOutput(this, 'UploadPrefix', {
       value: `s3://${this.bucketName}/${config.upload_prefix}`,
-      description: 'Drop workbooks here (.xlsx, .xlsm, .xlsb, .xls, .ods)',
+      description: `Drop workbooks here (${config.workbook_extensions.map((e) => `.${e}`).join(', ')})`,
     });
     new CfnOutput(this, 'ResultsPrefix', {
       value: `s3://${this.bucketName}/${config.results_prefix}`,
-      description: 'results/<run id>/: summary.json, diagnoses.jsonl, rejected.jsonl, report.xlsx',
+      description: `${config.results_prefix}<run id>/: ${Object.values(config.result_files).join(', ')}`,
     });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ExecutionsConsoleUrl', {

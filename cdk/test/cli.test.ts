@@ -40,6 +40,8 @@ it('npx cdk synth -c stage=dev works offline, with marked placeholders when noth
   const types = Object.values<any>(template.Resources).map((r) => r.Type);
   assert.ok(types.includes('AWS::StepFunctions::StateMachine'));
   assert.equal(types.filter((t) => t === 'AWS::Lambda::Function').length, 4);
+  // A plain `cdk deploy` of this template is refused by CloudFormation itself.
+  assert.ok(template.Rules.RefusePlaceholderCode);
 });
 
 it('the deploy path (-c artifacts=required) refuses placeholders', () => {

@@ -26,6 +26,10 @@ it('a bad value names the file and the key', () => {
     [(c) => (c.stages.dev.deployment.state_machine_log_level = 'DEBUG'), /state_machine_log_level/],
     [(c) => (c.upload_prefix = 'uploads'), /upload_prefix/],
     [(c) => (c.run_layout.assets = 'runs/*'), /run_layout\.assets/],
+    [(c) => (c.run_layout.map_results = 'map/'), /run_layout\.map_results/],
+    [(c) => delete c.result_files.report, /result_files\.report/],
+    [(c) => (c.run_layout.diagnoses = 'diagnoses'), /run_layout\.diagnoses/],
+    [(c) => (c.stages.staging.deployment.runs_expiration_days = 14), /runs_expiration_days must exceed the 14-day redrive window/],
   ];
   for (const [edit, message] of cases) {
     assert.throws(() => parseConfig(edited(edit), 'stages.json'), (e: Error) => e instanceof ConfigError && message.test(e.message) && e.message.startsWith('stages.json: '));

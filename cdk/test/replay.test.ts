@@ -23,6 +23,7 @@ function fakeAws(dir: string): void {
 set -euo pipefail
 log="${dir}/calls.log"
 echo "$*" >>"$log"
+if [ "$1 $2" = "${'$'}{BROKEN:-}" ]; then echo "An error occurred (AccessDeniedException)" >&2; exit 254; fi
 case "$1 $2" in
   "sqs get-queue-url") echo "https://sqs.eu-west-1.amazonaws.com/123456789012/$4" ;;
   "sqs receive-message")
@@ -39,7 +40,7 @@ case "$1 $2" in
     cat "$payload" >>"${dir}/payloads"; echo >>"${dir}/payloads"
     if grep -q still-broken "$payload"; then echo '{"errorType":"StartExecutionFailed"}' >"$out"; echo Unhandled
     else echo '[{"outcome":"started"}]' >"$out"; echo None; fi ;;
-  "sqs delete-message") ;;
+  "sqs delete-message" | "sqs change-message-visibility") ;;
   *) echo "unexpected: $*" >&2; exit 9 ;;
 esac
 `,
@@ -47,14 +48,14 @@ esac
   chmodSync(path.join(dir, 'aws'), 0o755);
 }
 
-function run(args: string[]) {
+function run(args: string[], broken = '') {
   const dir = mkdtempSync(path.join(tmpdir(), 'substation-replay-'));
   fakeAws(dir);
   writeFileSync(path.join(dir, 'body1'), RECORD);
   assert.ok(RECORD.includes('uploads/Fleet'));
   writeFileSync(path.join(dir, 'body2'), RECORD.replace('uploads/Fleet', 'uploads/still-broken-Fleet'));
   const r = spawnSync('bash', [SCRIPT, ...args], {
-    env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, BROKEN: broken },
     encoding: 'utf8',
   });
   const read = (f: string) => {
@@ -81,11 +82,23 @@ it('replays each queued event to the stage trigger and deletes only the accepted
   assert.match(r.stderr, /still failing \(Unhandled\)/);
 });
 
-it('--dry-run invokes nothing and deletes nothing', () => {
+it('--dry-run invokes nothing, deletes nothing, and makes the messages visible again', () => {
   const r = run(['dev', '--dry-run']);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(!r.calls.some((c) => c.startsWith('lambda') || c.startsWith('sqs delete-message')));
   assert.match(r.stdout, /would replay: \{"version":"1.0"/);
+  assert.match(r.stdout, /2 queued \(left in the queue, visible again\)/);
+  assert.deepEqual(
+    r.calls.filter((c) => c.startsWith('sqs change-message-visibility')).map((c) => c.split(' --receipt-handle ')[1]),
+    ['handle-1 --visibility-timeout 0', 'handle-2 --visibility-timeout 0'],
+  );
+});
+
+it('an invocation the CLI itself cannot make counts as still failing, without stopping the replay', () => {
+  const r = run(['dev'], 'lambda invoke');
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /0 replayed, 2 still failing/);
+  assert.ok(!r.calls.some((c) => c.startsWith('sqs delete-message')));
 });
 
 it('without a stage it prints the usage and exits 2', () => {

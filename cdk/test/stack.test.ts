@@ -61,8 +61,6 @@ for (const stage of STAGES) {
         DeletionPolicy: d.retain_data ? 'Retain' : 'Delete',
         UpdateReplacePolicy: d.retain_data ? 'Retain' : 'Delete',
       });
-      // A runs/ expiry shorter than the redrive window would break a redrive.
-      assert.ok(d.runs_expiration_days > 14);
       const policy = Object.values<any>(template.findResources('AWS::S3::BucketPolicy')).find(
         (p) => JSON.stringify(p.Properties.Bucket) === JSON.stringify(ref(stack.bucket)),
       );
@@ -338,6 +336,29 @@ for (const stage of STAGES) {
       ].map((x) => JSON.stringify(x));
       assert.deepEqual(seen.sort(), want.sort());
       for (const a of alarms) assert.match(a.AlarmName, new RegExp(`^${prefix}-`));
+      // The topic's policy (written because of enforceSSL) lets this stage's alarms publish.
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [ref(stack.alarmTopic)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Sid: 'CloudWatchAlarmsPublish',
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Resource: ref(stack.alarmTopic),
+              Condition: {
+                ArnLike: {
+                  'aws:SourceArn': stack.resolve(
+                    `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${prefix}-*`,
+                  ),
+                },
+                StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              },
+            },
+          ]),
+        },
+      });
     });
 
     it('uploaders are told when a run ends, with the run id and where the results are', () => {
@@ -356,7 +377,8 @@ for (const stage of STAGES) {
       assert.ok(runVar, 'the execution name (the run id) is in the message');
       const template_ = JSON.stringify(target.InputTransformer.InputTemplate);
       assert.ok(template_.includes(`"run_id\\":<${runVar}>`), template_);
-      assert.ok(template_.includes(`/${CONFIG.results_prefix}<${runVar}>/summary.json`), template_);
+      assert.ok(template_.includes(`/${CONFIG.results_prefix}<${runVar}>/${CONFIG.result_files.summary}`), template_);
+      assert.ok(template_.includes(`/${CONFIG.results_prefix}<${runVar}>/${CONFIG.result_files.report}`), template_);
       assert.ok(Object.values(paths).includes('$.detail.status'));
       // The topic takes EventBridge's messages; its key lets EventBridge and CloudWatch use it.
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
@@ -403,8 +425,11 @@ for (const stage of STAGES) {
 }
 
 describe('artifacts', () => {
-  it('missing zips synthesize with marked placeholders and a warning', () => {
+  it('missing zips synthesize with marked placeholders, a warning, and a rule CloudFormation refuses', () => {
     const { stack, template } = synthStage('dev', { artifacts: resolveArtifacts('optional', emptyDir()) });
+    const rule = template.toJSON().Rules.RefusePlaceholderCode;
+    assert.deepEqual(rule.Assertions[0].Assert, { 'Fn::Equals': ['placeholder-code', 'built-code'] });
+    assert.match(rule.Assertions[0].AssertDescription, /placeholder Lambda code \(trigger, parse, diagnose, aggregate\)/);
     for (const fn of FUNCTIONS) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: `substation-dev-${fn}`,
@@ -425,6 +450,7 @@ describe('artifacts', () => {
       assert.match(props.Code.S3Key, /\.zip$/);
     }
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('placeholder'));
+    assert.equal(template.toJSON().Rules?.RefusePlaceholderCode, undefined);
   });
 
   it('the deploy path refuses placeholders, naming the missing zips and the build command', () => {
@@ -434,7 +460,7 @@ describe('artifacts', () => {
       (e: Error) =>
         e instanceof MissingArtifactsError &&
         e.message.includes(`${dir}/parse/bootstrap.zip`) &&
-        e.message.includes('cargo lambda build --release --target x86_64-unknown-linux-gnu.2.34 --output-format zip'),
+        e.message.includes('cargo lambda build --release --locked --target x86_64-unknown-linux-gnu.2.34 --output-format zip'),
     );
   });
 });

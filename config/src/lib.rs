@@ -18,6 +18,8 @@ pub struct SharedConfig {
     pub results_prefix: String,
     /// The names inside `runs/<run>/`; the CDK app scopes IAM to them.
     pub run_layout: RunLayoutNames,
+    /// The files of `results/<run>/`, what users read (docs/results.md).
+    pub result_files: ResultFileNames,
     /// Extensions (lower case) that start a run; S3 notification filters are case-sensitive, so
     /// the bucket filters on the prefix only and the trigger checks the extension.
     pub workbook_extensions: Vec<String>,
@@ -50,6 +52,16 @@ pub struct RunLayoutNames {
     pub diagnoses: String,
     /// The ResultWriter prefix, without a trailing slash (AWS's handling of one is UNCONFIRMED).
     pub map_results: String,
+}
+
+/// The files of one run under `results/<run>/`; the run notification links to them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultFileNames {
+    pub summary: String,
+    pub diagnoses: String,
+    pub rejected_rows: String,
+    pub report: String,
 }
 
 /// The stack's per-stage settings, read by `cdk/` (never restated in TypeScript).
@@ -165,13 +177,23 @@ impl SharedConfig {
             }
         }
         let l = &self.run_layout;
-        let names = [&l.assets, &l.rejected_rows, &l.diagnoses, &l.map_results];
+        let r = &self.result_files;
+        let names = [
+            &l.assets,
+            &l.rejected_rows,
+            &l.diagnoses,
+            &l.map_results,
+            &r.summary,
+            &r.diagnoses,
+            &r.rejected_rows,
+            &r.report,
+        ];
         if names.iter().any(|n| n.is_empty() || n.starts_with('/') || n.contains('*'))
             || !l.diagnoses.ends_with('/')
             || l.map_results.ends_with('/')
         {
             return Err(ConfigError::Invalid(
-                "run_layout: names must be relative, without '*'; diagnoses ends with '/', map_results does not".into(),
+                "run_layout, result_files: names must be relative, without '*'; run_layout.diagnoses ends with '/', map_results does not".into(),
             ));
         }
         Ok(())
@@ -227,6 +249,9 @@ mod tests {
         let mut v: serde_json::Value = serde_json::from_str(STAGES_JSON).unwrap();
         v["run_layout"]["map_results"] = "map/".into();
         assert!(SharedConfig::parse(&v.to_string()).unwrap_err().to_string().contains("run_layout"));
+        let mut v: serde_json::Value = serde_json::from_str(STAGES_JSON).unwrap();
+        v["result_files"]["report"] = "/report.xlsx".into();
+        assert!(SharedConfig::parse(&v.to_string()).unwrap_err().to_string().contains("result_files"));
         assert!(SharedConfig::embedded().stage("qa").unwrap_err().to_string().contains("dev, prod, staging"));
     }
 }

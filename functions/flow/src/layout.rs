@@ -8,6 +8,7 @@ pub struct RunLayout {
     runs: String,
     results: String,
     names: config::RunLayoutNames,
+    files: config::ResultFileNames,
 }
 
 impl RunLayout {
@@ -17,6 +18,7 @@ impl RunLayout {
             runs: format!("{}{run_id}/", config.runs_prefix),
             results: format!("{}{run_id}/", config.results_prefix),
             names: config.run_layout.clone(),
+            files: config.result_files.clone(),
         }
     }
 
@@ -47,18 +49,18 @@ impl RunLayout {
     }
 
     pub fn summary(&self) -> String {
-        format!("{}summary.json", self.results)
+        format!("{}{}", self.results, self.files.summary)
     }
 
     pub fn diagnoses(&self) -> String {
-        format!("{}diagnoses.jsonl", self.results)
+        format!("{}{}", self.results, self.files.diagnoses)
     }
 
     pub fn rejected(&self) -> String {
-        format!("{}rejected.jsonl", self.results)
+        format!("{}{}", self.results, self.files.rejected_rows)
     }
 
     pub fn report(&self) -> String {
-        format!("{}report.xlsx", self.results)
+        format!("{}{}", self.results, self.files.report)
     }
 }
