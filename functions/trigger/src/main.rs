@@ -173,6 +173,15 @@ mod tests {
         LambdaEvent::new(serde_json::from_str(fixture).unwrap(), Default::default())
     }
 
+    /// StartExecution's answer for a new execution.
+    fn started() -> StartExecutionOutput {
+        StartExecutionOutput::builder()
+            .execution_arn(format!("{ARN}:exec"))
+            .start_date(aws_sdk_sfn::primitives::DateTime::from_secs(0))
+            .build()
+            .unwrap()
+    }
+
     const PUT: &str = include_str!("../../../tests/fixtures/events/s3-put-space-plus-korean.json");
 
     #[tokio::test]
@@ -183,13 +192,7 @@ mod tests {
                     && r.name().is_some_and(|n| n.starts_with("Fleet-2026-Q3-spare-"))
                     && r.input().is_some_and(|i| i.contains("\"uploads/Fleet 2026 Q3 + spare 변전소.XLSX\""))
             })
-            .then_output(|| {
-                StartExecutionOutput::builder()
-                    .execution_arn(format!("{ARN}:exec"))
-                    .start_date(aws_sdk_sfn::primitives::DateTime::from_secs(0))
-                    .build()
-                    .unwrap()
-            });
+            .then_output(started);
         let sfn = sfn_with(&[&rule]);
         let out = handler(event(PUT), &sfn, ARN, "dev", &config::SharedConfig::embedded()).await.unwrap();
         assert_eq!(out.len(), 1);
@@ -246,13 +249,7 @@ mod tests {
         for fixture in [replayed, PUT] {
             let rule = mock!(aws_sdk_sfn::Client::start_execution)
                 .match_requests(|r| r.state_machine_arn() == Some(ARN))
-                .then_output(|| {
-                    StartExecutionOutput::builder()
-                        .execution_arn(format!("{ARN}:exec"))
-                        .start_date(aws_sdk_sfn::primitives::DateTime::from_secs(0))
-                        .build()
-                        .unwrap()
-                });
+                .then_output(started);
             let out = handler(event(fixture), &sfn_with(&[&rule]), ARN, "dev", &config).await.unwrap();
             assert_eq!(out.len(), 1);
             assert_eq!(out[0].outcome, Outcome::Started);
