@@ -2,7 +2,6 @@
 //! engine, with the same parse / diagnose / aggregate steps as the Lambdas, over a local folder
 //! laid out like the bucket.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,22 +9,16 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use comfy_table::{Table, presets};
-use engine::distributed::Storage;
-use engine::exec::BoxFuture;
-use engine::{Executor, HandlerError, StateMachine, SystemClock, handler};
-use flow::aggregate::{AggregateRequest, RunStatus, Summary};
-use flow::diagnose::BatchEnvelope;
-use flow::start::{ExecutionInput, StartDecision, Upload};
+use engine::{StateMachine, SystemClock};
+use flow::aggregate::{RunStatus, Summary};
+use flow::start::{StartDecision, Upload};
 use flow::{LocalStore, ObjectStore};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use substation::local_workflow::{self, DEFINITION, LOCAL_BUCKET, Steps};
 
 use crate::exit;
-
-/// The state machine CDK deploys, built into the binary.
-const DEFINITION: &str = include_str!("../statemachine/bulk-upload.asl.json");
-const LOCAL_BUCKET: &str = "local";
 
 /// Diagnose a fleet workbook end to end, as on AWS, on this machine.
 #[derive(Debug, Args)]
@@ -63,77 +56,6 @@ pub struct RunArgs {
     /// Override the stage's assets per batch.
     #[arg(long)]
     batch_size: Option<u32>,
-}
-
-/// The engine's ItemReader/ResultWriter storage over the local folder (one bucket).
-struct LocalStorage(Arc<LocalStore>);
-
-impl Storage for LocalStorage {
-    fn get(&self, _bucket: &str, key: &str) -> BoxFuture<Result<Vec<u8>, String>> {
-        let (store, key) = (self.0.clone(), key.to_owned());
-        Box::pin(async move { store.get(&key).await.map_err(|e| e.to_string()) })
-    }
-
-    fn put(&self, _bucket: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), String>> {
-        let (store, key) = (self.0.clone(), key.to_owned());
-        Box::pin(async move { store.put(&key, body).await.map_err(|e| e.to_string()) })
-    }
-}
-
-fn step_error(e: flow::FlowError) -> HandlerError {
-    HandlerError { error_type: e.error_type().to_owned(), error_message: e.to_string() }
-}
-
-fn input_error(e: serde_json::Error) -> HandlerError {
-    HandlerError { error_type: "InputInvalid".into(), error_message: e.to_string() }
-}
-
-fn executor(
-    store: Arc<LocalStore>,
-    config: Arc<config::SharedConfig>,
-    thresholds: Arc<dga::Thresholds>,
-    progress: ProgressBar,
-) -> Executor {
-    let mut exec = Executor::new(Arc::new(SystemClock)).with_storage(Arc::new(LocalStorage(store.clone())));
-    let (s, c, p) = (store.clone(), config.clone(), progress.clone());
-    exec.register(
-        "parse",
-        handler(move |payload: Value| {
-            let (s, c, p) = (s.clone(), c.clone(), p.clone());
-            async move {
-                let input: ExecutionInput = serde_json::from_value(payload).map_err(input_error)?;
-                let out = flow::parse::parse(&*s, &input, &c).await.map_err(step_error)?;
-                p.set_length(out.counts.assets);
-                serde_json::to_value(out).map_err(input_error)
-            }
-        }),
-    );
-    let (s, c, t, p) = (store.clone(), config.clone(), thresholds, progress);
-    exec.register(
-        "diagnose",
-        handler(move |payload: Value| {
-            let (s, c, t, p) = (s.clone(), c.clone(), t.clone(), p.clone());
-            async move {
-                let envelope: BatchEnvelope = serde_json::from_value(payload).map_err(input_error)?;
-                let out = flow::diagnose::diagnose_batch(&*s, &envelope, &t, &c).await.map_err(step_error)?;
-                p.inc(out.assets as u64);
-                serde_json::to_value(out).map_err(input_error)
-            }
-        }),
-    );
-    let (s, c) = (store, config);
-    exec.register(
-        "aggregate",
-        handler(move |payload: Value| {
-            let (s, c) = (s.clone(), c.clone());
-            async move {
-                let request: AggregateRequest = serde_json::from_value(payload).map_err(input_error)?;
-                let out = flow::aggregate::aggregate(&*s, &request, &c).await.map_err(step_error)?;
-                serde_json::to_value(out).map_err(input_error)
-            }
-        }),
-    );
-    exec
 }
 
 pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
@@ -184,20 +106,7 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
         Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
         None => DEFINITION.to_owned(),
     };
-    // The names the deployed stack substitutes; here they name the in-process handlers.
-    let subs: BTreeMap<String, String> = config
-        .substitutions
-        .iter()
-        .map(|name| {
-            let value = match name.as_str() {
-                "ParseFunctionArn" => "parse",
-                "DiagnoseFunctionArn" => "diagnose",
-                "AggregateFunctionArn" => "aggregate",
-                _ => LOCAL_BUCKET,
-            };
-            (name.clone(), value.to_owned())
-        })
-        .collect();
+    let subs = local_workflow::substitutions(&config);
     let machine =
         StateMachine::load("bulk-upload", &definition, &subs).context("the state machine cannot run locally")?;
 
@@ -212,7 +121,8 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
     } else {
         ProgressBar::hidden()
     };
-    let exec = executor(store.clone(), config.clone(), Arc::new(thresholds), progress.clone());
+    let steps = Steps { store: store.clone(), config: config.clone(), thresholds: Arc::new(thresholds) };
+    let exec = steps.executor(Arc::new(SystemClock), progress.clone());
     let name = input.run_id.clone();
     let result = runtime.block_on(exec.start(&machine, &name, serde_json::to_value(&input)?));
     progress.finish_and_clear();

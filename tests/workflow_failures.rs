@@ -2,34 +2,16 @@
 //! go through the definition's own Retry blocks and succeed; a poison batch lands in FAILED and
 //! in the summary, the run succeeding under the tolerance and taking the partial path above it.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use engine::distributed::Storage;
-use engine::exec::BoxFuture;
 use engine::{Executor, HandlerError, StateMachine, VirtualClock, handler};
 use flow::aggregate::{RunStatus, Summary};
 use flow::start::{ExecutionInput, StartDecision, Upload};
 use flow::{LocalStore, ObjectStore};
+use indicatif::ProgressBar;
 use serde_json::Value;
-
-struct Folder(Arc<LocalStore>);
-
-impl Storage for Folder {
-    fn get(&self, _b: &str, key: &str) -> BoxFuture<Result<Vec<u8>, String>> {
-        let (s, k) = (self.0.clone(), key.to_owned());
-        Box::pin(async move { s.get(&k).await.map_err(|e| e.to_string()) })
-    }
-    fn put(&self, _b: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), String>> {
-        let (s, k) = (self.0.clone(), key.to_owned());
-        Box::pin(async move { s.put(&k, body).await.map_err(|e| e.to_string()) })
-    }
-}
-
-fn err(e: flow::FlowError) -> HandlerError {
-    HandlerError { error_type: e.error_type().into(), error_message: e.to_string() }
-}
+use substation::local_workflow::{self, DEFINITION, Steps};
 
 /// How the diagnose handler misbehaves.
 #[derive(Clone, Copy)]
@@ -77,27 +59,18 @@ async fn setup(fault: Fault, tolerated_pct: f64) -> Setup {
     input.map.tolerated_failure_percentage = tolerated_pct;
 
     let clock = Arc::new(VirtualClock::new(chrono::Utc::now()));
-    let mut exec = Executor::new(clock.clone()).with_storage(Arc::new(Folder(store.clone())));
-    let (s, c) = (store.clone(), config.clone());
-    exec.register(
-        "parse",
-        handler(move |p: Value| {
-            let (s, c) = (s.clone(), c.clone());
-            async move {
-                let i: ExecutionInput = serde_json::from_value(p).unwrap();
-                Ok(serde_json::to_value(flow::parse::parse(&*s, &i, &c).await.map_err(err)?).unwrap())
-            }
-        }),
-    );
+    let steps =
+        Steps { store: store.clone(), config: config.clone(), thresholds: Arc::new(dga::Thresholds::default()) };
+    let mut exec = steps.executor(clock.clone(), ProgressBar::hidden());
+    // The real diagnose step, behind the fault.
     let calls = Arc::new(AtomicU32::new(0));
-    let (s, c, n) = (store.clone(), config.clone(), calls.clone());
+    let (diagnose, n) = (steps.diagnose(ProgressBar::hidden()), calls.clone());
     exec.register(
         "diagnose",
         handler(move |p: Value| {
-            let (s, c, n) = (s.clone(), c.clone(), n.clone());
+            let (diagnose, n) = (diagnose.clone(), n.clone());
             async move {
                 let call = n.fetch_add(1, Ordering::SeqCst);
-                let envelope: flow::diagnose::BatchEnvelope = serde_json::from_value(p).unwrap();
                 match fault {
                     Fault::Transient(k) if call < k => {
                         return Err(HandlerError {
@@ -105,7 +78,9 @@ async fn setup(fault: Fault, tolerated_pct: f64) -> Setup {
                             error_message: "SlowDown".into(),
                         });
                     }
-                    Fault::Poison(id) if envelope.items.iter().any(|i| i["asset_id"] == id) => {
+                    Fault::Poison(id)
+                        if p["Items"].as_array().is_some_and(|items| items.iter().any(|i| i["asset_id"] == id)) =>
+                    {
                         return Err(HandlerError {
                             error_type: "Poison".into(),
                             error_message: format!("{id} breaks the batch"),
@@ -113,35 +88,11 @@ async fn setup(fault: Fault, tolerated_pct: f64) -> Setup {
                     }
                     _ => {}
                 }
-                let out = flow::diagnose::diagnose_batch(&*s, &envelope, &dga::Thresholds::default(), &c)
-                    .await
-                    .map_err(err)?;
-                Ok(serde_json::to_value(out).unwrap())
+                diagnose(p).await
             }
         }),
     );
-    let (s, c) = (store.clone(), config.clone());
-    exec.register(
-        "aggregate",
-        handler(move |p: Value| {
-            let (s, c) = (s.clone(), c.clone());
-            async move {
-                let r: flow::aggregate::AggregateRequest = serde_json::from_value(p).unwrap();
-                Ok(serde_json::to_value(flow::aggregate::aggregate(&*s, &r, &c).await.map_err(err)?).unwrap())
-            }
-        }),
-    );
-    let subs: BTreeMap<String, String> = [
-        ("ParseFunctionArn", "parse"),
-        ("DiagnoseFunctionArn", "diagnose"),
-        ("AggregateFunctionArn", "aggregate"),
-        ("BucketName", "local"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    let text = std::fs::read_to_string("statemachine/bulk-upload.asl.json").unwrap();
-    let machine = StateMachine::load("bulk-upload", &text, &subs).unwrap();
+    let machine = StateMachine::load("bulk-upload", DEFINITION, &local_workflow::substitutions(&config)).unwrap();
     Setup { _dir: dir, store, clock, exec, machine, input, calls }
 }
 

@@ -1,0 +1,122 @@
+//! The bulk-upload workflow on this machine: the engine's handlers for the state machine's three
+//! Lambda tasks (the same `flow` steps the Lambdas run), over a local folder laid out like the
+//! bucket, with the definition substitutions that name them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use engine::distributed::Storage;
+use engine::exec::BoxFuture;
+use engine::exec::Handler;
+use engine::{Clock, Executor, HandlerError, handler};
+use flow::aggregate::AggregateRequest;
+use flow::diagnose::BatchEnvelope;
+use flow::start::ExecutionInput;
+use flow::{LocalStore, ObjectStore};
+use indicatif::ProgressBar;
+use serde_json::Value;
+
+/// The state machine CDK deploys, built into the binary.
+pub const DEFINITION: &str = include_str!("../statemachine/bulk-upload.asl.json");
+/// The bucket name the local run uses (the folder is the bucket).
+pub const LOCAL_BUCKET: &str = "local";
+
+/// The engine's ItemReader/ResultWriter storage over the local folder (one bucket).
+struct LocalStorage(Arc<LocalStore>);
+
+impl Storage for LocalStorage {
+    fn get(&self, _bucket: &str, key: &str) -> BoxFuture<Result<Vec<u8>, String>> {
+        let (store, key) = (self.0.clone(), key.to_owned());
+        Box::pin(async move { store.get(&key).await.map_err(|e| e.to_string()) })
+    }
+
+    fn put(&self, _bucket: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), String>> {
+        let (store, key) = (self.0.clone(), key.to_owned());
+        Box::pin(async move { store.put(&key, body).await.map_err(|e| e.to_string()) })
+    }
+}
+
+fn step_error(e: flow::FlowError) -> HandlerError {
+    HandlerError { error_type: e.error_type().to_owned(), error_message: e.to_string() }
+}
+
+fn input_error(e: serde_json::Error) -> HandlerError {
+    HandlerError { error_type: "InputInvalid".into(), error_message: e.to_string() }
+}
+
+/// The names the deployed stack substitutes; here they name the in-process handlers.
+pub fn substitutions(config: &config::SharedConfig) -> BTreeMap<String, String> {
+    config
+        .substitutions
+        .iter()
+        .map(|name| {
+            let value = match name.as_str() {
+                "ParseFunctionArn" => "parse",
+                "DiagnoseFunctionArn" => "diagnose",
+                "AggregateFunctionArn" => "aggregate",
+                _ => LOCAL_BUCKET,
+            };
+            (name.clone(), value.to_owned())
+        })
+        .collect()
+}
+
+/// What the three steps run with.
+#[derive(Debug, Clone)]
+pub struct Steps {
+    pub store: Arc<LocalStore>,
+    pub config: Arc<config::SharedConfig>,
+    pub thresholds: Arc<dga::Thresholds>,
+}
+
+impl Steps {
+    /// An executor with the three steps registered and the folder as its storage. `progress`
+    /// learns the number of assets from parse and advances with every diagnosed batch.
+    pub fn executor(&self, clock: Arc<dyn Clock>, progress: ProgressBar) -> Executor {
+        let mut exec = Executor::new(clock).with_storage(Arc::new(LocalStorage(self.store.clone())));
+        exec.register("parse", self.parse(progress.clone()));
+        exec.register("diagnose", self.diagnose(progress));
+        exec.register("aggregate", self.aggregate());
+        exec
+    }
+
+    pub fn parse(&self, progress: ProgressBar) -> Handler {
+        let steps = self.clone();
+        handler(move |payload: Value| {
+            let (s, p) = (steps.clone(), progress.clone());
+            async move {
+                let input: ExecutionInput = serde_json::from_value(payload).map_err(input_error)?;
+                let out = flow::parse::parse(&*s.store, &input, &s.config).await.map_err(step_error)?;
+                p.set_length(out.counts.assets);
+                serde_json::to_value(out).map_err(input_error)
+            }
+        })
+    }
+
+    pub fn diagnose(&self, progress: ProgressBar) -> Handler {
+        let steps = self.clone();
+        handler(move |payload: Value| {
+            let (s, p) = (steps.clone(), progress.clone());
+            async move {
+                let envelope: BatchEnvelope = serde_json::from_value(payload).map_err(input_error)?;
+                let out = flow::diagnose::diagnose_batch(&*s.store, &envelope, &s.thresholds, &s.config)
+                    .await
+                    .map_err(step_error)?;
+                p.inc(out.assets as u64);
+                serde_json::to_value(out).map_err(input_error)
+            }
+        })
+    }
+
+    pub fn aggregate(&self) -> Handler {
+        let steps = self.clone();
+        handler(move |payload: Value| {
+            let s = steps.clone();
+            async move {
+                let request: AggregateRequest = serde_json::from_value(payload).map_err(input_error)?;
+                let out = flow::aggregate::aggregate(&*s.store, &request, &s.config).await.map_err(step_error)?;
+                serde_json::to_value(out).map_err(input_error)
+            }
+        })
+    }
+}
