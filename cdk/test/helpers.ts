@@ -71,7 +71,7 @@ export function roleStatements(template: Template, roleLogicalId: string): State
     if ((r.Properties.Roles ?? []).some((x: any) => x.Ref === roleLogicalId)) docs.push(r.Properties.PolicyDocument);
   }
   if ((role.Properties.ManagedPolicyArns ?? []).length > 0) throw new Error(`${roleLogicalId} has managed policies`);
-  return sortStatements(docs.flatMap((d) => d.Statement).map(normalize));
+  return sortStatements(docs.flatMap((d) => d.Statement));
 }
 
 function normalize(s: any): Statement {
@@ -99,8 +99,4 @@ export function allow(actions: string[], resources: unknown[], condition?: unkno
 export function bucketArn(stack: SubstationStack, stage: string, key?: string): unknown {
   const arn = `arn:${Aws.PARTITION}:s3:::substation-${stage}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
   return stack.resolve(key === undefined ? arn : `${arn}/${key}`);
-}
-
-export function resolved(stack: SubstationStack, value: string): unknown {
-  return stack.resolve(value);
 }
