@@ -26,6 +26,21 @@ use crate::{exit, report};
         substation diagnose --csv examples/fleet-sample.csv\n  \
         substation diagnose --csv fleet.csv --json > diagnoses.jsonl\n  \
         substation diagnose --workbook fleet.xlsx --report results.xlsx\n\n\
+        Legend (docs/legend.md):\n  \
+        Status (IEEE C57.104-2019): 1 normal; 2 investigate (elevated or possibly gassing); 3 act now \
+        (high or actively generating).\n  \
+        Fault (IEC 60599 / Duval Triangle 1): PD partial discharges; D1 low-energy discharges; D2 \
+        high-energy discharges (arcing); T1 thermal < 300 °C; T2 300-700 °C; T3 > 700 °C; DT mixed \
+        electrical and thermal; NORMAL no fault (status 1); UNDETERMINED no zone or ratio row \
+        matches (not the input marker ND, 'not detected').\n  \
+        Refinements, shown beside the fault, e.g. 'T2 (C)': S stray gassing of oil possible, confirm \
+        before acting; O overheating < 250 °C without carbonisation of paper; C possible \
+        carbonisation of paper; T3-H T3 in oil only (Triangles 4/5, Pentagon 2).\n  \
+        Confidence: high = holds within the lab's ±15 % uncertainty (p >= 0.9) and a cross-check gives \
+        the same code, none another; medium = p >= 0.6 and not contradicted; low = near a zone \
+        boundary or contradicted.\n  \
+        Priority 0-300: 100 per status above 1, plus up to 50 for how far the worst gas is above its \
+        Table 1 level and up to 50 for how fast it rises against its Table 4 rate.\n\n\
         Exit codes: 0 all diagnosed; 1 some rows rejected (the rest diagnosed); 2 error, nothing diagnosed."
 )]
 pub struct DiagnoseArgs {
@@ -118,8 +133,9 @@ fn run_single(args: &DiagnoseArgs, t: &Thresholds) -> anyhow::Result<u8> {
     }
     let info =
         AssetInfo { age_years: args.age_years, oltc_communicating: args.oltc_communicating, ..AssetInfo::default() };
-    let diagnosis = diagnose_asset(&[sample], &info, t)?;
-    let record = DiagnosisRecord::new(None, None, diagnosis);
+    let diagnosis = diagnose_asset(std::slice::from_ref(&sample), &info, t)?;
+    let history = vec![dga::HistorySample { sample, origin: dga::SampleOrigin::default() }];
+    let record = DiagnosisRecord::new(None, None, diagnosis, history);
     let mut out = BufWriter::new(io::stdout().lock());
     let written = if args.json {
         serde_json::to_writer(&mut out, &record).map_err(io::Error::from).and_then(|()| writeln!(out))
@@ -147,7 +163,14 @@ fn run_csv(args: &DiagnoseArgs, path: &PathBuf, t: &Thresholds) -> anyhow::Resul
         let age_years = order.iter().rev().find_map(|&i| asset.age_years[i]);
         let info = AssetInfo { age_years, oltc_communicating: args.oltc_communicating, ..AssetInfo::default() };
         let diagnosis = diagnose_asset(&asset.samples, &info, t)?;
-        sink.push(DiagnosisRecord::new(Some(asset.lines[latest]), asset.asset_id.clone(), diagnosis));
+        let history = order
+            .iter()
+            .map(|&i| dga::HistorySample {
+                sample: asset.samples[i].clone(),
+                origin: dga::SampleOrigin { sheet: None, row: Some(asset.lines[i]), upload: None },
+            })
+            .collect();
+        sink.push(DiagnosisRecord::new(Some(asset.lines[latest]), asset.asset_id.clone(), diagnosis, history));
     }
     let tally = report::Tally {
         rows_read: input.rows_read,
@@ -170,7 +193,7 @@ fn run_workbook(args: &DiagnoseArgs, path: &Path, t: &Thresholds) -> anyhow::Res
         info.oltc_communicating |= args.oltc_communicating;
         let diagnosis = diagnose_asset(&item.samples(), &info, t)?;
         let row = item.latest_row().map(|s| u64::from(s.row));
-        sink.push(DiagnosisRecord::new(row, Some(item.asset_id.clone()), diagnosis));
+        sink.push(DiagnosisRecord::new(row, Some(item.asset_id.clone()), diagnosis, item.history()));
     }
     let c = parsed.counts;
     let tally = report::Tally {

@@ -6,26 +6,17 @@ use std::fmt::Write;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 use dga::fault::HasCode;
 use dga::ieee_c57_104_2019::{Ieee2019Table, StatusReason, fmt_num};
-use dga::{Confidence, DiagnosisRecord, FaultCode, MethodName, Outcome};
+use dga::{DiagnosisRecord, FaultCode, MethodName, Outcome};
 
-fn confidence(c: Option<Confidence>) -> &'static str {
-    match c {
-        Some(Confidence::High) => "high",
-        Some(Confidence::Medium) => "medium",
-        Some(Confidence::Low) => "low",
-        None => "-",
-    }
-}
-
-/// `C2H2 60 > 2 ppm (T2)`: a reason in a table cell.
+/// `C2H2 60 > 2 ppm (Table 2)`: a reason in a table cell. Table numbers are spelled out so that
+/// they never read like the fault codes T1-T3.
 fn short_reason(r: &StatusReason) -> String {
-    let table = match r.table {
-        Ieee2019Table::Table1 => "T1",
-        Ieee2019Table::Table2 => "T2",
-        Ieee2019Table::Table3 => "T3 Δ",
-        Ieee2019Table::Table4 => "T4 rate",
+    let what = match r.table {
+        Ieee2019Table::Table1 | Ieee2019Table::Table2 => "",
+        Ieee2019Table::Table3 => " rise",
+        Ieee2019Table::Table4 => " rate",
     };
-    format!("{} {} > {} {} ({table})", r.gas, fmt_num(r.value), fmt_num(r.limit), r.unit)
+    format!("{}{what} {} > {} {} ({})", r.gas, fmt_num(r.value), fmt_num(r.limit), r.unit, r.table.title())
 }
 
 fn pct(p: &dga::ternary::TernaryPoint) -> String {
@@ -103,7 +94,25 @@ pub fn single(record: &DiagnosisRecord) -> String {
     }
     let _ = writeln!(s, "IEEE C57.104-2019 status  {}", d.status);
     let _ = writeln!(s, "Fault                     {} — {}", d.fault, d.fault_description);
-    let _ = writeln!(s, "Confidence                {}", confidence(d.confidence));
+    for r in &d.refinements {
+        let _ = writeln!(s, "  refined by {:<14} {} — {}", r.method.title(), r.code, r.meaning);
+    }
+    let _ = writeln!(
+        s,
+        "Confidence                {} ({:.0} % of readings within the lab's uncertainty give {})",
+        d.confidence_word(),
+        100.0 * d.fault_probability(),
+        d.fault
+    );
+    let sp = &d.status_probabilities;
+    let _ = writeln!(
+        s,
+        "Status probabilities      1: {:.0} %  2: {:.0} %  3: {:.0} %",
+        100.0 * sp.one,
+        100.0 * sp.two,
+        100.0 * sp.three
+    );
+    let _ = writeln!(s, "Priority                  {:.1} of 300", d.priority.score);
     if let Some(a) = d.ieee_c57_104_2008.verdict() {
         let _ = writeln!(
             s,
@@ -114,6 +123,9 @@ pub fn single(record: &DiagnosisRecord) -> String {
         );
     }
     let _ = writeln!(s, "\n{}\n", textwrap::fill(&d.explanation, 96));
+    if !d.rationale.is_empty() {
+        let _ = writeln!(s, "Why {}: {}\n", d.fault, textwrap::fill(&d.rationale, 90).replace('\n', "\n  "));
+    }
 
     let mut table = Table::new();
     table.load_preset(presets::UTF8_BORDERS_ONLY).set_content_arrangement(ContentArrangement::Dynamic);
@@ -143,7 +155,17 @@ pub fn table(records: &[DiagnosisRecord], terminal: bool) -> String {
     if !terminal {
         table.set_width(160);
     }
-    table.set_header(["Line", "Asset", "Samples", "Status", "Fault", "Confidence", "2008 cond.", "First reason"]);
+    table.set_header([
+        "Line",
+        "Asset",
+        "Samples",
+        "Status",
+        "Priority",
+        "Fault",
+        "Confidence",
+        "2008 cond.",
+        "First reason",
+    ]);
     for r in records {
         let d = &r.diagnosis;
         table.add_row([
@@ -151,8 +173,9 @@ pub fn table(records: &[DiagnosisRecord], terminal: bool) -> String {
             Cell::new(r.asset_id.as_deref().unwrap_or("-")),
             Cell::new(d.samples).set_alignment(CellAlignment::Right),
             Cell::new(d.status).set_alignment(CellAlignment::Center),
-            Cell::new(d.fault),
-            Cell::new(confidence(d.confidence)),
+            Cell::new(format!("{:.1}", d.priority.score)).set_alignment(CellAlignment::Right),
+            Cell::new(d.fault_label()),
+            Cell::new(d.confidence_word()),
             Cell::new(d.ieee_2008_condition.map_or("-".into(), |c| c.to_string())).set_alignment(CellAlignment::Center),
             Cell::new(d.ieee_c57_104_2019.reasons.first().map_or(String::new(), short_reason)),
         ]);

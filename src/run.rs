@@ -202,12 +202,18 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
             } else {
                 presets::ASCII_BORDERS_ONLY_CONDENSED
             });
-            table.set_header(["Act first", "Status", "Fault", "Confidence", "Row", "Why"]);
+            table.set_header(["Act first", "Status", "Priority", "Fault", "Confidence", "Row", "Why"]);
             for a in summary.act_first.iter().take(10) {
+                let fault = if a.refinements.is_empty() {
+                    a.fault.clone()
+                } else {
+                    format!("{} ({})", a.fault, a.refinements.join(", "))
+                };
                 table.add_row([
                     a.asset_id.clone(),
                     a.status.to_string(),
-                    a.fault.clone(),
+                    format!("{:.1}", a.priority),
+                    fault,
                     a.confidence.clone().unwrap_or_default(),
                     a.row.map_or(String::new(), |r| r.to_string()),
                     a.first_reason.clone().unwrap_or_default(),

@@ -66,9 +66,14 @@ fn builtins(exec: &mut Executor) {
         handler(|v: Value| async move {
             let invalid = |e: String| HandlerError { error_type: "InputInvalid".into(), error_message: e };
             let sample: dga::DgaSample = serde_json::from_value(v).map_err(|e| invalid(e.to_string()))?;
-            let d = dga::diagnose_asset(&[sample], &dga::AssetInfo::default(), &dga::Thresholds::default())
-                .map_err(|e| invalid(e.to_string()))?;
-            serde_json::to_value(dga::DiagnosisRecord::new(None, None, d)).map_err(|e| invalid(e.to_string()))
+            let d = dga::diagnose_asset(
+                std::slice::from_ref(&sample),
+                &dga::AssetInfo::default(),
+                &dga::Thresholds::default(),
+            )
+            .map_err(|e| invalid(e.to_string()))?;
+            let history = vec![dga::HistorySample { sample, origin: dga::SampleOrigin::default() }];
+            serde_json::to_value(dga::DiagnosisRecord::new(None, None, d, history)).map_err(|e| invalid(e.to_string()))
         }),
     );
 }

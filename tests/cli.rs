@@ -120,8 +120,14 @@ fn records_agree_with_the_library() {
     for ((id, samples, age), record) in by_asset.iter().zip(&records) {
         let info = dga::AssetInfo { age_years: *age, ..Default::default() };
         let d = dga::diagnose_asset(samples, &info, &dga::Thresholds::default()).unwrap();
-        let expected =
-            serde_json::to_value(dga::DiagnosisRecord::new(record["row"].as_u64(), Some(id.clone()), d)).unwrap();
+        let mut expected =
+            serde_json::to_value(dga::DiagnosisRecord::new(record["row"].as_u64(), Some(id.clone()), d, Vec::new()))
+                .unwrap();
+        // The history carries each sample's CSV line: one entry per sample, oldest first.
+        let history = record["history"].as_array().unwrap();
+        assert_eq!(history.len(), samples.len(), "{id}");
+        assert!(history.iter().all(|h| h["origin"]["row"].as_u64().is_some()), "{id}");
+        expected["history"] = record["history"].clone();
         assert_eq!(record, &expected, "{id}");
     }
 }

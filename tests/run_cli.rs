@@ -55,6 +55,7 @@ fn a_generated_fleet_runs_through_the_state_machine() {
             item.latest_row().map(|s| u64::from(s.row)),
             Some(item.asset_id.clone()),
             d,
+            item.history(),
         ))
         .unwrap();
         for (k, v) in expected.as_object().unwrap() {

@@ -125,16 +125,33 @@ fn all_single_sample_methods(b: Bencher) {
 }
 
 /// The whole asset diagnosis over a six-sample history (status, rates, every method, the
-/// explanation); items = samples, so the figure is samples diagnosed per second.
+/// probabilities from measurement uncertainty, the priority, the explanation); items = assets,
+/// so the figure is assets diagnosed per second.
 #[divan::bench]
 fn diagnose_asset_six_sample_history(b: Bencher) {
     let assets: Vec<Vec<DgaSample>> = (0..64).map(|i| history(f64::from(i))).collect();
     let t = Thresholds::default();
     let info = AssetInfo { age_years: Some(18.0), ..AssetInfo::default() };
-    let samples: usize = assets.iter().map(Vec::len).sum();
-    b.counter(divan::counter::ItemsCount::new(samples)).bench(|| {
+    b.counter(divan::counter::ItemsCount::new(assets.len())).bench(|| {
         for h in &assets {
             black_box(diagnose_asset(black_box(h), &info, &t).ok());
+        }
+    });
+}
+
+/// The uncertainty step alone (status and fault probabilities) over the pool's samples as
+/// single-sample assets: the exact path, the quasi-random path and the status-1 shortcut mixed.
+#[divan::bench]
+fn uncertainty_probabilities(b: Bencher) {
+    let samples = pool();
+    let t = Thresholds::default();
+    let assessed: Vec<_> = samples
+        .iter()
+        .map(|s| dga::ieee_c57_104_2019::assess(std::slice::from_ref(s), None, &t.ieee_c57_104_2019).unwrap())
+        .collect();
+    b.counter(divan::counter::ItemsCount::new(POOL)).bench(|| {
+        for (s, a) in samples.iter().zip(&assessed) {
+            black_box(dga::uncertainty::assess(black_box(s), a, &t));
         }
     });
 }

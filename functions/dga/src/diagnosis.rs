@@ -1,5 +1,32 @@
 //! The asset diagnosis: every method over the asset's sample history, combined into one status,
-//! one fault type with the methods that agree and disagree, an explanation and an action.
+//! one fault type in IEC 60599 / Duval Triangle 1 terms with its refinements, the methods that
+//! agree and disagree, probabilities from measurement uncertainty, an honest confidence, a fleet
+//! priority, an explanation and an action.
+//!
+//! # The combination rule (docs/diagnosis-record.md, "How the fault is chosen")
+//! 1. IEEE C57.104-2019 applies fault identification only at status 2 or 3 (clause 6,
+//!    sources.md §1.6): at status 1 the fault is `NORMAL`.
+//! 2. Duval Triangle 1 (IEEE 2019 Table 6, IEC 60599 Annex B) gives the fault: Duval calls it the
+//!    main graphical method, with the Pentagons as a cross-check (Duval & Lamarre 2014), and IEC
+//!    60599's ratio table is the secondary check. The codes are IEC's: PD, D1, D2, T1, T2, T3,
+//!    and DT (Triangle 1's mixed zone).
+//! 3. Triangles 4 and 5 only refine low-temperature and thermal calls (Duval 2008; IEEE 2019
+//!    Annex D), and Pentagon 2 splits the thermal area: their sub-zones (S, O, C, T3-H) never
+//!    replace the fault; they are listed as `refinements`.
+//! 4. If Triangle 1 cannot be formed (a gas not analysed), the first of Pentagon 1, IEC 60599
+//!    and Rogers that names an IEC code gives the fault; else it is `UNDETERMINED`.
+//! 5. Agreement: a cross-check that gives the same code agrees exactly; one of the same family
+//!    (PD / D1, D2 / T1, T2, T3 / DT) only by family, and Doernenburg and the key-gas method,
+//!    which do not grade temperature or energy, never agree more than by family.
+//! 6. Confidence: `high` needs the verdict's probability under measurement uncertainty of at
+//!    least `high_confidence_min_probability` (0.9), a grading cross-check (Pentagon 1, IEC
+//!    60599, Rogers) with the same code, and no grading cross-check with another code; `medium`
+//!    needs `medium_confidence_min_probability` (0.6) and either an exact cross-check or no
+//!    grading cross-check of another family; anything else is `low`. Doernenburg and key gas
+//!    count for less: they never confirm a code and their dissent never lowers the confidence
+//!    (it is listed). `NORMAL` is `high` at that probability when IEC 60599 agrees (no gas above
+//!    its Annex A typical value). A point on a zone boundary has a probability near one half,
+//!    so it is never `high`.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -10,8 +37,10 @@ use crate::gas::{DgaSample, Gas};
 use crate::iec_60599::{self, Finding, IecVerdict, TypicalExceedance};
 use crate::ieee_c57_104_2008::{self, Ieee2008Assessment};
 use crate::ieee_c57_104_2019::{self, Ieee2019Assessment, Ieee2019Status};
+use crate::priority::{self, Priority};
 use crate::ternary::TriangleOutcome;
 use crate::thresholds::Thresholds;
+use crate::uncertainty::{self, FaultProbabilities, StatusProbabilities};
 use crate::{doernenburg, duval_triangle_1, duval_triangle_4, duval_triangle_5, key_gas, rogers};
 
 /// What the diagnosis needs to know about the transformer besides its gases.
@@ -107,12 +136,52 @@ impl MethodDetails {
     }
 }
 
+/// How much the verdict can be trusted (the combination rule, item 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
+    /// Robust to the lab's uncertainty and confirmed by a cross-check with the same code.
     High,
+    /// Probable, and not contradicted (or confirmed but less robust).
     Medium,
+    /// Near a zone boundary, or contradicted by a cross-check.
     Low,
+}
+
+impl Confidence {
+    /// `high`, `medium` or `low`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Confidence::High => "high",
+            Confidence::Medium => "medium",
+            Confidence::Low => "low",
+        }
+    }
+}
+
+/// A sub-zone that refines the fault (Duval Triangles 4 and 5, Pentagon 2); it never replaces it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refinement {
+    /// The refining method's zone: S, O, C, T3-H, PD, T2 or T3.
+    pub code: FaultCode,
+    /// What it means beside the fault.
+    pub meaning: std::borrow::Cow<'static, str>,
+    /// Which method says so.
+    pub method: MethodName,
+}
+
+/// What a refining zone adds to the fault, in an engineer's words.
+pub fn refinement_meaning(code: FaultCode) -> &'static str {
+    match code {
+        FaultCode::S => "stray gassing of oil possible — confirm before acting",
+        FaultCode::O => "overheating below 250 °C without carbonisation of paper",
+        FaultCode::C => "possible carbonisation of paper",
+        FaultCode::T3H => "thermal fault above 700 °C in oil only",
+        FaultCode::PD => "corona partial discharges",
+        FaultCode::T2 => "thermal fault 300–700 °C in oil",
+        FaultCode::T3 => "thermal fault above 700 °C in oil",
+        _ => "",
+    }
 }
 
 /// One asset's diagnosis. Field order is the order of the JSON record.
@@ -120,35 +189,63 @@ pub enum Confidence {
 pub struct AssetDiagnosis {
     /// IEEE C57.104-2019 DGA Status, 1-3.
     pub status: Ieee2019Status,
-    /// The combined fault code, `NORMAL` at status 1, `ND` when no method identifies a fault.
+    /// The combined fault in IEC 60599 / Duval Triangle 1 terms: PD, D1, D2, T1, T2, T3, DT,
+    /// `NORMAL` at status 1, `UNDETERMINED` when no zone or ratio row matches.
     pub fault: FaultCode,
+    /// What `fault` means.
     pub fault_description: std::borrow::Cow<'static, str>,
-    /// How far the methods agree on the fault; `None` for NORMAL and ND.
+    /// Sub-zones of the refining methods (Triangles 4/5, Pentagon 2), shown beside the fault.
+    pub refinements: Vec<Refinement>,
+    /// How far the verdict can be trusted; `None` only for `UNDETERMINED`.
     pub confidence: Option<Confidence>,
+    /// The share of plausible readings (measurement uncertainty) that give each fault code.
+    pub fault_probabilities: FaultProbabilities,
+    /// The share of plausible readings at each status.
+    pub status_probabilities: StatusProbabilities,
+    /// The fleet priority: how bad and how fast (crate::priority).
+    pub priority: Priority,
+    /// Each method's code.
     pub methods: MethodCodes,
     /// IEEE C57.104-2008 condition 1-4; `None` only when no combustible gas was measured.
     pub ieee_2008_condition: Option<u8>,
-    /// The method whose verdict became the fault (Duval Triangle 1, or Triangle 4/5 refining it).
+    /// The method whose verdict became the fault (Duval Triangle 1, or a fallback).
     pub identified_by: Option<MethodName>,
+    /// Methods whose code is exactly the fault.
     pub agreeing_methods: Vec<MethodName>,
+    /// Methods of the same family only (PD / D / T / DT), including the non-grading ones.
+    pub family_agreeing_methods: Vec<MethodName>,
+    /// Methods that name another family (or NORMAL against a fault).
     pub disagreeing_methods: Vec<MethodName>,
-    /// Methods that ran but matched no zone or ratio row (ND).
+    /// Methods that ran but matched no zone or ratio row.
     pub undetermined_methods: Vec<MethodName>,
+    /// Why the rule chose this fault when the methods disagree on the exact code.
+    pub rationale: String,
+    /// The whole reading in prose.
     pub explanation: String,
+    /// What to do (IEEE 2019 clause 6, by status).
     pub action: String,
+    /// The number of samples the diagnosis used.
     pub samples: usize,
+    /// Date of the latest sample.
     pub latest_sampled_on: Option<NaiveDate>,
+    /// The gas whose trend matters most: the one that drove the status (worst reason first).
+    pub trend_gas: Option<Gas>,
+    /// The full IEEE 2019 assessment.
     pub ieee_c57_104_2019: Ieee2019Assessment,
+    /// The full IEEE 2008 assessment.
     pub ieee_c57_104_2008: Outcome<Ieee2008Assessment>,
     /// IEC 60599 Annex A: gases above their typical concentration or rate.
     pub iec_60599_typical_exceeded: Vec<TypicalExceedance>,
     /// IEC 60599 auxiliary ratios (CO2/CO, O2/N2, C2H2/H2).
     pub findings: Vec<Finding>,
+    /// Every method's working.
     pub method_details: MethodDetails,
 }
 
+/// Why an asset cannot be diagnosed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DiagnosisError {
+    /// No sample at all.
     #[error("the asset has no samples")]
     NoSamples,
 }
@@ -197,9 +294,13 @@ pub fn diagnose_asset(
     );
 
     let (fault, identified_by) = combined_fault(ieee_2019.status, &methods);
-    let agreement = Agreement::of(fault, &methods);
-    let confidence = agreement.confidence(fault, t);
-    let explanation = explain(&ieee_2019, fault, identified_by, &agreement, confidence, &methods, &findings);
+    let refinements = refinements(fault, &methods);
+    let agreement = Agreement::of(fault, identified_by, &methods);
+    let (status_probabilities, fault_probabilities) = uncertainty::assess(latest, &ieee_2019, t);
+    let p_fault = fault_probabilities.get(&fault).copied().unwrap_or(0.0);
+    let confidence = agreement.confidence(fault, p_fault, typical.is_empty(), t);
+    let rationale = rationale(fault, identified_by, &agreement, &methods);
+    let explanation = explain(&ieee_2019, fault, &refinements, &agreement, confidence, p_fault, &methods, &findings);
     let action = match ieee_2019.status {
         Ieee2019Status::One => t.actions.status_1.clone(),
         Ieee2019Status::Two => t.actions.status_2.clone(),
@@ -209,17 +310,24 @@ pub fn diagnose_asset(
         status: ieee_2019.status,
         fault,
         fault_description: fault.meaning().into(),
+        refinements,
         confidence,
+        fault_probabilities,
+        status_probabilities,
+        priority: priority::of(&ieee_2019),
         methods,
         ieee_2008_condition: ieee_2008.verdict().map(|a| a.condition),
         identified_by,
-        agreeing_methods: agreement.agreeing,
-        disagreeing_methods: agreement.disagreeing,
+        agreeing_methods: agreement.exact,
+        family_agreeing_methods: agreement.family,
+        disagreeing_methods: agreement.contrary,
         undetermined_methods: agreement.undetermined,
+        rationale,
         explanation,
         action,
         samples: history.len(),
         latest_sampled_on: latest.sampled_on,
+        trend_gas: ieee_2019.reasons.first().map(|r| r.gas),
         ieee_c57_104_2019: ieee_2019,
         ieee_c57_104_2008: ieee_2008,
         iec_60599_typical_exceeded: typical,
@@ -228,70 +336,141 @@ pub fn diagnose_asset(
     })
 }
 
-/// The combined fault: NORMAL at status 1 (IEEE 2019 applies fault identification only at
-/// status 2 or 3, dga-methods.md 1.6). Otherwise Duval Triangle 1 (IEEE 2019 Table 6), refined by
-/// Triangle 4 after PD/T1 and by Triangle 5 after T2/T3 unless they say ND (as [S1]); if Triangle
-/// 1 cannot be computed, the first fault code of Pentagon 1, IEC, Rogers, Doernenburg, key gas.
+/// The code a method gives, read as an IEC 60599 / Triangle 1 fault code where it is one
+/// (Pentagon 2's T3-H is T3; O, C and S are sub-zones, not IEC codes).
+fn as_iec_code(code: FaultCode) -> Option<FaultCode> {
+    match code {
+        FaultCode::PD
+        | FaultCode::D1
+        | FaultCode::D2
+        | FaultCode::T1
+        | FaultCode::T2
+        | FaultCode::T3
+        | FaultCode::DT => Some(code),
+        FaultCode::T3H => Some(FaultCode::T3),
+        _ => None,
+    }
+}
+
+/// The combined fault and the method it comes from (the combination rule, items 1, 2 and 4).
 pub fn combined_fault(status: Ieee2019Status, m: &MethodCodes) -> (FaultCode, Option<MethodName>) {
     if status == Ieee2019Status::One {
         return (FaultCode::Normal, None);
     }
     if let Some(zone) = m.duval_triangle_1 {
-        let refinement = match zone {
-            FaultCode::PD | FaultCode::T1 => Some((m.duval_triangle_4, MethodName::DuvalTriangle4)),
-            FaultCode::T2 | FaultCode::T3 => Some((m.duval_triangle_5, MethodName::DuvalTriangle5)),
-            _ => None,
-        };
-        if let Some((Some(refined), method)) = refinement
-            && refined.is_fault()
-        {
-            return (refined, Some(method));
-        }
         return (zone, Some(MethodName::DuvalTriangle1));
     }
-    [MethodName::DuvalPentagon1, MethodName::Iec60599, MethodName::Rogers, MethodName::Doernenburg, MethodName::KeyGas]
+    [MethodName::DuvalPentagon1, MethodName::Iec60599, MethodName::Rogers]
         .into_iter()
-        .find_map(|method| m.get(method).filter(|c| c.is_fault()).map(|c| (c, Some(method))))
-        .unwrap_or((FaultCode::ND, None))
+        .find_map(|method| m.get(method).and_then(as_iec_code).map(|c| (c, Some(method))))
+        .unwrap_or((FaultCode::Undetermined, None))
 }
 
+/// The refining methods' sub-zones (item 3): Triangle 4 after Triangle 1 PD, T1 or T2, Triangle 5
+/// after T2 or T3, Pentagon 2 where it splits the thermal area or calls stray gassing.
+fn refinements(fault: FaultCode, m: &MethodCodes) -> Vec<Refinement> {
+    if !fault.is_fault() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (method, code) in [
+        (MethodName::DuvalTriangle4, m.duval_triangle_4),
+        (MethodName::DuvalTriangle5, m.duval_triangle_5),
+        (
+            MethodName::DuvalPentagon2,
+            m.duval_pentagon_2.filter(|c| matches!(c, FaultCode::S | FaultCode::O | FaultCode::C | FaultCode::T3H)),
+        ),
+    ] {
+        if let Some(code) = code.filter(|c| c.is_fault()) {
+            out.push(Refinement { code, meaning: refinement_meaning(code).into(), method });
+        }
+    }
+    out
+}
+
+/// The cross-checks: every fault-typing method but the one that gave the fault; the refining
+/// methods (Triangles 4/5, Pentagon 2) are not votes.
+const CROSS_CHECKS: [MethodName; 6] = [
+    MethodName::DuvalTriangle1,
+    MethodName::DuvalPentagon1,
+    MethodName::Iec60599,
+    MethodName::Rogers,
+    MethodName::Doernenburg,
+    MethodName::KeyGas,
+];
+
+#[derive(Debug)]
 struct Agreement {
-    agreeing: Vec<MethodName>,
-    disagreeing: Vec<MethodName>,
+    exact: Vec<MethodName>,
+    family: Vec<MethodName>,
+    contrary: Vec<MethodName>,
     undetermined: Vec<MethodName>,
+    /// A grading cross-check (not the source) gives the same code.
+    confirmed: bool,
+    /// A grading cross-check (not the source) gives another code of the same family.
+    graded_other_code: bool,
+    /// A grading cross-check names another family.
+    graded_contrary: bool,
 }
 
 impl Agreement {
-    /// Methods agree when their code is of the same family as the combined fault (discharge,
-    /// partial discharge, thermal, mixed; NORMAL for NORMAL): Doernenburg and the key-gas method
-    /// do not grade temperature, and the triangles' sub-zones (S, O, C) are thermal too.
-    fn of(fault: FaultCode, m: &MethodCodes) -> Agreement {
-        let mut a = Agreement { agreeing: Vec::new(), disagreeing: Vec::new(), undetermined: Vec::new() };
-        for method in MethodName::ALL {
-            match m.get(method) {
-                None => {}
-                Some(FaultCode::ND) => a.undetermined.push(method),
-                Some(code) if code.family() == fault.family() => a.agreeing.push(method),
-                Some(_) => a.disagreeing.push(method),
+    fn of(fault: FaultCode, source: Option<MethodName>, m: &MethodCodes) -> Agreement {
+        let mut a = Agreement {
+            exact: Vec::new(),
+            family: Vec::new(),
+            contrary: Vec::new(),
+            undetermined: Vec::new(),
+            confirmed: false,
+            graded_other_code: false,
+            graded_contrary: false,
+        };
+        for method in CROSS_CHECKS {
+            let Some(code) = m.get(method) else { continue };
+            if code == FaultCode::Undetermined {
+                a.undetermined.push(method);
+                continue;
+            }
+            let graded = method.grades_thermal() && as_iec_code(code) == Some(fault);
+            if graded || (code == fault && !fault.is_fault()) {
+                a.exact.push(method);
+                a.confirmed |= Some(method) != source && fault.is_fault();
+            } else if code.family() == fault.family() {
+                a.family.push(method);
+                a.graded_other_code |= method.grades_thermal() && Some(method) != source;
+            } else if fault.is_fault() && !method.grades_thermal() && code == FaultCode::Normal {
+                // Doernenburg below its gate says "no fault by this method", not "normal".
+                a.undetermined.push(method);
+            } else {
+                a.contrary.push(method);
+                a.graded_contrary |= method.grades_thermal() && Some(method) != source;
             }
         }
         a
     }
 
-    fn confidence(&self, fault: FaultCode, t: &Thresholds) -> Option<Confidence> {
-        if !fault.is_fault() {
-            return None;
-        }
-        let voting = self.agreeing.len() + self.disagreeing.len();
-        let share = if voting == 0 { 0.0 } else { self.agreeing.len() as f64 / voting as f64 };
+    /// `normal_confirmed`: IEC 60599 finds no gas above its typical value.
+    fn confidence(&self, fault: FaultCode, p: f64, normal_confirmed: bool, t: &Thresholds) -> Option<Confidence> {
         let c = &t.combined;
-        Some(if share >= c.high_confidence_min_agreement && self.agreeing.len() >= 3 {
-            Confidence::High
-        } else if share >= c.medium_confidence_min_agreement && self.agreeing.len() >= 2 {
-            Confidence::Medium
-        } else {
-            Confidence::Low
-        })
+        match fault {
+            FaultCode::Undetermined => None,
+            FaultCode::Normal => Some(if p >= c.high_confidence_min_probability && normal_confirmed {
+                Confidence::High
+            } else if p >= c.medium_confidence_min_probability {
+                Confidence::Medium
+            } else {
+                Confidence::Low
+            }),
+            _ => {
+                let unanimous = !self.graded_other_code && !self.graded_contrary;
+                Some(if p >= c.high_confidence_min_probability && self.confirmed && unanimous {
+                    Confidence::High
+                } else if p >= c.medium_confidence_min_probability && (self.confirmed || !self.graded_contrary) {
+                    Confidence::Medium
+                } else {
+                    Confidence::Low
+                })
+            }
+        }
     }
 }
 
@@ -306,12 +485,36 @@ fn list(methods: &[MethodName], codes: &MethodCodes) -> String {
         .join(", ")
 }
 
+/// Why the rule chose as it did, when the methods do not all give the same code.
+fn rationale(fault: FaultCode, source: Option<MethodName>, a: &Agreement, codes: &MethodCodes) -> String {
+    if !fault.is_fault() || (a.family.is_empty() && a.contrary.is_empty()) {
+        return String::new();
+    }
+    let mut text = match source {
+        Some(MethodName::DuvalTriangle1) => format!(
+            "Duval Triangle 1 gives {fault} and decides: it is the main graphical method (IEEE C57.104-2019 \
+             Table 6), with the Pentagons and the IEC 60599 ratios as cross-checks."
+        ),
+        Some(m) => format!("Duval Triangle 1 could not be formed, so {m} gives {fault}."),
+        None => String::new(),
+    };
+    if !a.family.is_empty() {
+        text.push_str(&format!(" Same family, other code: {}.", list(&a.family, codes)));
+    }
+    if !a.contrary.is_empty() {
+        text.push_str(&format!(" Another family: {}.", list(&a.contrary, codes)));
+    }
+    text
+}
+
+#[allow(clippy::too_many_arguments)]
 fn explain(
     ieee: &Ieee2019Assessment,
     fault: FaultCode,
-    identified_by: Option<MethodName>,
+    refinements: &[Refinement],
     agreement: &Agreement,
     confidence: Option<Confidence>,
+    p_fault: f64,
     codes: &MethodCodes,
     findings: &[Finding],
 ) -> String {
@@ -336,30 +539,31 @@ fn explain(
         FaultCode::Normal => {
             text.push_str(" No fault is indicated; the methods' verdicts are listed for reference only.");
         }
-        FaultCode::ND => {
+        FaultCode::Undetermined => {
             text.push_str(" The fault type could not be determined: no method's zone or ratio row matched.");
         }
         _ => {
-            let by = identified_by.map_or(String::new(), |m| format!(" ({m})"));
-            text.push_str(&format!(" Fault {fault}: {}{by}.", fault.meaning()));
-            let voting = agreement.agreeing.len() + agreement.disagreeing.len();
-            text.push_str(&format!(
-                " {} of {voting} methods with a verdict agree: {}.",
-                agreement.agreeing.len(),
-                list(&agreement.agreeing, codes)
-            ));
-            if !agreement.disagreeing.is_empty() {
-                text.push_str(&format!(" Disagreeing: {}.", list(&agreement.disagreeing, codes)));
+            text.push_str(&format!(" Fault {fault}: {}.", fault.meaning()));
+            for r in refinements {
+                text.push_str(&format!(" {} {}: {}.", r.method, r.code, r.meaning));
             }
-            if let Some(c) = confidence {
-                let word = match c {
-                    Confidence::High => "high",
-                    Confidence::Medium => "medium",
-                    Confidence::Low => "low",
-                };
-                text.push_str(&format!(" Confidence: {word}."));
+            if !agreement.exact.is_empty() {
+                text.push_str(&format!(" Same code: {}.", list(&agreement.exact, codes)));
+            }
+            if !agreement.family.is_empty() {
+                text.push_str(&format!(" Same family only: {}.", list(&agreement.family, codes)));
+            }
+            if !agreement.contrary.is_empty() {
+                text.push_str(&format!(" Another family: {}.", list(&agreement.contrary, codes)));
             }
         }
+    }
+    if let Some(c) = confidence {
+        text.push_str(&format!(
+            " Confidence: {} ({:.0} % of readings within the lab's uncertainty give {fault}).",
+            c.word(),
+            100.0 * p_fault
+        ));
     }
     for f in findings {
         text.push_str(&format!(" {}.", capitalize(&f.text)));
@@ -370,4 +574,35 @@ fn explain(
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     c.next().map_or_else(String::new, |f| f.to_uppercase().collect::<String>() + c.as_str())
+}
+
+impl AssetDiagnosis {
+    /// The fault with its refinements, as tables show it: `T2` or `T2 (C, S)`.
+    pub fn fault_label(&self) -> String {
+        let mut codes: Vec<&str> = Vec::new();
+        for r in &self.refinements {
+            if !codes.contains(&r.code.code()) {
+                codes.push(r.code.code());
+            }
+        }
+        if codes.is_empty() { self.fault.code().to_owned() } else { format!("{} ({})", self.fault, codes.join(", ")) }
+    }
+
+    /// `high`, `medium`, `low`, or `-` for `UNDETERMINED`.
+    pub fn confidence_word(&self) -> &'static str {
+        self.confidence.map_or("-", Confidence::word)
+    }
+
+    /// The probability of the fault given, under measurement uncertainty.
+    pub fn fault_probability(&self) -> f64 {
+        self.fault_probabilities.get(&self.fault).copied().unwrap_or(0.0)
+    }
+
+    /// The trend to show: the gas that drove the status (else the one nearest its level) with
+    /// its least-squares rate, ppm/year, where a rate window exists.
+    pub fn trend(&self) -> Option<(Gas, Option<f64>)> {
+        let gas = self.trend_gas.or(self.priority.level_gas)?;
+        let rate = self.ieee_c57_104_2019.gases.iter().find(|g| g.gas == gas).and_then(|g| g.rate_ppm_per_year);
+        Some((gas, rate))
+    }
 }

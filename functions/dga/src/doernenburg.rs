@@ -89,7 +89,7 @@ pub fn classify(
     } else if r.ch4_h2 > 0.1 && r.ch4_h2 < 1.0 && r.c2h2_c2h4 > 0.75 && r.c2h2_ch4 > 0.3 && r.c2h6_c2h2 < 0.4 {
         (FaultCode::D2, "arcing (high-intensity partial discharge)")
     } else {
-        (FaultCode::ND, "not determined: the ratios match no row")
+        (FaultCode::Undetermined, "not determined: the ratios match no row")
     };
     Outcome::Verdict(DoernenburgVerdict { code, finding: finding.into(), ratios: Some(r) })
 }
@@ -124,7 +124,7 @@ mod tests {
         assert_eq!(run(2000.0, 150.0, 70.0, 10.0, 0.5, 400.0).code(), None); // C2H2, C2H4 both < L1
         assert_eq!(run(2000.0, 150.0, 70.0, 60.0, 0.5, 400.0).code(), Some(FaultCode::PD));
         assert_eq!(run(500.0, 150.0, 20.0, 100.0, 200.0, 400.0).code(), Some(FaultCode::D2));
-        assert_eq!(run(500.0, 600.0, 100.0, 300.0, 200.0, 400.0).code(), Some(FaultCode::ND));
+        assert_eq!(run(500.0, 600.0, 100.0, 300.0, 200.0, 400.0).code(), Some(FaultCode::Undetermined));
     }
 
     #[test]

@@ -23,7 +23,7 @@ const AXIS_UNIT: [(f64, f64); 5] = [
 ];
 
 /// A zero gas would make the polygon degenerate; S1 substitutes 1e-10 ppm, which leaves the
-/// centroid unchanged to 9 digits (dga-methods.md 6.1). We substitute the same amount relative to
+/// centroid unchanged to 9 digits (sources.md §6.1). We substitute the same amount relative to
 /// the largest gas (1e-10 ppm of a 100 ppm sample), so the result does not depend on the scale.
 const ZERO_SUBSTITUTE_RELATIVE: f64 = 1e-12;
 
@@ -43,7 +43,7 @@ const S: &[Point] = &[
     pt(0.0, 24.5),
 ];
 
-/// Pentagon 1 zones (consensus coordinates, dga-methods.md 6.2), in test order: a point on a
+/// Pentagon 1 zones (consensus coordinates, sources.md §6.2), in test order: a point on a
 /// shared edge belongs to the first zone listed (PD, D1, D2, T3, T2, T1, S).
 pub const PENTAGON_1: Zones = &[
     (FaultCode::PD, PD),
@@ -168,7 +168,11 @@ pub fn centroid(sample: &DgaSample) -> Result<(Point, FiveGasPercent), String> {
 
 /// The zone containing a centroid; ND if none does (only possible outside the reachable region).
 pub fn zone(pentagon: Pentagon, point: Point) -> FaultCode {
-    pentagon.zones().iter().find(|(_, polygon)| contains(polygon, point)).map_or(FaultCode::ND, |(code, _)| *code)
+    pentagon
+        .zones()
+        .iter()
+        .find(|(_, polygon)| contains(polygon, point))
+        .map_or(FaultCode::Undetermined, |(code, _)| *code)
 }
 
 pub fn classify(sample: &DgaSample, pentagon: Pentagon) -> PentagonOutcome {
@@ -191,7 +195,7 @@ mod tests {
             .with(Gas::C2H2, c2h2)
     }
 
-    /// The reference's test vectors (dga-methods.md 6.1), agreeing with S1's and S3's tests.
+    /// The reference's test vectors (sources.md §6.1), agreeing with S1's and S3's tests.
     #[test]
     fn reference_test_vectors() {
         let cases = [
@@ -228,7 +232,7 @@ mod tests {
         let (ex, ey) = (50.0 * a.cos() / 3.0, (50.0 + 50.0 * a.sin()) / 3.0);
         assert!((c.x - ex).abs() < 1e-6 && (c.y - ey).abs() < 1e-6, "{c:?} vs ({ex}, {ey})");
         // Only H2 and CH4, not adjacent: the polygon collapses onto two segments, and the
-        // substitution's limit is what S1 computes. dga-methods.md 6.1 calls this "the triangle
+        // substitution's limit is what S1 computes. sources.md §6.1 calls this "the triangle
         // with the origin", which holds only for adjacent axes; we check the limit is stable.
         let (c, _) = centroid(&sample(50.0, 0.0, 50.0, 0.0, 0.0)).unwrap();
         let (c6, _) = centroid(&sample(50.0, 1e-6, 50.0, 1e-6, 1e-6)).unwrap();

@@ -83,7 +83,7 @@ mod tests {
 
     #[test]
     fn boundaries_follow_ieee_table_6_lower_inclusive() {
-        // dga-methods.md 4: S2/IEEE convention; S1 would give the second value in each comment.
+        // sources.md §4: S2/IEEE convention; S1 would give the second value in each comment.
         assert_eq!(zone([98.0, 2.0, 0.0]), FaultCode::PD);
         assert_eq!(zone([96.0, 0.0, 4.0]), FaultCode::DT); // S1: T1
         assert_eq!(zone([78.0, 20.0, 2.0]), FaultCode::T2); // S1: T1

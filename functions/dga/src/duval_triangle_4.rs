@@ -1,5 +1,5 @@
 //! Duval Triangle 4 (H2, CH4, C2H6): low-temperature faults, IEEE C57.104-2019 Annex D Table D.3.
-//! Applies only where Triangle 1 gives PD, T1 or T2 (dga-methods.md 5, CONFIRMED-2).
+//! Applies only where Triangle 1 gives PD, T1 or T2 (sources.md §5, CONFIRMED-2).
 
 use crate::fault::{FaultCode, Outcome};
 use crate::gas::{DgaSample, Gas};
@@ -14,7 +14,7 @@ pub const APPLIES_AFTER: [FaultCode; 3] = [FaultCode::PD, FaultCode::T1, FaultCo
 pub const ZONES: TernaryZones = &[
     (FaultCode::PD, &[[98.0, 2.0, 0.0], [97.0, 2.0, 1.0], [84.0, 15.0, 1.0], [85.0, 15.0, 0.0]]),
     (FaultCode::O, &[[9.0, 0.0, 91.0], [0.0, 0.0, 100.0], [0.0, 70.0, 30.0], [9.0, 61.0, 30.0]]),
-    (FaultCode::ND, &[[54.0, 0.0, 46.0], [9.0, 0.0, 91.0], [9.0, 45.0, 46.0]]),
+    (FaultCode::Undetermined, &[[54.0, 0.0, 46.0], [9.0, 0.0, 91.0], [9.0, 45.0, 46.0]]),
     (
         FaultCode::C,
         &[
@@ -54,7 +54,7 @@ pub fn zone(percent: [f64; 3]) -> FaultCode {
     } else if e >= 30.0 && h < 9.0 {
         FaultCode::O
     } else if e >= 46.0 && h >= 9.0 {
-        FaultCode::ND
+        FaultCode::Undetermined
     } else if (m >= 36.0 && e < 24.0) || (h < 15.0 && (24.0..30.0).contains(&e)) {
         FaultCode::C
     } else {
@@ -83,7 +83,7 @@ mod tests {
     fn every_zone_is_reached() {
         assert_eq!(zone([90.0, 9.5, 0.5]), FaultCode::PD);
         assert_eq!(zone([5.0, 40.0, 55.0]), FaultCode::O);
-        assert_eq!(zone([30.0, 10.0, 60.0]), FaultCode::ND);
+        assert_eq!(zone([30.0, 10.0, 60.0]), FaultCode::Undetermined);
         assert_eq!(zone([30.0, 60.0, 10.0]), FaultCode::C);
         assert_eq!(zone([10.0, 63.0, 27.0]), FaultCode::C);
         assert_eq!(zone([70.0, 20.0, 10.0]), FaultCode::S);

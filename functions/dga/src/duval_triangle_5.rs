@@ -54,10 +54,10 @@ pub const ZONES: TernaryZones = &[
             [38.0, 50.0, 12.0],
         ],
     ),
-    (FaultCode::ND, &[[60.0, 10.0, 30.0], [0.0, 10.0, 90.0], [0.0, 35.0, 65.0], [35.0, 35.0, 30.0]]),
+    (FaultCode::Undetermined, &[[60.0, 10.0, 30.0], [0.0, 10.0, 90.0], [0.0, 35.0, 65.0], [35.0, 35.0, 30.0]]),
 ];
 
-/// Zone by the Table D.4 inequalities (dga-methods.md 5.2), with the gap `1 <= %C2H4 < 10,
+/// Zone by the Table D.4 inequalities (sources.md §5.2), with the gap `1 <= %C2H4 < 10,
 /// %C2H6 < 2` assigned to O as the polygons do (S1 and S2's tables leave it ND: a known bug).
 /// `s_min` is the PD/O/S boundary in %C2H6 (14 per IEEE 2019; 15 in S1 and S3).
 pub fn zone(percent: [f64; 3], s_min: f64) -> FaultCode {
@@ -77,7 +77,7 @@ pub fn zone(percent: [f64; 3], s_min: f64) -> FaultCode {
         FaultCode::C
     } else {
         // 10 <= t < 35 and e >= 30.
-        FaultCode::ND
+        FaultCode::Undetermined
     }
 }
 
@@ -116,7 +116,7 @@ mod tests {
         assert_eq!(z(10.0, 80.0, 10.0), FaultCode::T3);
         assert_eq!(z(20.0, 40.0, 40.0), FaultCode::T3);
         assert_eq!(z(50.0, 30.0, 20.0), FaultCode::C);
-        assert_eq!(z(40.0, 20.0, 40.0), FaultCode::ND);
+        assert_eq!(z(40.0, 20.0, 40.0), FaultCode::Undetermined);
     }
 
     #[test]
@@ -138,7 +138,7 @@ mod tests {
         assert_eq!(z(65.0, 35.0, 0.0), FaultCode::T3);
         assert_eq!(z(78.0, 10.0, 12.0), FaultCode::C);
         assert_eq!(z(38.0, 50.0, 12.0), FaultCode::T3);
-        assert_eq!(z(60.0, 10.0, 30.0), FaultCode::ND);
+        assert_eq!(z(60.0, 10.0, 30.0), FaultCode::Undetermined);
         assert_eq!(z(46.0, 0.0, 54.0), FaultCode::O);
     }
 

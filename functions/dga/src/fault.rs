@@ -34,8 +34,11 @@ pub enum FaultCode {
     /// No fault indicated (Rogers case 0, Doernenburg below its gate, IEEE status 1).
     #[serde(rename = "NORMAL")]
     Normal,
-    /// Not determined: no zone or ratio row matches.
-    ND,
+    /// No zone or ratio row matches ("not determined"; the zone Triangles 4 and 5 label ND).
+    /// Serialized `UNDETERMINED` so that it never reads like the lab's input marker `ND` ("not
+    /// detected"); `ND` is still read, for records of schema version 1.
+    #[serde(rename = "UNDETERMINED", alias = "ND")]
+    Undetermined,
 }
 
 /// The broad kind of a fault, used to say whether two methods agree when one of them does not
@@ -66,7 +69,7 @@ impl FaultCode {
             FaultCode::C => "C",
             FaultCode::T3H => "T3-H",
             FaultCode::Normal => "NORMAL",
-            FaultCode::ND => "ND",
+            FaultCode::Undetermined => "UNDETERMINED",
         }
     }
 
@@ -83,7 +86,7 @@ impl FaultCode {
             | FaultCode::C => FaultFamily::Thermal,
             FaultCode::DT => FaultFamily::Mixed,
             FaultCode::Normal => FaultFamily::None,
-            FaultCode::ND => FaultFamily::Undetermined,
+            FaultCode::Undetermined => FaultFamily::Undetermined,
         }
     }
 
@@ -102,13 +105,13 @@ impl FaultCode {
             FaultCode::C => "hot spot with carbonisation of paper (above 300 °C)",
             FaultCode::T3H => "thermal fault above 700 °C in oil only",
             FaultCode::Normal => "no fault indicated",
-            FaultCode::ND => "not determined",
+            FaultCode::Undetermined => "not determined",
         }
     }
 
-    /// A code that names a fault (not NORMAL, not ND).
+    /// A code that names a fault (not NORMAL, not UNDETERMINED).
     pub fn is_fault(self) -> bool {
-        !matches!(self, FaultCode::Normal | FaultCode::ND)
+        !matches!(self, FaultCode::Normal | FaultCode::Undetermined)
     }
 }
 

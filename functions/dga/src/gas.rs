@@ -89,7 +89,7 @@ pub const MAX_PPM: f64 = 1_000_000.0;
 ///
 /// Below-detection results are kept as such (not as zero, not as an error): levels treat them as
 /// "not present" (0 ppm), ratio methods substitute the detection limit (IEC 60599 clause 6.1, as
-/// implemented by xDGA; dga-methods.md 3.6), so no ratio divides by zero.
+/// implemented by xDGA; sources.md §3.6), so no ratio divides by zero.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum GasReading {
     /// A measured concentration in ppm (µL/L). Always finite and non-negative.

@@ -48,7 +48,7 @@ pub fn code(r: IecRatios, t: &Iec60599Thresholds) -> FaultCode {
     } else if r.c2h2_c2h4 < 0.2 && r.ch4_h2 > 1.0 && r.c2h4_c2h6 > 4.0 {
         FaultCode::T3
     } else {
-        FaultCode::ND
+        FaultCode::Undetermined
     }
 }
 
@@ -87,7 +87,7 @@ pub enum TypicalMeasure {
 
 /// Gases above the 90 % typical concentration (latest sample) or typical rate (least-squares
 /// rates over the history, when available). IEC 60599 itself interprets a fault only when this
-/// list is not empty (dga-methods.md 7); the ratio code is reported regardless, as every method's
+/// list is not empty (sources.md §7); the ratio code is reported regardless, as every method's
 /// verdict is, and this list tells the engineer whether IEC would act on it.
 pub fn typical_exceedances(
     latest: &DgaSample,
@@ -213,7 +213,7 @@ mod tests {
         assert_eq!(r(3.0, 2.0, 0.5), FaultCode::T1); // NS for T1
         assert_eq!(r(0.05, 2.0, 2.0), FaultCode::T2);
         assert_eq!(r(0.15, 2.0, 5.0), FaultCode::T3);
-        assert_eq!(r(0.5, 0.5, 0.5), FaultCode::ND);
+        assert_eq!(r(0.5, 0.5, 0.5), FaultCode::Undetermined);
     }
 
     #[test]
@@ -225,7 +225,7 @@ mod tests {
         assert_eq!(r(0.05, 1.01, 1.0), FaultCode::T2);
         assert_eq!(r(0.05, 1.01, 4.0), FaultCode::T2);
         assert_eq!(r(0.05, 1.01, 4.01), FaultCode::T3);
-        assert_eq!(r(0.15, 1.01, 2.0), FaultCode::ND); // too much C2H2 for T2, too little C2H4 for T3
+        assert_eq!(r(0.15, 1.01, 2.0), FaultCode::Undetermined); // too much C2H2 for T2, too little C2H4 for T3
     }
 
     #[test]
@@ -233,7 +233,7 @@ mod tests {
         let mut t = Thresholds::default().iec_60599;
         t.pd_t1_max_c2h2_c2h4 = Some(0.01);
         let strict = |a, b, c| code(IecRatios { c2h2_c2h4: a, ch4_h2: b, c2h4_c2h6: c }, &t);
-        assert_eq!(strict(0.5, 0.05, 0.1), FaultCode::ND);
+        assert_eq!(strict(0.5, 0.05, 0.1), FaultCode::Undetermined);
         assert_eq!(strict(0.005, 0.05, 0.1), FaultCode::PD);
     }
 

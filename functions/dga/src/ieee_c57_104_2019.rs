@@ -169,6 +169,29 @@ pub struct GasStatus {
     /// Increase since the previous sample (negative for a decrease).
     pub delta_ppm: Option<f64>,
     pub rate_ppm_per_year: Option<f64>,
+    /// The limits this gas was compared against (the asset's O2/N2 column and age group).
+    pub limits: GasLimits,
+    /// The latest reading above which this gas alone would put the asset at status 2 (Table 1,
+    /// Table 3 from the previous sample, Table 4 through the fitted rate), all other samples as
+    /// they are; what the measurement-uncertainty probabilities compare against.
+    pub status_2_above_ppm: f64,
+    /// The same for status 3 (Table 2, Table 4).
+    pub status_3_above_ppm: f64,
+}
+
+/// One gas's limits from Tables 1-4 as they apply to this asset.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GasLimits {
+    /// Table 1, 90th percentile, ppm.
+    pub table_1_ppm: f64,
+    /// Table 2, 95th percentile, ppm.
+    pub table_2_ppm: f64,
+    /// Table 3 increase since the previous sample, ppm (C2H2: the lab repeatability); `None`
+    /// with a single sample.
+    pub table_3_ppm: Option<f64>,
+    /// Table 4 rate for the window used, ppm/year (C2H2: the repeatability over the window);
+    /// `None` without a rate window.
+    pub table_4_ppm_per_year: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,7 +221,7 @@ pub fn whole_months(a: NaiveDate, b: NaiveDate) -> i64 {
 }
 
 /// Picks the Table 4 window from a dated history (oldest first): the most recent 3-6 samples,
-/// dropping the oldest while the span exceeds 24 months (dga-methods.md 1.5 steps 1-2).
+/// dropping the oldest while the span exceeds 24 months (sources.md §1.5 steps 1-2).
 pub fn rate_window<'a>(history: &'a [DgaSample], t: &Ieee2019Thresholds) -> Result<&'a [DgaSample], String> {
     if history.len() < t.rate_min_samples {
         return Err(format!(
@@ -255,6 +278,18 @@ pub fn least_squares_rate_ppm_per_year(window: &[DgaSample], gas: Gas) -> Option
     Some(sxy / sxx * 365.0)
 }
 
+/// How much the least-squares rate (ppm/year) rises per ppm of the latest reading: the latest
+/// sample's weight in the slope, `(t_n - mean t) / Sxx` × 365. `None` when all dates coincide.
+pub fn latest_weight_per_year(window: &[DgaSample]) -> Option<f64> {
+    let first = window.first()?.sampled_on?;
+    let days: Vec<f64> =
+        window.iter().map(|s| Some((s.sampled_on? - first).num_days() as f64)).collect::<Option<_>>()?;
+    let mean = days.iter().sum::<f64>() / days.len() as f64;
+    let sxx: f64 = days.iter().map(|d| (d - mean).powi(2)).sum();
+    let w = (days.last()? - mean) / sxx * 365.0;
+    (sxx > 0.0 && w > 0.0).then_some(w)
+}
+
 /// Status of one asset from its history, oldest sample first (the caller orders it).
 pub fn assess(history: &[DgaSample], age_years: Option<f64>, t: &Ieee2019Thresholds) -> Option<Ieee2019Assessment> {
     let latest = history.last()?;
@@ -269,7 +304,7 @@ pub fn assess(history: &[DgaSample], age_years: Option<f64>, t: &Ieee2019Thresho
         Some(r) if r <= t.low_oxygen_max_o2_n2 => OxygenColumn::LowOxygen,
         Some(_) => OxygenColumn::HighOxygen,
         None => {
-            // Two of three implementations fall back to the > 0.2 column (dga-methods.md 1.1).
+            // Two of three implementations fall back to the > 0.2 column (sources.md §1.1).
             notes.push(
                 "O2/N2 unknown (O2 or N2 not measured, or N2 below detection): the O2/N2 > 0.2 limits are used"
                     .to_owned(),
@@ -342,10 +377,14 @@ pub fn assess(history: &[DgaSample], age_years: Option<f64>, t: &Ieee2019Thresho
             Some(ppm - before)
         });
         let mut t3_exceeded = false;
+        let (mut status_2_above_ppm, mut status_3_above_ppm) = (l1, l2);
+        let mut limits = GasLimits { table_1_ppm: l1, table_2_ppm: l2, table_3_ppm: None, table_4_ppm_per_year: None };
         if let Some(delta) = delta_ppm {
             // C2H2 is "any increase": its table value is 0, plus the analytical tolerance.
             let tolerance = if gas == Gas::C2H2 { t.c2h2_increase_tolerance_ppm } else { 0.0 };
             let l3 = limit_of(table_3, gas) + tolerance;
+            status_2_above_ppm = status_2_above_ppm.min(ppm - delta + l3);
+            limits.table_3_ppm = Some(l3);
             if delta > l3 {
                 t3_exceeded = true;
                 reasons.push(reason(gas, Ieee2019Table::Table3, delta, l3, "ppm increase", oxygen_column.label()));
@@ -368,6 +407,13 @@ pub fn assess(history: &[DgaSample], age_years: Option<f64>, t: &Ieee2019Thresho
                 0.0
             };
             let l4 = limit_of(table, gas) + tolerance;
+            limits.table_4_ppm_per_year = Some(l4);
+            // The fitted rate is linear in the latest reading, with a positive weight.
+            if let Some(w) = window.and_then(latest_weight_per_year) {
+                let above = ppm + (l4 - rate) / w;
+                status_2_above_ppm = status_2_above_ppm.min(above);
+                status_3_above_ppm = status_3_above_ppm.min(above);
+            }
             if rate > l4 {
                 t4_exceeded = true;
                 let ctx = format!("{}, {} window of {} samples", oxygen_column.label(), rw.period, rw.samples);
@@ -384,7 +430,16 @@ pub fn assess(history: &[DgaSample], age_years: Option<f64>, t: &Ieee2019Thresho
         } else {
             Ieee2019Status::Two
         };
-        gases.push(GasStatus { gas, status, ppm, delta_ppm, rate_ppm_per_year });
+        gases.push(GasStatus {
+            gas,
+            status,
+            ppm,
+            delta_ppm,
+            rate_ppm_per_year,
+            limits,
+            status_2_above_ppm,
+            status_3_above_ppm,
+        });
     }
     if !not_measured.is_empty() {
         notes.push(format!("not measured, so not rated: {}", not_measured.join(", ")));
@@ -417,17 +472,26 @@ fn severity(table: Ieee2019Table) -> u8 {
 }
 
 fn reason(gas: Gas, table: Ieee2019Table, value: f64, limit: f64, unit: &'static str, context: &str) -> StatusReason {
-    let what = match table {
-        Ieee2019Table::Table1 => "is above the 90th-percentile level",
-        Ieee2019Table::Table2 => "is above the 95th-percentile level",
-        Ieee2019Table::Table3 => "rose since the previous sample by more than the 95th-percentile increase",
-        Ieee2019Table::Table4 => "is generated faster than the 95th-percentile rate",
-    };
-    let table_no = match table {
-        Ieee2019Table::Table1 => 1,
-        Ieee2019Table::Table2 => 2,
-        Ieee2019Table::Table3 => 3,
-        Ieee2019Table::Table4 => 4,
+    let (v, l) = (fmt_num(value), fmt_num(limit));
+    // C2H2 has no tabulated increase or rate: "any increase" counts above the lab's repeatability
+    // (`c2h2_increase_tolerance_ppm`), so the limit shown is that tolerance, not a percentile.
+    let text = match (table, gas) {
+        (Ieee2019Table::Table1, _) => format!("{gas} {v} ppm is above its 90th-percentile level of {l} ppm"),
+        (Ieee2019Table::Table2, _) => format!("{gas} {v} ppm is above its 95th-percentile level of {l} ppm"),
+        (Ieee2019Table::Table3, Gas::C2H2) => format!(
+            "C2H2 rose by {v} ppm since the previous sample; any increase beyond the lab repeatability of {l} ppm counts"
+        ),
+        (Ieee2019Table::Table3, _) => {
+            format!(
+                "{gas} rose by {v} ppm since the previous sample, more than the 95th-percentile increase of {l} ppm"
+            )
+        }
+        (Ieee2019Table::Table4, Gas::C2H2) => format!(
+            "C2H2 is rising at {v} ppm/year; any increasing rate beyond the lab repeatability ({l} ppm/year over this window) counts"
+        ),
+        (Ieee2019Table::Table4, _) => {
+            format!("{gas} is generated at {v} ppm/year, faster than the 95th-percentile rate of {l} ppm/year")
+        }
     };
     StatusReason {
         gas,
@@ -435,11 +499,19 @@ fn reason(gas: Gas, table: Ieee2019Table, value: f64, limit: f64, unit: &'static
         value,
         limit,
         unit: unit.into(),
-        text: format!(
-            "{gas} {} {unit} {what} of {} {unit} (Table {table_no}, {context})",
-            fmt_num(value),
-            fmt_num(limit)
-        ),
+        text: format!("{text} (IEEE C57.104-2019 {}, {context})", table.title()),
+    }
+}
+
+impl Ieee2019Table {
+    /// "Table 1" … "Table 4", as the standard numbers them.
+    pub fn title(self) -> &'static str {
+        match self {
+            Ieee2019Table::Table1 => "Table 1",
+            Ieee2019Table::Table2 => "Table 2",
+            Ieee2019Table::Table3 => "Table 3",
+            Ieee2019Table::Table4 => "Table 4",
+        }
     }
 }
 
@@ -495,7 +567,7 @@ mod tests {
         assert_eq!((a.reasons[0].gas, a.reasons[0].table, a.reasons[0].limit), (Gas::H2, Ieee2019Table::Table1, 80.0));
         assert!(
             a.reasons[0].text.contains(
-                "H2 81 ppm is above the 90th-percentile level of 80 ppm (Table 1, O2/N2 <= 0.2, age unknown)"
+                "H2 81 ppm is above its 90th-percentile level of 80 ppm (IEEE C57.104-2019 Table 1, O2/N2 <= 0.2, age unknown)"
             ),
             "{}",
             a.reasons[0].text

@@ -2,7 +2,7 @@
 //!
 //! The standard names a principal ("key") gas per fault — C2H4 for overheated oil (with CH4 and
 //! C2H6 at lower temperatures), CO for overheated cellulose, H2 for corona, C2H2 for arcing — but
-//! gives no numeric decision rule (dga-methods.md 2.3). Our rule, an implementation choice: the key
+//! gives no numeric decision rule (sources.md §2.3). Our rule, an implementation choice: the key
 //! gas is the one furthest above its IEEE 2008 condition-1 limit (Table 1, CONFIRMED-3), and no
 //! gas above its limit means no fault. Comparing raw proportions instead would let CO, normally
 //! present in hundreds of ppm, name "cellulose" for almost every transformer.

@@ -1,10 +1,11 @@
 //! Dissolved-gas analysis (DGA) of oil-filled power transformers.
 //!
 //! Pure: plain data in, plain data out; no I/O, no async, no AWS. Implements the methods of
-//! `shared/reference/dga-methods.md`: IEEE C57.104-2019 (status 1-3 from Tables 1-4),
+//! docs/sources.md: IEEE C57.104-2019 (status 1-3 from Tables 1-4),
 //! IEEE C57.104-2008 (TDCG condition, Rogers, Doernenburg, key gas), IEC 60599 (ratio codes,
 //! typical values, auxiliary ratios), Duval Triangles 1, 4, 5 and Pentagons 1, 2, and an asset
-//! diagnosis that combines them over the sample history.
+//! diagnosis that combines them over the sample history, with probabilities from measurement
+//! uncertainty and a fleet priority.
 //!
 //! ```
 //! use dga::{AssetInfo, DgaSample, FaultCode, Gas, Thresholds, diagnose_asset};
@@ -29,17 +30,21 @@ pub mod iec_60599;
 pub mod ieee_c57_104_2008;
 pub mod ieee_c57_104_2019;
 pub mod key_gas;
+pub mod priority;
 pub mod ratios;
 pub mod record;
 pub mod rogers;
 pub mod ternary;
 pub mod thresholds;
+pub mod uncertainty;
 
 pub use diagnosis::{
-    AssetDiagnosis, AssetInfo, Confidence, DiagnosisError, MethodCodes, chronological_order, diagnose_asset,
+    AssetDiagnosis, AssetInfo, Confidence, DiagnosisError, MethodCodes, Refinement, chronological_order, diagnose_asset,
 };
 pub use fault::{FaultCode, FaultFamily, MethodName, Outcome};
 pub use gas::{DgaSample, Gas, GasReading, ReadingError};
 pub use ieee_c57_104_2019::Ieee2019Status;
-pub use record::{DiagnosisRecord, SCHEMA_VERSION};
+pub use priority::Priority;
+pub use record::{DiagnosisRecord, HistorySample, SCHEMA_VERSION, SampleOrigin, Warning};
 pub use thresholds::{THRESHOLDS_ENV, Thresholds, ThresholdsError};
+pub use uncertainty::{FaultProbabilities, StatusProbabilities};

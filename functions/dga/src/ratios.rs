@@ -1,6 +1,6 @@
 //! Gas ratios as the ratio methods need them: below-detection values (and measured values under
 //! the detection limit) take the detection limit S, so no ratio divides by zero (IEC 60599
-//! clause 6.1 as implemented by [S3]; dga-methods.md 3.6).
+//! clause 6.1 as implemented by [S3]; sources.md §3.6).
 
 use crate::gas::{DgaSample, Gas};
 use crate::thresholds::DetectionLimits;

@@ -62,7 +62,7 @@ pub fn classify(sample: &DgaSample, limits: &DetectionLimits) -> Outcome<RogersV
     };
     let (case, code) = match case(ratios) {
         Some((n, code)) => (Some(n), code),
-        None => (None, FaultCode::ND),
+        None => (None, FaultCode::Undetermined),
     };
     Outcome::Verdict(RogersVerdict { case, code, ratios })
 }
@@ -108,6 +108,6 @@ mod tests {
             .with(Gas::C2H2, 2.0);
         let v = *classify(&s, &crate::Thresholds::default().detection_limits_ppm).verdict().unwrap();
         assert!((v.ratios.ch4_h2 - 0.6667).abs() < 1e-3 && (v.ratios.c2h4_c2h6 - 5.0).abs() < 1e-9);
-        assert_eq!((v.case, v.code), (None, FaultCode::ND)); // C2H2/C2H4 0.013 with C2H4/C2H6 5: no row
+        assert_eq!((v.case, v.code), (None, FaultCode::Undetermined)); // C2H2/C2H4 0.013 with C2H4/C2H6 5: no row
     }
 }

@@ -1,7 +1,7 @@
 //! Every number a diagnosis compares against, in one table, with defaults and their sources.
 //!
 //! Source tags `[S#]` and confidence marks (CONFIRMED-n / SINGLE / UNCONFIRMED) refer to
-//! `shared/reference/dga-methods.md`. Numbers marked SINGLE or UNCONFIRMED are kept here (not in
+//! docs/sources.md. Numbers marked SINGLE or UNCONFIRMED are kept here (not in
 //! the method modules) so that a utility can override them without a rebuild: the CLI and the
 //! Lambdas read the same JSON override file through [`Thresholds::with_overrides`]. Geometry that
 //! four sources agree on (the Duval zones, the Rogers and IEC ratio tables) lives in the method
@@ -204,10 +204,19 @@ impl DetectionLimits {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CombinedThresholds {
-    /// Share of the methods with a verdict that must agree with the combined fault for "high"
-    /// and "medium" confidence. Project choice.
-    pub high_confidence_min_agreement: f64,
-    pub medium_confidence_min_agreement: f64,
+    /// One standard deviation of a lab result, as a share of the reading: 0.15. IEC 60567's
+    /// accuracy requirement and CIGRE's inter-laboratory comparisons put typical laboratory
+    /// accuracy at about ±15 % well above the detection limit (docs/sources.md [U1][U2];
+    /// UNCONFIRMED against the texts), so it is configurable.
+    pub relative_uncertainty: f64,
+    /// The standard deviation never falls below this, ppm: 1. Near the detection limit the
+    /// error is absolute, not relative (docs/sources.md [U3]; UNCONFIRMED, configurable).
+    pub uncertainty_floor_ppm: f64,
+    /// `high` confidence needs at least this probability for the verdict (and a cross-check that
+    /// gives the same code, and none that contradicts it). Project choice.
+    pub high_confidence_min_probability: f64,
+    /// `medium` confidence needs at least this probability. Project choice.
+    pub medium_confidence_min_probability: f64,
 }
 
 /// Recommended actions per IEEE C57.104-2019 status (clause 6, as paraphrased by [S5]). The
@@ -255,7 +264,7 @@ impl Default for Thresholds {
         // Row order of every table below: H2, CH4, C2H6, C2H4, C2H2, CO, CO2.
         let ieee_2019 = Ieee2019Thresholds {
             low_oxygen_max_o2_n2: 0.2,
-            // dga-methods.md 1.2 (Table 1).
+            // sources.md §1.2 (Table 1).
             table_1_90th_percentile_ppm: ByOxygen {
                 low_oxygen: gas_table([
                     [80.0, 75.0, 75.0, 100.0],
@@ -276,7 +285,7 @@ impl Default for Thresholds {
                     [5000.0, 3500.0, 5500.0, 5500.0],
                 ]),
             },
-            // dga-methods.md 1.3 (Table 2). The CH4 high-oxygen 60/30 cells are as printed in
+            // sources.md §1.3 (Table 2). The CH4 high-oxygen 60/30 cells are as printed in
             // both [S1] and [S5].
             table_2_95th_percentile_ppm: ByOxygen {
                 low_oxygen: gas_table([
@@ -298,12 +307,12 @@ impl Default for Thresholds {
                     [7000.0, 5000.0, 8000.0, 8000.0],
                 ]),
             },
-            // dga-methods.md 1.4 (Table 3).
+            // sources.md §1.4 (Table 3).
             table_3_delta_ppm: ByOxygen {
                 low_oxygen: gas_table([40.0, 30.0, 25.0, 20.0, 0.0, 250.0, 2500.0]),
                 high_oxygen: gas_table([25.0, 10.0, 7.0, 20.0, 0.0, 175.0, 1750.0]),
             },
-            // dga-methods.md 1.5 (Table 4).
+            // sources.md §1.5 (Table 4).
             table_4_rate_4_to_9_months_ppm_per_year: ByOxygen {
                 low_oxygen: gas_table([50.0, 15.0, 15.0, 10.0, 0.0, 200.0, 1750.0]),
                 high_oxygen: gas_table([25.0, 4.0, 3.0, 7.0, 0.0, 100.0, 1000.0]),
@@ -321,7 +330,7 @@ impl Default for Thresholds {
         };
         let s = |t: &str| t.to_owned();
         let ieee_2008 = Ieee2008Thresholds {
-            // dga-methods.md 2.1; CO2 exactly 2500 is condition 1.
+            // sources.md §2.1; CO2 exactly 2500 is condition 1.
             condition_upper_limits_ppm: gas_table([
                 [100.0, 700.0, 1800.0],
                 [120.0, 400.0, 1000.0],
@@ -375,7 +384,12 @@ impl Default for Thresholds {
                 c2h2_h2_oltc_contamination_min: 2.0,
             },
             duval: DuvalThresholds { triangle_5_stray_gassing_min_c2h6_pct: 14.0 },
-            combined: CombinedThresholds { high_confidence_min_agreement: 0.75, medium_confidence_min_agreement: 0.5 },
+            combined: CombinedThresholds {
+                relative_uncertainty: 0.15,
+                uncertainty_floor_ppm: 1.0,
+                high_confidence_min_probability: 0.9,
+                medium_confidence_min_probability: 0.6,
+            },
             actions: Actions {
                 status_1: s("Continue normal operation; sample at the routine DGA interval."),
                 status_2: s("Investigate the probable cause; increase the sampling frequency; consider an on-line \
@@ -416,6 +430,22 @@ impl Thresholds {
                     message: "must be greater than 0 ppm".into(),
                 });
             }
+        }
+        let c = &self.combined;
+        if !(0.0..=1.0).contains(&c.relative_uncertainty) {
+            return Err(ThresholdsError::Field {
+                path: "combined.relative_uncertainty".into(),
+                message: "must be a share between 0 and 1 (0.15 is ±15 %)".into(),
+            });
+        }
+        if !(0.0 < c.medium_confidence_min_probability
+            && c.medium_confidence_min_probability <= c.high_confidence_min_probability
+            && c.high_confidence_min_probability <= 1.0)
+        {
+            return Err(ThresholdsError::Field {
+                path: "combined.high_confidence_min_probability".into(),
+                message: "need 0 < medium_confidence_min_probability <= high_confidence_min_probability <= 1".into(),
+            });
         }
         let c1 = &self.ieee_c57_104_2008.condition_upper_limits_ppm;
         for gas in Gas::IEEE_2019 {

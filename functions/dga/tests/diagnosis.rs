@@ -35,7 +35,11 @@ fn status_1_is_normal_but_every_method_still_reports() {
     let a = diagnose(&[sealed(sample(10.0, 5.0, 5.0, 5.0, 0.0))]);
     assert_eq!(a.status, Ieee2019Status::One);
     assert_eq!(a.fault, FaultCode::Normal);
-    assert_eq!(a.confidence, None);
+    // NORMAL has a confidence too: the share of plausible readings still at status 1.
+    assert_eq!(a.fault_probabilities[&FaultCode::Normal], a.status_probabilities.one);
+    assert!(a.status_probabilities.one > 0.5 && a.status_probabilities.one < 1.0, "{:?}", a.status_probabilities);
+    assert!(a.refinements.is_empty());
+    assert!(a.confidence.is_some());
     // 5/5/0 ppm is 50 % C2H4: Triangle 1 says T3 even though nothing is wrong.
     assert_eq!(a.methods.duval_triangle_1, Some(FaultCode::T3));
     assert!(a.methods.duval_pentagon_1.is_some() && a.methods.iec_60599.is_some());
@@ -53,6 +57,10 @@ fn discharge_is_identified_with_the_methods_that_agree() {
     assert_eq!((a.fault, a.identified_by), (FaultCode::D1, Some(MethodName::DuvalTriangle1)));
     assert!(a.agreeing_methods.contains(&MethodName::DuvalTriangle1));
     assert!(a.agreeing_methods.contains(&MethodName::DuvalPentagon1));
+    // Exact agreement is agreement on the code.
+    for m in &a.agreeing_methods {
+        assert_eq!(a.methods.get(*m), Some(FaultCode::D1), "{m:?}");
+    }
     // Triangles 4 and 5 do not apply after D1.
     assert_eq!((a.methods.duval_triangle_4, a.methods.duval_triangle_5), (None, None));
     for m in &a.agreeing_methods {
@@ -63,7 +71,7 @@ fn discharge_is_identified_with_the_methods_that_agree() {
     }
     assert!(a.confidence.is_some());
     assert!(
-        a.explanation.contains("C2H2 60 ppm is above the 95th-percentile level of 2 ppm (Table 2"),
+        a.explanation.contains("C2H2 60 ppm is above its 95th-percentile level of 2 ppm (IEEE C57.104-2019 Table 2"),
         "{}",
         a.explanation
     );
@@ -73,24 +81,47 @@ fn discharge_is_identified_with_the_methods_that_agree() {
 }
 
 #[test]
-fn triangle_5_refines_a_thermal_fault() {
+fn triangle_5_is_a_refinement_and_the_fault_stays_triangle_1s() {
     // The example sample: O2/N2 unknown, H2 120 > 90 ppm (Table 2) → status 3.
     let a = diagnose(&[sample(120.0, 80.0, 30.0, 150.0, 2.0)]);
     assert_eq!(a.status, Ieee2019Status::Three);
     assert_eq!(a.methods.duval_triangle_1, Some(FaultCode::T3));
     assert_eq!(a.methods.duval_triangle_5, Some(FaultCode::T3));
     assert_eq!(a.methods.duval_triangle_4, None);
-    assert_eq!((a.fault, a.identified_by), (FaultCode::T3, Some(MethodName::DuvalTriangle5)));
-    assert_eq!(a.confidence, Some(Confidence::High));
+    assert_eq!((a.fault, a.identified_by), (FaultCode::T3, Some(MethodName::DuvalTriangle1)));
+    assert!(a.refinements.iter().any(|r| r.method == MethodName::DuvalTriangle5 && r.code == FaultCode::T3));
     assert!(a.ieee_c57_104_2019.notes.iter().any(|n| n.contains("O2/N2 unknown")));
 }
 
 #[test]
-fn triangle_4_turns_a_low_temperature_point_into_stray_gassing() {
+fn stray_gassing_never_replaces_the_fault() {
     let a = diagnose(&[sealed(sample(250.0, 60.0, 20.0, 5.0, 0.0))]);
     assert_eq!(a.methods.duval_triangle_1, Some(FaultCode::T1));
     assert_eq!(a.methods.duval_triangle_4, Some(FaultCode::S));
-    assert_eq!((a.fault, a.identified_by), (FaultCode::S, Some(MethodName::DuvalTriangle4)));
+    assert_eq!((a.fault, a.identified_by), (FaultCode::T1, Some(MethodName::DuvalTriangle1)));
+    let s = a.refinements.iter().find(|r| r.code == FaultCode::S).expect("S is listed as a refinement");
+    assert_eq!(s.method, MethodName::DuvalTriangle4);
+    assert!(s.meaning.contains("confirm before acting"), "{}", s.meaning);
+    assert!(a.fault_label().starts_with("T1 (S"), "{}", a.fault_label());
+}
+
+#[test]
+fn a_point_on_a_zone_boundary_is_never_high() {
+    // CH4 = C2H4, no C2H2: exactly on the T2/T3 line of Triangle 1 (50 % C2H4).
+    let a = diagnose(&[sealed(sample(300.0, 500.0, 50.0, 500.0, 0.0))]);
+    let p = a.fault_probability();
+    assert!((0.3..0.7).contains(&p), "{p} {:?}", a.fault_probabilities);
+    assert_ne!(a.confidence, Some(Confidence::High));
+}
+
+#[test]
+fn high_confidence_needs_a_robust_point_and_an_exact_cross_check() {
+    // Deep in D1 (C2H2-rich, little C2H4): Pentagon 1 and IEC give D1 as well.
+    let a = diagnose(&[sealed(sample(400.0, 40.0, 6.0, 20.0, 200.0))]);
+    assert_eq!(a.fault, FaultCode::D1);
+    assert!(a.fault_probability() > 0.9, "{:?}", a.fault_probabilities);
+    assert!(a.agreeing_methods.len() >= 2, "{:?}", a.agreeing_methods);
+    assert_eq!(a.confidence, Some(Confidence::High));
 }
 
 #[test]
@@ -127,9 +158,17 @@ fn no_samples_is_an_error() {
 #[test]
 fn the_record_has_the_documented_shape() {
     let a = diagnose(&[sample(120.0, 80.0, 30.0, 150.0, 2.0)]);
-    let record = DiagnosisRecord::new(Some(7), Some("TR-1".into()), a);
+    let history =
+        vec![dga::HistorySample { sample: sample(120.0, 80.0, 30.0, 150.0, 2.0), origin: Default::default() }];
+    let record = DiagnosisRecord::new(Some(7), Some("TR-1".into()), a, history);
     let json = serde_json::to_value(&record).unwrap();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
+    assert!(json["refinements"].is_array() && json["warnings"].is_array());
+    assert_eq!(json["history"].as_array().unwrap().len(), 1);
+    let sp = &json["status_probabilities"];
+    let total = sp["1"].as_f64().unwrap() + sp["2"].as_f64().unwrap() + sp["3"].as_f64().unwrap();
+    assert!((total - 1.0).abs() < 1e-9, "{sp}");
+    assert!(json["priority"]["score"].as_f64().unwrap() >= 200.0, "status 3 scores 200 or more");
     assert_eq!(json["row"], 7);
     assert_eq!(json["asset_id"], "TR-1");
     assert_eq!(json["status"], 3);
@@ -216,7 +255,7 @@ proptest! {
         } else {
             prop_assert_ne!(a.fault, FaultCode::Normal);
         }
-        let record = DiagnosisRecord::new(None, None, a);
+        let record = DiagnosisRecord::new(None, None, a, Vec::new());
         let json = serde_json::to_value(&record).unwrap();
         assert_finite(&json, "");
         // Reading the record back gives the same record: no NaN or infinity became a null.
@@ -234,7 +273,14 @@ fn records_round_trip_through_json() {
         sealed(sample(90.0, 45.0, 9.0, 140.0, 4.0)).on(d(2024, 3, 10)),
     ];
     for h in [&history[..1], &history[..]] {
-        let record = DiagnosisRecord::new(Some(4), Some("TR-9".into()), diagnose(h));
+        let samples = h
+            .iter()
+            .map(|s| dga::HistorySample {
+                sample: s.clone(),
+                origin: dga::SampleOrigin { sheet: Some("Samples".into()), row: Some(2), upload: None },
+            })
+            .collect();
+        let record = DiagnosisRecord::new(Some(4), Some("TR-9".into()), diagnose(h), samples);
         let json = serde_json::to_string(&record).unwrap();
         let back: DiagnosisRecord = serde_json::from_str(&json).unwrap();
         assert_eq!(back, record);

@@ -118,7 +118,7 @@ proptest! {
             Ok((c, percent)) => {
                 let sum: f64 = percent.0.iter().sum();
                 prop_assert!((sum - 100.0).abs() < 1e-9);
-                // Centroids stay inside the pentagon of radius 100/3 (dga-methods.md 6.1).
+                // Centroids stay inside the pentagon of radius 100/3 (sources.md §6.1).
                 prop_assert!(c.x.hypot(c.y) <= 100.0 / 3.0 + 1e-6, "{:?}", c);
                 for pentagon in [Pentagon::One, Pentagon::Two] {
                     let zone = duval_pentagon::classify(&s, pentagon).verdict().unwrap().zone;
@@ -126,7 +126,7 @@ proptest! {
                         prop_assert_eq!(inside.len(), 1, "{:?} {:?} inside {:?}", pentagon, c, inside);
                         prop_assert_eq!(inside[0], zone);
                     }
-                    prop_assert_ne!(zone, FaultCode::ND, "{:?}: {:?} outside every zone", pentagon, c);
+                    prop_assert_ne!(zone, FaultCode::Undetermined, "{:?}: {:?} outside every zone", pentagon, c);
                 }
             }
             Err(_) => prop_assert!(h2 + ch4 + c2h6 + c2h4 + c2h2 == 0.0),
@@ -165,8 +165,8 @@ fn every_zone_of_every_diagram_is_reached() {
     use FaultCode::*;
     let expected: [(&str, &[FaultCode]); 5] = [
         ("T1", &[PD, T1, T2, T3, DT, D1, D2]),
-        ("T4", &[PD, S, O, C, ND]),
-        ("T5", &[PD, S, O, C, T2, T3, ND]),
+        ("T4", &[PD, S, O, C, Undetermined]),
+        ("T5", &[PD, S, O, C, T2, T3, Undetermined]),
         ("P1", &[PD, D1, D2, T3, T2, T1, S]),
         ("P2", &[PD, D1, D2, T3H, C, O, S]),
     ];

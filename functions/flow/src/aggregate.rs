@@ -109,7 +109,11 @@ pub struct SummaryCounts {
 pub struct ActFirst {
     pub asset_id: String,
     pub status: u8,
+    /// The fleet priority score (dga::priority): the order of this list.
+    pub priority: f64,
     pub fault: String,
+    /// The refining methods' sub-zones, shown beside the fault (e.g. `["C"]`).
+    pub refinements: Vec<String>,
     pub confidence: Option<String>,
     pub row: Option<u64>,
     pub first_reason: Option<String>,
@@ -137,7 +141,8 @@ pub struct Summary {
     pub counts: SummaryCounts,
     pub by_status: BTreeMap<String, u64>,
     pub by_fault: BTreeMap<String, u64>,
-    /// Status 3 then 2, most severe first, at most 25: the assets that need action first.
+    /// Status 3 and 2 by fleet priority (how bad and how fast), at most 25: the assets that need
+    /// action first.
     pub act_first: Vec<ActFirst>,
     /// Assets that could not be diagnosed, with the error (never-started ones say so).
     pub failures: Vec<AssetFailure>,
@@ -508,18 +513,19 @@ pub async fn aggregate<S: ObjectStore>(
     persist_summary(store, &summary).await
 }
 
-/// Status 3 before 2; within a status, discharges before thermal faults, then input order.
+/// Status 3 and 2 by priority score (dga::priority), highest first; equal scores by the fault's
+/// energy (D2 before T1), then input order.
 fn act_first(lines: &[Box<DiagnosisLine>]) -> Vec<ActFirst> {
-    let severity = |f: dga::FaultCode| match f {
-        dga::FaultCode::D2 => 0,
-        dga::FaultCode::D1 | dga::FaultCode::DT => 1,
-        dga::FaultCode::T3 | dga::FaultCode::T3H | dga::FaultCode::C => 2,
-        dga::FaultCode::T2 | dga::FaultCode::PD => 3,
-        _ => 4,
-    };
     let mut picked: Vec<(usize, &DiagnosisLine)> =
         lines.iter().map(|l| &**l).enumerate().filter(|(_, l)| l.record.diagnosis.status.number() >= 2).collect();
-    picked.sort_by_key(|(i, l)| (std::cmp::Reverse(l.record.diagnosis.status), severity(l.record.diagnosis.fault), *i));
+    picked.sort_by(|(i, a), (j, b)| {
+        let (a, b) = (&a.record.diagnosis, &b.record.diagnosis);
+        b.priority
+            .score
+            .total_cmp(&a.priority.score)
+            .then(dga::priority::fault_energy(b.fault).cmp(&dga::priority::fault_energy(a.fault)))
+            .then(i.cmp(j))
+    });
     picked
         .into_iter()
         .take(25)
@@ -528,10 +534,10 @@ fn act_first(lines: &[Box<DiagnosisLine>]) -> Vec<ActFirst> {
             ActFirst {
                 asset_id: l.record.asset_id.clone().unwrap_or_default(),
                 status: d.status.number(),
+                priority: (d.priority.score * 10.0).round() / 10.0,
                 fault: d.fault.to_string(),
-                confidence: d.confidence.map(|c| {
-                    serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-                }),
+                refinements: d.refinements.iter().map(|r| r.code.to_string()).collect(),
+                confidence: d.confidence.map(|c| c.word().to_owned()),
                 row: l.record.row,
                 first_reason: d.ieee_c57_104_2019.reasons.first().map(|r| r.text.clone()),
             }

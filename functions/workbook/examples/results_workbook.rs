@@ -14,7 +14,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut records = Vec::new();
     for a in &parsed.assets {
         let d = diagnose_asset(&a.samples(), &a.asset_info(), &t)?;
-        records.push(DiagnosisRecord::new(a.latest_row().map(|s| u64::from(s.row)), Some(a.asset_id.clone()), d));
+        records.push(DiagnosisRecord::new(
+            a.latest_row().map(|s| u64::from(s.row)),
+            Some(a.asset_id.clone()),
+            d,
+            a.history(),
+        ));
     }
     let c = parsed.counts;
     let run = RunInfo {

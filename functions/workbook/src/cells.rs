@@ -104,7 +104,7 @@ fn parse_iso_prefix(s: &str) -> Option<NaiveDate> {
 pub type CellError = String;
 
 /// A gas concentration in ppm after multiplying by the column's unit factor. Blank and the lab's
-/// below-detection markers are below detection (dga-methods.md 3.6), never zero nor an error.
+/// below-detection markers are below detection (sources.md §3.6), never zero nor an error.
 pub fn gas(cell: &CellValue, factor: f64) -> Result<GasReading, CellError> {
     let scaled = |v: f64| GasReading::ppm(v * factor).map_err(|e| e.to_string());
     match cell {

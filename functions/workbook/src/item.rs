@@ -102,6 +102,22 @@ impl AssetItem {
         }
     }
 
+    /// Every sample with its sheet and row, oldest first: the record's `history`.
+    pub fn history(&self) -> Vec<dga::HistorySample> {
+        let samples = self.samples();
+        dga::chronological_order(&samples)
+            .into_iter()
+            .map(|i| dga::HistorySample {
+                sample: samples[i].clone(),
+                origin: dga::SampleOrigin {
+                    sheet: Some(self.samples[i].sheet.clone()),
+                    row: Some(u64::from(self.samples[i].row)),
+                    upload: None,
+                },
+            })
+            .collect()
+    }
+
     /// The row of the latest sample (what the diagnosis record's `row` points at).
     pub fn latest_row(&self) -> Option<&ItemSample> {
         self.samples.last()

@@ -225,7 +225,10 @@ pub fn results(
             "Status",
             "Fault",
             "Fault description",
+            "Refinements",
             "Confidence",
+            "P(fault)",
+            "Priority",
             "IEEE 2008 cond.",
             "Duval T1",
             "Duval P1",
@@ -241,6 +244,8 @@ pub fn results(
         write_header(ws, 0, &headers)?;
         let code = |c: Option<dga::FaultCode>| c.map_or("—".to_owned(), |c| c.to_string());
         let dates = date_format();
+        let percent = Format::new().set_num_format("0%");
+        let one_decimal = Format::new().set_num_format("0.0");
         for (i, rec) in records.iter().enumerate() {
             let r = 1 + i as u32;
             let d = &rec.diagnosis;
@@ -249,40 +254,37 @@ pub fn results(
             ws.write_string(r, 1, item.and_then(|i| i.name.as_deref()).unwrap_or(""))?;
             ws.write_string(r, 2, item.and_then(|i| i.substation.as_deref()).unwrap_or(""))?;
             ws.write_number_with_format(r, 3, f64::from(d.status.number()), &status_format(d.status.number()))?;
-            ws.write_string(r, 4, d.fault.code())?;
+            ws.write_string(r, 4, d.fault_label())?;
             ws.write_string(r, 5, d.fault_description.as_ref())?;
-            ws.write_string(
-                r,
-                6,
-                d.confidence.map_or("", |c| match c {
-                    dga::Confidence::High => "high",
-                    dga::Confidence::Medium => "medium",
-                    dga::Confidence::Low => "low",
-                }),
-            )?;
+            let refinements: Vec<String> =
+                d.refinements.iter().map(|x| format!("{}: {} ({})", x.code, x.meaning, x.method)).collect();
+            ws.write_string(r, 6, refinements.join("; "))?;
+            ws.write_string(r, 7, d.confidence_word())?;
+            ws.write_number_with_format(r, 8, d.fault_probability(), &percent)?;
+            ws.write_number_with_format(r, 9, d.priority.score, &one_decimal)?;
             if let Some(c) = d.ieee_2008_condition {
-                ws.write_number(r, 7, f64::from(c))?;
+                ws.write_number(r, 10, f64::from(c))?;
             }
-            ws.write_string(r, 8, code(d.methods.duval_triangle_1))?;
-            ws.write_string(r, 9, code(d.methods.duval_pentagon_1))?;
-            ws.write_string(r, 10, code(d.methods.iec_60599))?;
-            ws.write_string(r, 11, code(d.methods.rogers))?;
+            ws.write_string(r, 11, code(d.methods.duval_triangle_1))?;
+            ws.write_string(r, 12, code(d.methods.duval_pentagon_1))?;
+            ws.write_string(r, 13, code(d.methods.iec_60599))?;
+            ws.write_string(r, 14, code(d.methods.rogers))?;
             if let Some(date) = d.latest_sampled_on {
-                ws.write_date_with_format(r, 12, date, &dates)?;
+                ws.write_date_with_format(r, 15, date, &dates)?;
             }
             if let Some(row) = rec.row {
-                ws.write_number(r, 13, row as f64)?;
+                ws.write_number(r, 16, row as f64)?;
             }
             let latest = item.and_then(|i| i.samples.last());
             for (j, gas) in gases.iter().enumerate() {
-                let col = 14 + j as u16;
+                let col = 17 + j as u16;
                 match latest.map(|s| s.sample.get(*gas)) {
                     Some(GasReading::Measured(v)) => ws.write_number(r, col, v)?,
                     Some(other @ GasReading::BelowDetection { .. }) => ws.write_string(r, col, reading_text(other))?,
                     _ => ws,
                 };
             }
-            let base = 14 + gases.len() as u16;
+            let base = 17 + gases.len() as u16;
             ws.write_string(r, base, trend(rec))?;
             ws.write_string(r, base + 1, d.ieee_c57_104_2019.reasons.first().map_or("", |x| x.text.as_str()))?;
             ws.write_string(r, base + 2, &d.action)?;
@@ -315,16 +317,13 @@ pub fn results(
 }
 
 /// The fastest-rising gas relative to its Table 4 limit, e.g. `C2H4 +123 ppm/year`.
+/// The trend of the gas that drove the status (not simply the largest ppm/year, usually CO2).
 fn trend(rec: &DiagnosisRecord) -> String {
     let ieee = &rec.diagnosis.ieee_c57_104_2019;
-    if ieee.rate_window.is_none() {
-        return if ieee.samples > 1 { "no rate (window)".into() } else { "single sample".into() };
+    match rec.diagnosis.trend() {
+        Some((gas, Some(rate))) => format!("{gas} {rate:+.1} ppm/year"),
+        Some((gas, None)) if ieee.samples > 1 => format!("{gas}: no rate (needs 3+ samples over 4-24 months)"),
+        _ if ieee.samples > 1 => "no rate (needs 3+ samples over 4-24 months)".into(),
+        _ => "single sample".into(),
     }
-    ieee.gases
-        .iter()
-        .filter_map(|g| Some((g.gas, g.rate_ppm_per_year?)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map_or_else(String::new, |(gas, rate)| {
-            if rate > 0.0 { format!("{gas} +{rate:.1} ppm/year") } else { "stable or falling".into() }
-        })
 }

@@ -33,7 +33,7 @@ fn the_results_workbook_has_summary_diagnoses_and_rejected_rows() {
         .iter()
         .map(|a| {
             let d = diagnose_asset(&a.samples(), &a.asset_info(), &t).unwrap();
-            DiagnosisRecord::new(a.latest_row().map(|s| u64::from(s.row)), Some(a.asset_id.clone()), d)
+            DiagnosisRecord::new(a.latest_row().map(|s| u64::from(s.row)), Some(a.asset_id.clone()), d, a.history())
         })
         .collect();
     let run = RunInfo {
@@ -63,7 +63,7 @@ fn the_results_workbook_has_summary_diagnoses_and_rejected_rows() {
     for (i, r) in records.iter().enumerate() {
         assert_eq!(diagnoses.get((i + 1, 0)), Some(&Data::String(r.asset_id.clone().unwrap())));
         assert_eq!(diagnoses.get((i + 1, 3)), Some(&Data::Float(f64::from(r.diagnosis.status.number()))));
-        assert_eq!(diagnoses.get((i + 1, 4)), Some(&Data::String(r.diagnosis.fault.to_string())));
+        assert_eq!(diagnoses.get((i + 1, 4)), Some(&Data::String(r.diagnosis.fault_label())));
     }
 
     let rejected = book.worksheet_range("Rejected rows").unwrap();
