@@ -43,7 +43,7 @@ fn one_sample_as_json_is_the_record() {
     let records = json_lines(&out);
     assert_eq!(records.len(), 1);
     let r = &records[0];
-    assert_eq!((r["schema_version"].as_u64(), r["row"].is_null(), r["asset_id"].is_null()), (Some(1), true, true));
+    assert_eq!((r["schema_version"].as_u64(), r["row"].is_null(), r["asset_id"].is_null()), (Some(2), true, true));
     // Sealed (O2/N2 0.06), 10-30 years: C2H4 150 ppm is above the Table 2 limit of 95.
     assert_eq!(r["status"], 3);
     assert_eq!(r["ieee_c57_104_2019"]["reasons"][0]["text"].as_str().unwrap().split(" ppm").next(), Some("C2H4 150"));
