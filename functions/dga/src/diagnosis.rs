@@ -381,7 +381,8 @@ fn refinements(fault: FaultCode, m: &MethodCodes) -> Vec<Refinement> {
             m.duval_pentagon_2.filter(|c| matches!(c, FaultCode::S | FaultCode::O | FaultCode::C | FaultCode::T3H)),
         ),
     ] {
-        if let Some(code) = code.filter(|c| c.is_fault()) {
+        // A refining zone that repeats the fault (Triangle 5's T3 after T3) adds nothing.
+        if let Some(code) = code.filter(|c| c.is_fault() && *c != fault) {
             out.push(Refinement { code, meaning: refinement_meaning(code).into(), method });
         }
     }

@@ -206,7 +206,7 @@ fn history_strategy() -> impl Strategy<Value = Vec<DgaSample>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(40))]
+    #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
     fn probabilities_agree_with_a_monte_carlo_of_the_model(history in history_strategy(), seed in any::<u64>()) {
