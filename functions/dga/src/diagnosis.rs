@@ -28,6 +28,8 @@
 //!    its Annex A typical value). A point on a zone boundary has a probability near one half,
 //!    so it is never `high`.
 
+use std::fmt::Write as _;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -475,15 +477,25 @@ impl Agreement {
     }
 }
 
-fn list(methods: &[MethodName], codes: &MethodCodes) -> String {
-    methods
-        .iter()
-        .map(|m| match codes.get(*m) {
-            Some(code) => format!("{} {code}", m.title()),
-            None => m.title().to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Appends `" {label}: Duval Pentagon 1 T2, IEC 60599 ratios T3."` (nothing for no methods).
+fn push_list(text: &mut String, label: &str, methods: &[MethodName], codes: &MethodCodes) {
+    if methods.is_empty() {
+        return;
+    }
+    text.push(' ');
+    text.push_str(label);
+    text.push_str(": ");
+    for (i, m) in methods.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(m.title());
+        if let Some(code) = codes.get(*m) {
+            text.push(' ');
+            text.push_str(code.code());
+        }
+    }
+    text.push('.');
 }
 
 /// Why the rule chose as it did, when the methods do not all give the same code.
@@ -491,20 +503,22 @@ fn rationale(fault: FaultCode, source: Option<MethodName>, a: &Agreement, codes:
     if !fault.is_fault() || (a.family.is_empty() && a.contrary.is_empty()) {
         return String::new();
     }
-    let mut text = match source {
-        Some(MethodName::DuvalTriangle1) => format!(
-            "Duval Triangle 1 gives {fault} and decides: it is the main graphical method (IEEE C57.104-2019 \
-             Table 6), with the Pentagons and the IEC 60599 ratios as cross-checks."
-        ),
-        Some(m) => format!("Duval Triangle 1 could not be formed, so {m} gives {fault}."),
-        None => String::new(),
-    };
-    if !a.family.is_empty() {
-        text.push_str(&format!(" Same family, other code: {}.", list(&a.family, codes)));
+    let mut text = String::with_capacity(320);
+    match source {
+        Some(MethodName::DuvalTriangle1) => {
+            let _ = write!(
+                text,
+                "Duval Triangle 1 gives {fault} and decides: it is the main graphical method (IEEE C57.104-2019 \
+                 Table 6), with the Pentagons and the IEC 60599 ratios as cross-checks."
+            );
+        }
+        Some(m) => {
+            let _ = write!(text, "Duval Triangle 1 could not be formed, so {m} gives {fault}.");
+        }
+        None => {}
     }
-    if !a.contrary.is_empty() {
-        text.push_str(&format!(" Another family: {}.", list(&a.contrary, codes)));
-    }
+    push_list(&mut text, "Same family, other code", &a.family, codes);
+    push_list(&mut text, "Another family", &a.contrary, codes);
     text
 }
 
@@ -519,7 +533,8 @@ fn explain(
     codes: &MethodCodes,
     findings: &[Finding],
 ) -> String {
-    let mut text = format!("IEEE C57.104-2019 status {}: ", ieee.status);
+    let mut text = String::with_capacity(1024);
+    let _ = write!(text, "IEEE C57.104-2019 status {}: ", ieee.status);
     if ieee.reasons.is_empty() {
         text.push_str("every rated gas is within its 90th-percentile level (Table 1)");
         if ieee.rate_window.is_some() {
@@ -529,10 +544,14 @@ fn explain(
         }
         text.push('.');
     } else {
-        let shown: Vec<&str> = ieee.reasons.iter().take(3).map(|r| r.text.as_str()).collect();
-        text.push_str(&shown.join("; "));
+        for (i, r) in ieee.reasons.iter().take(3).enumerate() {
+            if i > 0 {
+                text.push_str("; ");
+            }
+            text.push_str(&r.text);
+        }
         if ieee.reasons.len() > 3 {
-            text.push_str(&format!("; and {} more", ieee.reasons.len() - 3));
+            let _ = write!(text, "; and {} more", ieee.reasons.len() - 3);
         }
         text.push('.');
     }
@@ -544,30 +563,27 @@ fn explain(
             text.push_str(" The fault type could not be determined: no method's zone or ratio row matched.");
         }
         _ => {
-            text.push_str(&format!(" Fault {fault}: {}.", fault.meaning()));
+            let _ = write!(text, " Fault {fault}: {}.", fault.meaning());
             for r in refinements {
-                text.push_str(&format!(" {} {}: {}.", r.method, r.code, r.meaning));
+                let _ = write!(text, " {} {}: {}.", r.method, r.code, r.meaning);
             }
-            if !agreement.exact.is_empty() {
-                text.push_str(&format!(" Same code: {}.", list(&agreement.exact, codes)));
-            }
-            if !agreement.family.is_empty() {
-                text.push_str(&format!(" Same family only: {}.", list(&agreement.family, codes)));
-            }
-            if !agreement.contrary.is_empty() {
-                text.push_str(&format!(" Another family: {}.", list(&agreement.contrary, codes)));
-            }
+            push_list(&mut text, "Same code", &agreement.exact, codes);
+            push_list(&mut text, "Same family only", &agreement.family, codes);
+            push_list(&mut text, "Another family", &agreement.contrary, codes);
         }
     }
     if let Some(c) = confidence {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             " Confidence: {} ({:.0} % of readings within the lab's uncertainty give {fault}).",
             c.word(),
             100.0 * p_fault
-        ));
+        );
     }
     for f in findings {
-        text.push_str(&format!(" {}.", capitalize(&f.text)));
+        text.push(' ');
+        text.push_str(&capitalize(&f.text));
+        text.push('.');
     }
     text
 }

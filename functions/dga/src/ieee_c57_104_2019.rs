@@ -472,35 +472,42 @@ fn severity(table: Ieee2019Table) -> u8 {
 }
 
 fn reason(gas: Gas, table: Ieee2019Table, value: f64, limit: f64, unit: &'static str, context: &str) -> StatusReason {
-    let (v, l) = (fmt_num(value), fmt_num(limit));
+    // One buffer for the whole sentence: reasons are built for every exceeding gas of every asset.
+    let mut text = String::with_capacity(160 + context.len());
+    text.push_str(gas.symbol());
     // C2H2 has no tabulated increase or rate: "any increase" counts above the lab's repeatability
     // (`c2h2_increase_tolerance_ppm`), so the limit shown is that tolerance, not a percentile.
-    let text = match (table, gas) {
-        (Ieee2019Table::Table1, _) => format!("{gas} {v} ppm is above its 90th-percentile level of {l} ppm"),
-        (Ieee2019Table::Table2, _) => format!("{gas} {v} ppm is above its 95th-percentile level of {l} ppm"),
-        (Ieee2019Table::Table3, Gas::C2H2) => format!(
-            "C2H2 rose by {v} ppm since the previous sample; any increase beyond the lab repeatability of {l} ppm counts"
+    let (before, middle, after) = match (table, gas) {
+        (Ieee2019Table::Table1, _) => (" ", " ppm is above its 90th-percentile level of ", " ppm"),
+        (Ieee2019Table::Table2, _) => (" ", " ppm is above its 95th-percentile level of ", " ppm"),
+        (Ieee2019Table::Table3, Gas::C2H2) => (
+            " rose by ",
+            " ppm since the previous sample; any increase beyond the lab repeatability of ",
+            " ppm counts",
         ),
         (Ieee2019Table::Table3, _) => {
-            format!(
-                "{gas} rose by {v} ppm since the previous sample, more than the 95th-percentile increase of {l} ppm"
-            )
+            (" rose by ", " ppm since the previous sample, more than the 95th-percentile increase of ", " ppm")
         }
-        (Ieee2019Table::Table4, Gas::C2H2) => format!(
-            "C2H2 is rising at {v} ppm/year; any increasing rate beyond the lab repeatability ({l} ppm/year over this window) counts"
+        (Ieee2019Table::Table4, Gas::C2H2) => (
+            " is rising at ",
+            " ppm/year; any increasing rate beyond the lab repeatability (",
+            " ppm/year over this window) counts",
         ),
         (Ieee2019Table::Table4, _) => {
-            format!("{gas} is generated at {v} ppm/year, faster than the 95th-percentile rate of {l} ppm/year")
+            (" is generated at ", " ppm/year, faster than the 95th-percentile rate of ", " ppm/year")
         }
     };
-    StatusReason {
-        gas,
-        table,
-        value,
-        limit,
-        unit: unit.into(),
-        text: format!("{text} (IEEE C57.104-2019 {}, {context})", table.title()),
-    }
+    text.push_str(before);
+    write_num(&mut text, value);
+    text.push_str(middle);
+    write_num(&mut text, limit);
+    text.push_str(after);
+    text.push_str(" (IEEE C57.104-2019 ");
+    text.push_str(table.title());
+    text.push_str(", ");
+    text.push_str(context);
+    text.push(')');
+    StatusReason { gas, table, value, limit, unit: unit.into(), text }
 }
 
 impl Ieee2019Table {
@@ -517,12 +524,36 @@ impl Ieee2019Table {
 
 /// Numbers as an engineer writes them: no trailing zeros, one decimal for fractions.
 pub fn fmt_num(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{v:.0}")
+    let mut s = String::with_capacity(12);
+    write_num(&mut s, v);
+    s
+}
+
+/// [`fmt_num`] into a buffer. Fixed-point through integers: `{:.1}` goes through exact float
+/// formatting (big-number arithmetic), which was a tenth of a whole diagnosis.
+pub fn write_num(out: &mut String, v: f64) {
+    use std::fmt::Write as _;
+    let decimals: u32 = if (v - v.round()).abs() < 1e-9 {
+        0
     } else if v.abs() < 10.0 {
-        format!("{v:.2}")
+        2
     } else {
-        format!("{v:.1}")
+        1
+    };
+    let unit = 10u64.pow(decimals);
+    let scaled = (v * unit as f64).round_ties_even();
+    if !scaled.is_finite() || scaled.abs() >= 9.0e15 {
+        let _ = write!(out, "{v:.prec$}", prec = decimals as usize);
+        return;
+    }
+    let n = scaled as i64;
+    if n < 0 {
+        out.push('-');
+    }
+    let n = n.unsigned_abs();
+    let _ = write!(out, "{}", n / unit);
+    if decimals > 0 {
+        let _ = write!(out, ".{:0width$}", n % unit, width = decimals as usize);
     }
 }
 
@@ -551,6 +582,22 @@ mod tests {
             .with(Gas::CO2, 1000.0)
             .with(Gas::O2, 2000.0)
             .with(Gas::N2, 40000.0)
+    }
+
+    #[test]
+    fn numbers_as_an_engineer_writes_them() {
+        for v in [0.0, 1.0, 2.5, 0.125, 9.994, 9.996, 10.04, 101.56, 1234.5, -3.25, -0.001, 7e6, 1e20] {
+            let want = if (v - f64::round(v)).abs() < 1e-9 {
+                format!("{v:.0}")
+            } else if f64::abs(v) < 10.0 {
+                format!("{v:.2}")
+            } else {
+                format!("{v:.1}")
+            };
+            // Ties round to even, as `{:.N}` does for exactly representable halves (0.125). A value
+            // a hair below a tie in binary (101.55) may round up here: no engineer would mind.
+            assert_eq!(fmt_num(v).trim_start_matches('-'), want.trim_start_matches('-'), "{v}");
+        }
     }
 
     #[test]

@@ -17,8 +17,8 @@
 //! - Fault: every Triangle 1 zone boundary is a plane through the origin in (CH4, C2H4, C2H2)
 //!   space, so each zone's probability is a sum of bivariate normal orthant probabilities
 //!   (Owen's T, the `owens-t` crate): exact, about a microsecond.
-//!   This holds while no Triangle 1 gas may read 0 (each at least 3.7 standard deviations above
-//!   zero, so the floor at zero changes nothing beyond 1e-4).
+//!   The forms ignore the floor at zero; this is used while its estimated effect is below 0.002
+//!   (`TriangleForms::floor_error`), e.g. for 0 ppm C2H2 beside tens of ppm of CH4 and C2H4.
 //! - Where that shortcut does not hold (a Triangle 1 gas near zero, so the floor at zero matters;
 //!   a Triangle 1 gas's own status threshold in play, so the status gate and the zone are
 //!   correlated; or Triangle 1 cannot be formed), a fixed quasi-random set of draws is used
@@ -43,6 +43,10 @@ const NEGLIGIBLE: f64 = 1e-9;
 /// Quasi-random draws where the exact shortcut does not hold (2,048: within ±0.02 of a 10,000-draw
 /// Monte Carlo in tests/verdict.rs, at about 8 µs an asset).
 const DRAWS: usize = 2048;
+/// The largest estimated effect of the floor at zero, or of the status gate's correlation with
+/// the zone, that the exact shortcut may ignore: a tenth of the ±0.02 to which the
+/// probabilities are checked against a Monte Carlo.
+const FLOOR_ERROR_MAX: f64 = 0.002;
 /// Draws of the whole method chain when Triangle 1 cannot be formed (each runs every method).
 const CHAIN_DRAWS: usize = 512;
 
@@ -183,12 +187,16 @@ fn fault_probabilities(latest: &DgaSample, gates: &[GasGate], p1: f64, t: &Thres
     let triangle = [m, e, a];
     let mean = triangle.map(|g| g.mean);
     let sd = triangle.map(|g| g.sd);
-    // The exact forms hold while no gas may be floored at zero.
-    let near_zero = (0..3).any(|i| phi(-mean[i] / sd[i]) > 1e-4);
+    // The exact forms hold while flooring a gas at zero changes nothing that matters.
+    let forms = TriangleForms::new(mean, sd);
+    let near_zero = forms.floor_error(mean, sd) > FLOOR_ERROR_MAX;
     // The gate is independent of the zone unless a Triangle 1 gas's own threshold is in play.
     let gate_in_play = triangle.iter().any(|g| g.p_le_1 > NEGLIGIBLE && g.p_le_1 < 1.0 - NEGLIGIBLE);
     let mut out = BTreeMap::new();
-    if near_zero || (gate_in_play && p1 > NEGLIGIBLE) {
+    // Treating the gate as independent of the zone is off by at most min(P(status 1), P(status
+    // > 1)) for any code: within the same budget as the floor, no draws are needed.
+    let gate_matters = gate_in_play && p1.min(1.0 - p1) > FLOOR_ERROR_MAX;
+    if near_zero || gate_matters {
         let p_other: f64 = gates.iter().filter(|g| !T1_GASES.contains(&g.gas)).map(|g| g.p_le_1).product();
         let limits = triangle.map(|g| g.above_2);
         let mut sums = [0.0f64; 8];
@@ -209,7 +217,7 @@ fn fault_probabilities(latest: &DgaSample, gates: &[GasGate], p1: f64, t: &Thres
         }
     } else {
         out.insert(FaultCode::Normal, p1);
-        for (code, p) in triangle_1_zone_probabilities(mean, sd) {
+        for (code, p) in forms.zone_probabilities() {
             out.insert(code, (1.0 - p1) * p);
         }
     }
@@ -241,6 +249,8 @@ fn normalised(mut map: FaultProbabilities) -> FaultProbabilities {
 /// correlation of two forms is the dot product of their `w`.
 #[derive(Debug, Clone, Copy)]
 struct Form {
+    /// The gas whose share the form tests.
+    g: usize,
     u: f64,
     w: [f64; 3],
 }
@@ -251,7 +261,103 @@ fn percent_at_least(g: usize, k: f64, mean: [f64; 3], sd: [f64; 3]) -> Form {
     c[g] += 100.0;
     let m: f64 = (0..3).map(|i| c[i] * mean[i]).sum();
     let s = (0..3).map(|i| (c[i] * sd[i]).powi(2)).sum::<f64>().sqrt();
-    Form { u: m / s, w: [c[0] * sd[0] / s, c[1] * sd[1] / s, c[2] * sd[2] / s] }
+    Form { g, u: m / s, w: [c[0] * sd[0] / s, c[1] * sd[1] / s, c[2] * sd[2] / s] }
+}
+
+/// The nine forms of the Triangle 1 table: %CH4 ≥ 98; %C2H2 ≥ 4, 13, 15, 29; %C2H4 ≥ 20, 23,
+/// 40, 50.
+struct TriangleForms {
+    m98: Form,
+    a4: Form,
+    a13: Form,
+    a15: Form,
+    a29: Form,
+    e20: Form,
+    e23: Form,
+    e40: Form,
+    e50: Form,
+}
+
+impl TriangleForms {
+    fn new(mean: [f64; 3], sd: [f64; 3]) -> TriangleForms {
+        let f = |g, k| percent_at_least(g, k, mean, sd);
+        TriangleForms {
+            m98: f(0, 98.0),
+            a4: f(2, 4.0),
+            a13: f(2, 13.0),
+            a15: f(2, 15.0),
+            a29: f(2, 29.0),
+            e20: f(1, 20.0),
+            e23: f(1, 23.0),
+            e40: f(1, 40.0),
+            e50: f(1, 50.0),
+        }
+    }
+
+    fn all(&self) -> [Form; 9] {
+        [self.m98, self.a4, self.a13, self.a15, self.a29, self.e20, self.e23, self.e40, self.e50]
+    }
+
+    /// An estimate of how far the floor at zero (a negative draw reads 0 ppm), which the exact
+    /// forms ignore, could move any zone probability. Flooring gas i shifts a form by |c_i|·|Y_i|
+    /// where Y_i < 0: on average |w_i|·δ_i/σ_i standard deviations of the form (δ_i = E[max(0,
+    /// −Y_i)]), reaching about 3|w_i|; what that shift moves is the form's density within reach
+    /// of its boundary. A gas's own share is left out while the other two cannot read below zero:
+    /// "share ≥ k" of a gas at or below 0 ppm is false either way.
+    fn floor_error(&self, mean: [f64; 3], sd: [f64; 3]) -> f64 {
+        let p_neg = [0, 1, 2].map(|i| phi(-mean[i] / sd[i]));
+        if p_neg.iter().all(|p| *p < 1e-12) {
+            return 0.0;
+        }
+        let delta = [0, 1, 2].map(|i| sd[i] * pdf(mean[i] / sd[i]) - mean[i] * p_neg[i]);
+        let mut total = 0.0;
+        for f in self.all() {
+            for i in 0..3 {
+                if p_neg[i] < 1e-12 || (i == f.g && (0..3).all(|j| j == i || p_neg[j] < 1e-6)) {
+                    continue;
+                }
+                let w = f.w[i].abs();
+                total += pdf((f.u.abs() - 3.0 * w).max(0.0)) * w * delta[i] / sd[i];
+            }
+        }
+        total
+    }
+
+    /// Each zone's probability (see [`triangle_1_zone_probabilities`]).
+    fn zone_probabilities(&self) -> [(FaultCode, f64); 7] {
+        let TriangleForms { m98, a4, a13, a15, a29, e20, e23, e40, e50 } = *self;
+        let pd = p1(m98, true);
+        let low_a_low_e = p2(a4, false, e20, false);
+        let low_a_mid_e = p2(a4, false, e50, false);
+        let t3 = p1(a15, false) - p2(a15, false, e50, false);
+        let a13_e23 = p2(a13, true, e23, true);
+        let d1 = p1(a13, true) - a13_e23;
+        let d2 = a13_e23 - p2(a13, true, e40, true) + p2(a29, true, e40, true);
+        let mut z = [
+            (FaultCode::PD, pd),
+            (FaultCode::T1, low_a_low_e - pd),
+            (FaultCode::T2, low_a_mid_e - low_a_low_e),
+            (FaultCode::T3, t3),
+            (FaultCode::D1, d1),
+            (FaultCode::D2, d2),
+            (FaultCode::DT, 0.0),
+        ];
+        for (_, p) in z.iter_mut() {
+            *p = p.clamp(0.0, 1.0);
+        }
+        let rest: f64 = z.iter().map(|(_, p)| p).sum();
+        z[6].1 = (1.0 - rest).max(0.0);
+        let total = rest + z[6].1;
+        for (_, p) in z.iter_mut() {
+            *p /= total;
+        }
+        z
+    }
+}
+
+/// Standard normal density.
+fn pdf(x: f64) -> f64 {
+    (-0.5 * x * x).exp() / (std::f64::consts::TAU).sqrt()
 }
 
 /// P(form ≥ 0) when `ge`, P(form < 0) otherwise.
@@ -279,40 +385,13 @@ fn p2(a: Form, a_ge: bool, b: Form, b_ge: bool) -> f64 {
 }
 
 /// Each Triangle 1 zone's probability for independent Gaussian readings (means and standard
-/// deviations of CH4, C2H4, C2H2, ppm), exactly, from the zone table's half-planes:
+/// deviations of CH4, C2H4, C2H2, ppm; no floor at zero), exactly, from the zone table's
+/// half-planes:
 /// T1 = {C2H2 < 4 %, C2H4 < 20 %} − PD; T2 = {C2H2 < 4 %, C2H4 < 50 %} − {…, < 20 %};
 /// T3 = {C2H2 < 15 %} − {C2H2 < 15 %, C2H4 < 50 %}; D1 = {C2H2 ≥ 13 %} − {C2H2 ≥ 13 %,
 /// C2H4 ≥ 23 %}; D2 = {≥ 13 %, ≥ 23 %} − {≥ 13 %, ≥ 40 %} + {C2H2 ≥ 29 %, C2H4 ≥ 40 %}; DT the rest.
 pub fn triangle_1_zone_probabilities(mean: [f64; 3], sd: [f64; 3]) -> [(FaultCode, f64); 7] {
-    let f = |g, k| percent_at_least(g, k, mean, sd);
-    let (m98, a4, a13, a15, a29) = (f(0, 98.0), f(2, 4.0), f(2, 13.0), f(2, 15.0), f(2, 29.0));
-    let (e20, e23, e40, e50) = (f(1, 20.0), f(1, 23.0), f(1, 40.0), f(1, 50.0));
-    let pd = p1(m98, true);
-    let low_a_low_e = p2(a4, false, e20, false);
-    let low_a_mid_e = p2(a4, false, e50, false);
-    let t3 = p1(a15, false) - p2(a15, false, e50, false);
-    let a13_e23 = p2(a13, true, e23, true);
-    let d1 = p1(a13, true) - a13_e23;
-    let d2 = a13_e23 - p2(a13, true, e40, true) + p2(a29, true, e40, true);
-    let mut z = [
-        (FaultCode::PD, pd),
-        (FaultCode::T1, low_a_low_e - pd),
-        (FaultCode::T2, low_a_mid_e - low_a_low_e),
-        (FaultCode::T3, t3),
-        (FaultCode::D1, d1),
-        (FaultCode::D2, d2),
-        (FaultCode::DT, 0.0),
-    ];
-    for (_, p) in z.iter_mut() {
-        *p = p.clamp(0.0, 1.0);
-    }
-    let rest: f64 = z.iter().map(|(_, p)| p).sum();
-    z[6].1 = (1.0 - rest).max(0.0);
-    let total = rest + z[6].1;
-    for (_, p) in z.iter_mut() {
-        *p /= total;
-    }
-    z
+    TriangleForms::new(mean, sd).zone_probabilities()
 }
 
 /// The fixed draws: a Halton sequence (bases 2, 3, 5, 7, skipping the first points) through
