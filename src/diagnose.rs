@@ -193,7 +193,10 @@ fn run_workbook(args: &DiagnoseArgs, path: &Path, t: &Thresholds) -> anyhow::Res
         info.oltc_communicating |= args.oltc_communicating;
         let diagnosis = diagnose_asset(&item.samples(), &info, t)?;
         let row = item.latest_row().map(|s| u64::from(s.row));
-        sink.push(DiagnosisRecord::new(row, Some(item.asset_id.clone()), diagnosis, item.history()));
+        sink.push(
+            DiagnosisRecord::new(row, Some(item.asset_id.clone()), diagnosis, item.history())
+                .with_warnings(item.warnings()),
+        );
     }
     let c = parsed.counts;
     let tally = report::Tally {
@@ -250,6 +253,12 @@ impl Sink {
     }
 
     fn push(&mut self, record: DiagnosisRecord) {
+        // A verdict resting on an older sample than the newest row is said on stderr at once.
+        if !self.json {
+            for w in &record.warnings {
+                eprintln!("warning: {}: {}", record.asset_id.as_deref().unwrap_or("-"), w.text);
+            }
+        }
         self.by_status[usize::from(record.diagnosis.status.number() - 1)] += 1;
         if record.diagnosis.fault != dga::FaultCode::Normal {
             *self.faults.entry(record.diagnosis.fault).or_insert(0) += 1;

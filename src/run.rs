@@ -195,6 +195,16 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
         if !faults.is_empty() {
             let _ = writeln!(o, "  faults: {}", faults.join(", "));
         }
+        if summary.assets_with_warnings > 0 {
+            let _ = writeln!(
+                o,
+                "  {} asset(s) rest on an older sample: a newer row was rejected",
+                summary.assets_with_warnings
+            );
+            for w in summary.warnings.iter().take(5) {
+                let _ = writeln!(o, "    {}: {}", w.asset_id, w.warning.text);
+            }
+        }
         if !summary.act_first.is_empty() {
             let mut table = Table::new();
             table.load_preset(if std::io::stdout().is_terminal() {

@@ -51,12 +51,15 @@ fn a_generated_fleet_runs_through_the_state_machine() {
     assert_eq!(lines.len(), parsed.assets.len());
     for (line, item) in lines.iter().zip(&parsed.assets) {
         let d = dga::diagnose_asset(&item.samples(), &item.asset_info(), &dga::Thresholds::default()).unwrap();
-        let expected = serde_json::to_value(dga::DiagnosisRecord::new(
-            item.latest_row().map(|s| u64::from(s.row)),
-            Some(item.asset_id.clone()),
-            d,
-            item.history(),
-        ))
+        let expected = serde_json::to_value(
+            dga::DiagnosisRecord::new(
+                item.latest_row().map(|s| u64::from(s.row)),
+                Some(item.asset_id.clone()),
+                d,
+                item.history(),
+            )
+            .with_warnings(item.warnings()),
+        )
         .unwrap();
         for (k, v) in expected.as_object().unwrap() {
             assert_eq!(&line[k], v, "{} {k}", item.asset_id);
@@ -80,6 +83,47 @@ fn a_generated_fleet_runs_through_the_state_machine() {
     assert_eq!(code, 0);
     assert_ne!(again["run_id"], s["run_id"]);
     assert_eq!(again["counts"], s["counts"]);
+}
+
+/// A typo in an asset's newest sample: the run still diagnoses the asset, on its older samples,
+/// and says so — in the record's warnings, the summary's count and the human output.
+#[test]
+fn a_rejected_newest_sample_is_said_in_the_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fleet.xlsx");
+    // Seed 7's mistakes include one asset's newest sample (seed 5's do not).
+    substation()
+        .args(["sample", "--assets", "120", "--samples-per-asset", "4", "--seed", "7", "-o"])
+        .arg(&file)
+        .assert()
+        .success();
+    let out = dir.path().join("data");
+    let (code, s) = run_json(&out, &file, &[]);
+    assert_eq!(code, 0, "{s}");
+    let run_dir = out.join("results").join(s["run_id"].as_str().unwrap());
+    let lines: Vec<Value> = std::fs::read_to_string(run_dir.join("diagnoses.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let warned: Vec<&Value> = lines.iter().filter(|l| !l["warnings"].as_array().unwrap().is_empty()).collect();
+    assert_eq!(warned.len(), 1);
+    let w = &warned[0]["warnings"][0];
+    assert_eq!(w["code"], "newest_sample_rejected");
+    assert!(w["text"].as_str().unwrap().contains("the verdict rests on the sample of"), "{w}");
+    assert!(w["rows"][0]["row"].as_u64().is_some());
+    assert_eq!(s["assets_with_warnings"].as_u64(), Some(1));
+    assert_eq!(s["warnings"][0]["asset_id"], warned[0]["asset_id"]);
+    substation()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .arg("--force")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 asset(s) rest on an older sample"))
+        .stdout(predicate::str::contains("Priority"));
 }
 
 #[test]

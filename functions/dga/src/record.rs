@@ -78,4 +78,10 @@ impl DiagnosisRecord {
     ) -> Self {
         DiagnosisRecord { schema_version: SCHEMA_VERSION, row, asset_id, diagnosis, history, warnings: Vec::new() }
     }
+
+    /// The record with these warnings.
+    pub fn with_warnings(mut self, warnings: Vec<Warning>) -> Self {
+        self.warnings = warnings;
+        self
+    }
 }

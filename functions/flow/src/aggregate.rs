@@ -119,6 +119,14 @@ pub struct ActFirst {
     pub first_reason: Option<String>,
 }
 
+/// One asset's warning in the summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssetWarning {
+    pub asset_id: String,
+    #[serde(flatten)]
+    pub warning: dga::Warning,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultFilesWritten {
     pub summary: String,
@@ -144,6 +152,12 @@ pub struct Summary {
     /// Status 3 and 2 by fleet priority (how bad and how fast), at most 25: the assets that need
     /// action first.
     pub act_first: Vec<ActFirst>,
+    /// How many assets' records carry a warning (e.g. the newest sample was rejected, so the
+    /// verdict rests on an older one); the first 100 are listed in `warnings`.
+    #[serde(default)]
+    pub assets_with_warnings: u64,
+    #[serde(default)]
+    pub warnings: Vec<AssetWarning>,
     /// Assets that could not be diagnosed, with the error (never-started ones say so).
     pub failures: Vec<AssetFailure>,
     pub files: ResultFilesWritten,
@@ -380,6 +394,8 @@ pub async fn aggregate<S: ObjectStore>(
         by_status: BTreeMap::new(),
         by_fault: BTreeMap::new(),
         act_first: Vec::new(),
+        assets_with_warnings: 0,
+        warnings: Vec::new(),
         failures: Vec::new(),
         files: ResultFilesWritten { summary: layout.summary(), diagnoses: None, rejected: None, report: None },
     };
@@ -476,6 +492,15 @@ pub async fn aggregate<S: ObjectStore>(
         *summary.by_fault.entry(d.fault.to_string()).or_default() += 1;
     }
     summary.act_first = act_first(&lines);
+    for l in lines.iter().filter(|l| !l.record.warnings.is_empty()) {
+        summary.assets_with_warnings += 1;
+        for w in &l.record.warnings {
+            if summary.warnings.len() < 100 {
+                let asset_id = l.record.asset_id.clone().unwrap_or_default();
+                summary.warnings.push(AssetWarning { asset_id, warning: w.clone() });
+            }
+        }
+    }
 
     let provenance = LineProvenance {
         run_id: input.run_id.clone(),

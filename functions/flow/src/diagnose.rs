@@ -117,7 +117,8 @@ pub fn diagnose_item(item: &serde_json::Value, t: &Thresholds) -> BatchLine {
         Ok(d) => {
             let row = asset.latest_row().map(|s| u64::from(s.row));
             BatchLine::Diagnosed(Box::new(DiagnosisLine {
-                record: DiagnosisRecord::new(row, Some(asset.asset_id.clone()), d, asset.history()),
+                record: DiagnosisRecord::new(row, Some(asset.asset_id.clone()), d, asset.history())
+                    .with_warnings(asset.warnings()),
                 asset: AssetMeta {
                     name: asset.name.clone(),
                     substation: asset.substation.clone(),

@@ -146,7 +146,16 @@ async fn a_generated_fleet_goes_through_every_step() {
         assert_eq!(line.record.asset_id.as_deref(), Some(item.asset_id.as_str()));
         assert_eq!(line.record.diagnosis, d, "{}", item.asset_id);
         assert_eq!(line.sample_rows.len(), item.samples.len());
+        // A rejected newer row of the asset reaches its record as a warning.
+        assert_eq!(line.record.warnings, item.warnings(), "{}", item.asset_id);
+        assert_eq!(line.record.history.len(), item.samples.len());
     }
+    let warned = direct.assets.iter().filter(|a| !a.rejected_samples.is_empty()).count();
+    assert!(warned > 0, "the generated fleet's typos include newest samples");
+    assert_eq!(summary.assets_with_warnings as usize, warned);
+    assert!(summary.warnings.iter().all(|w| w.warning.code == "newest_sample_rejected"));
     assert!(summary.act_first.iter().all(|a| a.status >= 2));
+    // The act-first list is in priority order.
+    assert!(summary.act_first.windows(2).all(|w| w[0].priority >= w[1].priority), "{:?}", summary.act_first);
     assert_eq!(summary.by_status.values().sum::<u64>(), assets as u64);
 }

@@ -87,6 +87,23 @@ pub struct AssetItem {
     /// Older samples left out so the item stays far below the 256 KiB payload limit.
     #[serde(default)]
     pub samples_omitted: usize,
+    /// Rows of this asset that were rejected and may be newer than its latest accepted sample
+    /// (dated later, or with no readable date): the verdict rests on an older sample.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected_samples: Vec<RejectedSample>,
+}
+
+/// A rejected row of an asset, as the item carries it into the diagnosis's warnings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectedSample {
+    pub sheet: String,
+    pub row: u32,
+    /// The row's sample date, when it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampled_on: Option<chrono::NaiveDate>,
+    /// Why the row was rejected (the first reason, as in the rejected rows).
+    pub reason: String,
 }
 
 impl AssetItem {
@@ -116,6 +133,42 @@ impl AssetItem {
                 },
             })
             .collect()
+    }
+
+    /// What the diagnosis record should warn about: the rejected rows that may be newer than the
+    /// latest sample the verdict rests on (`newest_sample_rejected`).
+    pub fn warnings(&self) -> Vec<dga::Warning> {
+        if self.rejected_samples.is_empty() {
+            return Vec::new();
+        }
+        let latest = self.samples.last();
+        let rests_on = match latest {
+            Some(s) => match s.sample.sampled_on {
+                Some(d) => format!("the sample of {d} (sheet '{}', row {})", s.sheet, s.row),
+                None => format!("sheet '{}', row {}", s.sheet, s.row),
+            },
+            None => "no sample".to_owned(),
+        };
+        let rows: Vec<String> = self
+            .rejected_samples
+            .iter()
+            .map(|r| {
+                let when = r.sampled_on.map_or("date unreadable".to_owned(), |d| format!("sampled {d}"));
+                format!("sheet '{}', row {} ({when}): {}", r.sheet, r.row, r.reason)
+            })
+            .collect();
+        vec![dga::Warning {
+            code: "newest_sample_rejected".into(),
+            text: format!(
+                "a newer sample of this asset was rejected, so the verdict rests on {rests_on}: {}",
+                rows.join("; ")
+            ),
+            rows: self
+                .rejected_samples
+                .iter()
+                .map(|r| dga::SampleOrigin { sheet: Some(r.sheet.clone()), row: Some(u64::from(r.row)), upload: None })
+                .collect(),
+        }]
     }
 
     /// The row of the latest sample (what the diagnosis record's `row` points at).

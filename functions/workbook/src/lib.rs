@@ -13,5 +13,5 @@ mod source;
 pub mod write;
 
 pub use error::{RowError, WorkbookError};
-pub use item::{AssetItem, Breathing, ITEM_SCHEMA_VERSION, ItemSample};
+pub use item::{AssetItem, Breathing, ITEM_SCHEMA_VERSION, ItemSample, RejectedSample};
 pub use read::{Counts, IgnoredColumn, Layout, Limits, ParsedWorkbook, read_workbook};

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::cells::{self, CellValue};
 use crate::error::{RowError, WorkbookError, column_letter};
 use crate::headers::{Field, gas_unit_factor, header_score, recognise};
-use crate::item::{AssetItem, Breathing, ITEM_SCHEMA_VERSION, ItemSample, SourceRow};
+use crate::item::{AssetItem, Breathing, ITEM_SCHEMA_VERSION, ItemSample, RejectedSample, SourceRow};
 use crate::source::Book;
 
 /// Guards against hostile or accidental monsters, and the item size bound.
@@ -266,6 +266,9 @@ struct Collector<'a> {
     warnings: Vec<String>,
     ignored: Vec<IgnoredColumn>,
     samples: Vec<SampleRow>,
+    /// Sample rows rejected for a cell, with the asset and date where they could be read: they
+    /// warn the asset's diagnosis when they may be newer than what it rests on.
+    rejected_samples: Vec<(String, RejectedSample)>,
     asset_rows: Vec<AssetRow>,
     sample_sheets: usize,
     asset_sheets: Vec<String>,
@@ -282,6 +285,7 @@ impl<'a> Collector<'a> {
             limits,
             counts: Counts::default(),
             rejected: Vec::new(),
+            rejected_samples: Vec::new(),
             warnings: Vec::new(),
             ignored: Vec::new(),
             samples: Vec::new(),
@@ -515,6 +519,15 @@ impl<'a> Collector<'a> {
         }
         if self.rejected.len() > errors_before {
             self.counts.rows_rejected += 1;
+            if let Some(id) = asset_id {
+                let first = &self.rejected[errors_before];
+                let reason = match &first.column {
+                    Some(column) => format!("{column}: {}", first.reason),
+                    None => first.reason.clone(),
+                };
+                self.rejected_samples
+                    .push((id, RejectedSample { sheet: sheet.to_owned(), row, sampled_on: sample.sampled_on, reason }));
+            }
             return;
         }
         self.counts.samples_accepted += 1;
@@ -619,6 +632,10 @@ impl<'a> Collector<'a> {
             items[index].2.push(ItemSample { sheet: s.sheet, row: s.row, sample: s.sample });
         }
 
+        let mut rejected_by_asset: HashMap<String, Vec<RejectedSample>> = HashMap::new();
+        for (id, r) in std::mem::take(&mut self.rejected_samples) {
+            rejected_by_asset.entry(id).or_default().push(r);
+        }
         let mut assets = Vec::with_capacity(items.len());
         for (fields, source, mut samples) in items {
             let id = fields.id.clone().or_else(|| fields.name.clone()).unwrap_or_default();
@@ -636,6 +653,17 @@ impl<'a> Collector<'a> {
             }
             let latest = samples.last().and_then(|s| s.sample.sampled_on);
             let age_years = age_at(&fields, latest);
+            // A rejected row dated after the latest sample, or with no readable date, may be the
+            // newest: the verdict then rests on an older sample, and the record says so.
+            let rejected_samples: Vec<RejectedSample> = rejected_by_asset
+                .remove(&id)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|r| match (r.sampled_on, latest) {
+                    (Some(d), Some(l)) => d > l,
+                    _ => true,
+                })
+                .collect();
             assets.push(AssetItem {
                 schema_version: ITEM_SCHEMA_VERSION,
                 name: fields.name.filter(|n| Some(n) != fields.id.as_ref()),
@@ -653,6 +681,7 @@ impl<'a> Collector<'a> {
                 source,
                 samples,
                 samples_omitted: omitted,
+                rejected_samples,
             });
         }
         self.counts.assets = assets.len() as u64;

@@ -240,7 +240,7 @@ pub fn results(
         let gases = [Gas::H2, Gas::CH4, Gas::C2H6, Gas::C2H4, Gas::C2H2, Gas::CO, Gas::CO2];
         let gas_headers: Vec<String> = gases.iter().map(|g| format!("{g} (ppm)")).collect();
         headers.extend(gas_headers.iter().map(String::as_str));
-        headers.extend(["Trend", "First reason", "Action"]);
+        headers.extend(["Trend", "First reason", "Action", "Warnings"]);
         write_header(ws, 0, &headers)?;
         let code = |c: Option<dga::FaultCode>| c.map_or("—".to_owned(), |c| c.to_string());
         let dates = date_format();
@@ -288,6 +288,8 @@ pub fn results(
             ws.write_string(r, base, trend(rec))?;
             ws.write_string(r, base + 1, d.ieee_c57_104_2019.reasons.first().map_or("", |x| x.text.as_str()))?;
             ws.write_string(r, base + 2, &d.action)?;
+            let warnings: Vec<&str> = rec.warnings.iter().map(|w| w.text.as_str()).collect();
+            ws.write_string(r, base + 3, warnings.join("; "))?;
         }
         let last_col = headers.len() as u16 - 1;
         ws.autofilter(0, 0, records.len().max(1) as u32, last_col)?;

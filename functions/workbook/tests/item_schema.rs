@@ -38,6 +38,12 @@ fn the_schema_names_every_field() {
     full.oltc_communicating = Some(false);
     full.attributes.insert("Owner".into(), "Grid Co".into());
     full.source = Some(workbook::item::SourceRow { sheet: "Assets".into(), row: 2 });
+    full.rejected_samples.push(workbook::RejectedSample {
+        sheet: "Samples".into(),
+        row: 9,
+        sampled_on: None,
+        reason: "C2H2: 'l.5' is not a number".into(),
+    });
     let value = serde_json::to_value(&full).unwrap();
     let actual: BTreeSet<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(documented, actual);

@@ -480,3 +480,43 @@ fn generated_fleets_conserve_every_row() {
         assert_eq!(again.assets, p.assets);
     }
 }
+
+/// A typo in the newest sample: the row is rejected, and the asset's item says that a newer
+/// row was lost (so the diagnosis can warn that its verdict rests on an older sample). Older
+/// rejected rows do not warn; a row whose date cannot be read might be the newest, so it does.
+#[test]
+fn a_rejected_newer_sample_travels_with_its_asset() {
+    let mut typo = row(vec![T("TR-1"), D(2024, 6, 1)], 12.0);
+    typo[3] = T("5,5.1"); // CH4
+    let mut old_typo = row(vec![T("TR-2"), D(2022, 1, 1)], 12.0);
+    old_typo[2] = T("x");
+    let undated = row(vec![T("TR-2"), T("soon")], 9.0);
+    let rows = vec![
+        header(&["Asset", "Sample date"]),
+        row(vec![T("TR-1"), D(2023, 1, 10)], 10.0),
+        row(vec![T("TR-1"), D(2024, 1, 10)], 11.0),
+        typo,
+        row(vec![T("TR-2"), D(2024, 3, 1)], 30.0),
+        old_typo,
+        undated,
+    ];
+    let p = read(&book(&[("DGA", rows)]));
+    conserved(&p);
+    assert_eq!(p.counts.rows_rejected, 3);
+    let tr1 = p.assets.iter().find(|a| a.asset_id == "TR-1").unwrap();
+    assert_eq!(tr1.rejected_samples.len(), 1, "{:?}", tr1.rejected_samples);
+    let r = &tr1.rejected_samples[0];
+    assert_eq!((r.sheet.as_str(), r.row, r.sampled_on), ("DGA", 4, NaiveDate::from_ymd_opt(2024, 6, 1)));
+    assert!(r.reason.contains("CH4") && r.reason.contains("5,5.1"), "{}", r.reason);
+    let w = tr1.warnings();
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].code, "newest_sample_rejected");
+    assert!(w[0].text.contains("rests on the sample of 2024-01-10 (sheet 'DGA', row 3)"), "{}", w[0].text);
+    assert_eq!((w[0].rows[0].sheet.as_deref(), w[0].rows[0].row), (Some("DGA"), Some(4)));
+    let tr2 = p.assets.iter().find(|a| a.asset_id == "TR-2").unwrap();
+    let rows: Vec<u32> = tr2.rejected_samples.iter().map(|r| r.row).collect();
+    assert_eq!(rows, [7], "the 2022 typo is older than the latest sample; the undated row may be newer");
+    // The item still round-trips with the new field.
+    let back: workbook::AssetItem = serde_json::from_value(serde_json::to_value(tr1).unwrap()).unwrap();
+    assert_eq!(&back, tr1);
+}
