@@ -19,7 +19,7 @@ fn short_reason(r: &StatusReason) -> String {
     format!("{}{what} {} > {} {} ({})", r.gas, fmt_num(r.value), fmt_num(r.limit), r.unit, r.table.title())
 }
 
-fn pct(p: &dga::ternary::TernaryPoint) -> String {
+fn pct(p: &dga::duval_triangle::TernaryPoint) -> String {
     let parts: Vec<String> = p.gases.iter().zip(p.percent).map(|(g, v)| format!("{g} {v:.1} %")).collect();
     parts.join(", ")
 }

@@ -6,10 +6,8 @@
 
 use chrono::NaiveDate;
 use dga::duval_pentagon::{self, Pentagon};
-use dga::{
-    AssetInfo, DgaSample, Gas, Thresholds, diagnose_asset, doernenburg, duval_triangle_1, duval_triangle_4,
-    duval_triangle_5, iec_60599, key_gas, rogers,
-};
+use dga::duval_triangle::Triangle;
+use dga::{AssetInfo, DgaSample, Gas, Thresholds, diagnose_asset, doernenburg, iec_60599, key_gas, rogers};
 use divan::{Bencher, black_box};
 
 fn main() {
@@ -75,15 +73,15 @@ fn per_sample<R>(bencher: Bencher, f: impl Fn(&DgaSample, &Thresholds) -> R + Sy
 
 #[divan::bench]
 fn duval_triangle_1(b: Bencher) {
-    per_sample(b, |s, _| duval_triangle_1::classify(s));
+    per_sample(b, |s, t| Triangle::One.classify(s, None, &t.duval));
 }
 
 #[divan::bench]
 fn duval_triangles_4_and_5(b: Bencher) {
     per_sample(b, |s, t| {
         (
-            duval_triangle_4::classify(s, Some(dga::FaultCode::T2)),
-            duval_triangle_5::classify(s, Some(dga::FaultCode::T2), &t.duval),
+            Triangle::Four.classify(s, Some(dga::FaultCode::T2), &t.duval),
+            Triangle::Five.classify(s, Some(dga::FaultCode::T2), &t.duval),
         )
     });
 }

@@ -34,16 +34,16 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::duval_pentagon::{self, Pentagon, PentagonOutcome};
+use crate::duval_triangle::{Triangle, TriangleOutcome};
 use crate::fault::{FaultCode, MethodName, Outcome};
 use crate::gas::{DgaSample, Gas};
 use crate::iec_60599::{self, Finding, IecVerdict, TypicalExceedance};
 use crate::ieee_c57_104_2008::{self, Ieee2008Assessment};
 use crate::ieee_c57_104_2019::{self, Ieee2019Assessment, Ieee2019Status};
 use crate::priority::{self, Priority};
-use crate::ternary::TriangleOutcome;
 use crate::thresholds::Thresholds;
 use crate::uncertainty::{self, FaultProbabilities, StatusProbabilities};
-use crate::{doernenburg, duval_triangle_1, duval_triangle_4, duval_triangle_5, key_gas, rogers};
+use crate::{doernenburg, key_gas, rogers};
 
 /// What the diagnosis needs to know about the transformer besides its gases.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -108,11 +108,11 @@ pub struct MethodDetails {
 impl MethodDetails {
     /// Classifies one sample by every single-sample method.
     pub fn of(sample: &DgaSample, t: &Thresholds) -> MethodDetails {
-        let duval_triangle_1 = duval_triangle_1::classify(sample);
+        let duval_triangle_1 = Triangle::One.classify(sample, None, &t.duval);
         let zone_1 = duval_triangle_1.code();
         MethodDetails {
-            duval_triangle_4: duval_triangle_4::classify(sample, zone_1),
-            duval_triangle_5: duval_triangle_5::classify(sample, zone_1, &t.duval),
+            duval_triangle_4: Triangle::Four.classify(sample, zone_1, &t.duval),
+            duval_triangle_5: Triangle::Five.classify(sample, zone_1, &t.duval),
             duval_triangle_1,
             duval_pentagon_1: duval_pentagon::classify(sample, Pentagon::One),
             duval_pentagon_2: duval_pentagon::classify(sample, Pentagon::Two),

@@ -109,7 +109,7 @@ impl Serialize for FiveGasPercent {
 
 impl<'de> Deserialize<'de> for FiveGasPercent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let entries: Vec<(Gas, f64)> = crate::ternary::serde_json_order::entries(d)?;
+        let entries: Vec<(Gas, f64)> = crate::duval_triangle::serde_json_order::entries(d)?;
         let mut out = [0.0; 5];
         for ((gas, _), slot) in AXES.iter().zip(out.iter_mut()) {
             *slot = entries

@@ -20,9 +20,7 @@
 pub mod diagnosis;
 pub mod doernenburg;
 pub mod duval_pentagon;
-pub mod duval_triangle_1;
-pub mod duval_triangle_4;
-pub mod duval_triangle_5;
+pub mod duval_triangle;
 pub mod fault;
 pub mod gas;
 pub mod geometry;
@@ -34,7 +32,6 @@ pub mod priority;
 pub mod ratios;
 pub mod record;
 pub mod rogers;
-pub mod ternary;
 pub mod thresholds;
 pub mod uncertainty;
 

@@ -91,7 +91,7 @@ pub fn phi(u: f64) -> f64 {
 }
 
 /// Duval Triangle 1 zone of (CH4, C2H4, C2H2) in ppm (non-negative), by the Table 6 inequalities
-/// in their linear form; equal to `duval_triangle_1::zone` of the percentages, and
+/// in their linear form; equal to `Triangle::One.zone` of the percentages, and
 /// `UNDETERMINED` when all three are zero.
 pub fn triangle_1_zone_of_ppm(ch4: f64, c2h4: f64, c2h2: f64) -> FaultCode {
     let s = ch4 + c2h4 + c2h2;
@@ -464,7 +464,7 @@ impl SplitMix {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::duval_triangle_1;
+    use crate::duval_triangle::Triangle;
 
     #[test]
     fn linear_zone_equals_the_percent_zone() {
@@ -473,7 +473,11 @@ mod tests {
             let x = [rng.unit() * 500.0, rng.unit() * 500.0, rng.unit() * 500.0];
             let s: f64 = x.iter().sum();
             let pct = x.map(|v| 100.0 * v / s);
-            assert_eq!(triangle_1_zone_of_ppm(x[0], x[1], x[2]), duval_triangle_1::zone(pct), "{x:?}");
+            assert_eq!(
+                triangle_1_zone_of_ppm(x[0], x[1], x[2]),
+                Triangle::One.zone(pct, &crate::Thresholds::default().duval),
+                "{x:?}"
+            );
         }
     }
 

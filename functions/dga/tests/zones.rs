@@ -4,9 +4,9 @@
 //! else-branch cannot pass for a zone.
 
 use dga::duval_pentagon::{self, Pentagon};
+use dga::duval_triangle::{TernaryZones, Triangle};
 use dga::geometry::{Containment, Point, locate, ternary_to_plane};
-use dga::ternary::TernaryZones;
-use dga::{DgaSample, FaultCode, Gas, duval_triangle_1, duval_triangle_4, duval_triangle_5};
+use dga::{DgaSample, FaultCode, Gas};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -81,8 +81,8 @@ proptest! {
     #[test]
     fn triangle_1_zone_is_the_containing_polygon(ch4 in ppm(), c2h4 in ppm(), c2h2 in ppm()) {
         let s = sample(1.0, ch4, 1.0, c2h4, c2h2);
-        if let Some(v) = duval_triangle_1::classify(&s).verdict() {
-            check_triangle("Triangle 1", duval_triangle_1::ZONES, v.percent.percent, v.zone)?;
+        if let Some(v) = Triangle::One.classify(&s, None, &dga::Thresholds::default().duval).verdict() {
+            check_triangle("Triangle 1", Triangle::One.zones(), v.percent.percent, v.zone)?;
         } else {
             prop_assert!(ch4 + c2h4 + c2h2 == 0.0);
         }
@@ -91,8 +91,8 @@ proptest! {
     #[test]
     fn triangle_4_zone_is_the_containing_polygon(h2 in ppm(), ch4 in ppm(), c2h6 in ppm()) {
         let s = sample(h2, ch4, c2h6, 1.0, 0.0);
-        if let Some(v) = duval_triangle_4::classify(&s, Some(FaultCode::T1)).verdict() {
-            check_triangle("Triangle 4", duval_triangle_4::ZONES, v.percent.percent, v.zone)?;
+        if let Some(v) = Triangle::Four.classify(&s, Some(FaultCode::T1), &dga::Thresholds::default().duval).verdict() {
+            check_triangle("Triangle 4", Triangle::Four.zones(), v.percent.percent, v.zone)?;
         } else {
             prop_assert!(h2 + ch4 + c2h6 == 0.0);
         }
@@ -102,8 +102,8 @@ proptest! {
     fn triangle_5_zone_is_the_containing_polygon(ch4 in ppm(), c2h4 in ppm(), c2h6 in ppm()) {
         let s = sample(1.0, ch4, c2h6, c2h4, 0.0);
         let t = dga::Thresholds::default();
-        if let Some(v) = duval_triangle_5::classify(&s, Some(FaultCode::T3), &t.duval).verdict() {
-            check_triangle("Triangle 5", duval_triangle_5::ZONES, v.percent.percent, v.zone)?;
+        if let Some(v) = Triangle::Five.classify(&s, Some(FaultCode::T3), &t.duval).verdict() {
+            check_triangle("Triangle 5", Triangle::Five.zones(), v.percent.percent, v.zone)?;
         } else {
             prop_assert!(ch4 + c2h4 + c2h6 == 0.0);
         }
@@ -156,9 +156,9 @@ fn every_zone_of_every_diagram_is_reached() {
                 seen.entry(diagram).or_default().insert(code);
             }
         };
-        note("T1", duval_triangle_1::classify(&s).code());
-        note("T4", duval_triangle_4::classify(&s, Some(FaultCode::T1)).code());
-        note("T5", duval_triangle_5::classify(&s, Some(FaultCode::T3), &t.duval).code());
+        note("T1", Triangle::One.classify(&s, None, &t.duval).code());
+        note("T4", Triangle::Four.classify(&s, Some(FaultCode::T1), &t.duval).code());
+        note("T5", Triangle::Five.classify(&s, Some(FaultCode::T3), &t.duval).code());
         note("P1", duval_pentagon::classify(&s, Pentagon::One).code());
         note("P2", duval_pentagon::classify(&s, Pentagon::Two).code());
     }
