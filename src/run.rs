@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use comfy_table::{Table, presets};
+use comfy_table::{ContentArrangement, Table, presets};
 use engine::{StateMachine, SystemClock};
 use flow::aggregate::{RunStatus, Summary};
 use flow::start::{StartDecision, Upload};
@@ -207,11 +207,17 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
         }
         if !summary.act_first.is_empty() {
             let mut table = Table::new();
-            table.load_preset(if std::io::stdout().is_terminal() {
+            let terminal = std::io::stdout().is_terminal();
+            table.load_preset(if terminal {
                 presets::UTF8_BORDERS_ONLY
             } else {
                 presets::ASCII_BORDERS_ONLY_CONDENSED
             });
+            // The reason wraps to the terminal's width (100 columns when piped), not 200 wide.
+            table.set_content_arrangement(ContentArrangement::Dynamic);
+            if !terminal {
+                table.set_width(100);
+            }
             table.set_header(["Act first", "Status", "Priority", "Fault", "Confidence", "Row", "Why"]);
             for a in summary.act_first.iter().take(10) {
                 let fault = if a.refinements.is_empty() {

@@ -64,18 +64,28 @@ pub struct AssetInfo {
 /// The keys are the record's `methods` object (docs/diagnosis-record.md).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MethodCodes {
+    /// Duval Triangle 1's zone.
     pub duval_triangle_1: Option<FaultCode>,
+    /// Duval Triangle 4's zone; `None` unless Triangle 1 is PD, T1 or T2.
     pub duval_triangle_4: Option<FaultCode>,
+    /// Duval Triangle 5's zone; `None` unless Triangle 1 is T2 or T3.
     pub duval_triangle_5: Option<FaultCode>,
+    /// Duval Pentagon 1's zone.
     pub duval_pentagon_1: Option<FaultCode>,
+    /// Duval Pentagon 2's zone.
     pub duval_pentagon_2: Option<FaultCode>,
+    /// The IEC 60599 Table 1 ratio code.
     pub iec_60599: Option<FaultCode>,
+    /// The Rogers ratio code (IEEE C57.104-2008 Table 5).
     pub rogers: Option<FaultCode>,
+    /// The Doernenburg code (IEEE C57.104-2008 clause 6.5.1).
     pub doernenburg: Option<FaultCode>,
+    /// The key-gas code (IEEE C57.104-2008 clause 6.4).
     pub key_gas: Option<FaultCode>,
 }
 
 impl MethodCodes {
+    /// One method's code.
     pub fn get(&self, method: MethodName) -> Option<FaultCode> {
         match method {
             MethodName::DuvalTriangle1 => self.duval_triangle_1,
@@ -94,14 +104,23 @@ impl MethodCodes {
 /// Each method's full working: zone and plotted point, ratios, or why it does not apply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodDetails {
+    /// Duval Triangle 1: the zone and the plotted point.
     pub duval_triangle_1: TriangleOutcome,
+    /// Duval Triangle 4: the zone and the plotted point, or why it does not apply.
     pub duval_triangle_4: TriangleOutcome,
+    /// Duval Triangle 5: the zone and the plotted point, or why it does not apply.
     pub duval_triangle_5: TriangleOutcome,
+    /// Duval Pentagon 1: the zone, the centroid and the gas shares.
     pub duval_pentagon_1: PentagonOutcome,
+    /// Duval Pentagon 2: the zone, the centroid and the gas shares.
     pub duval_pentagon_2: PentagonOutcome,
+    /// IEC 60599: the Table 1 code and the three basic ratios.
     pub iec_60599: Outcome<IecVerdict>,
+    /// Rogers: the Table 5 case, its code and the ratios.
     pub rogers: Outcome<rogers::RogersVerdict>,
+    /// Doernenburg: the code, the finding and the ratios.
     pub doernenburg: Outcome<doernenburg::DoernenburgVerdict>,
+    /// Key gas: the key gas, how far it is above its condition-1 limit, and the code.
     pub key_gas: Outcome<key_gas::KeyGasVerdict>,
 }
 
@@ -123,6 +142,7 @@ impl MethodDetails {
         }
     }
 
+    /// Each method's code, from its working.
     pub fn codes(&self) -> MethodCodes {
         MethodCodes {
             duval_triangle_1: self.duval_triangle_1.code(),

@@ -7,6 +7,7 @@ use crate::gas::{DgaSample, Gas};
 use crate::ratios::{ratio, require};
 use crate::thresholds::{DetectionLimits, DoernenburgThresholds};
 
+/// The four Doernenburg ratios, with the detection limit substituted for lower values.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DoernenburgRatios {
     /// R1 = CH4/H2
@@ -19,11 +20,13 @@ pub struct DoernenburgRatios {
     pub c2h6_c2h2: f64,
 }
 
+/// The Doernenburg verdict of one sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DoernenburgVerdict {
     /// `NORMAL` below the 2 × L1 gate; `PD` (corona), `D2` (arcing), `T2` (thermal decomposition,
     /// whose temperature this method does not grade; it agrees with any thermal code), or `ND`.
     pub code: FaultCode,
+    /// What the matched row means, e.g. `thermal decomposition`.
     pub finding: std::borrow::Cow<'static, str>,
     /// Absent below the gate: the ratios are not evaluated there.
     pub ratios: Option<DoernenburgRatios>,
@@ -37,6 +40,8 @@ impl HasCode for DoernenburgVerdict {
 
 const GASES: [Gas; 5] = [Gas::H2, Gas::CH4, Gas::C2H6, Gas::C2H4, Gas::C2H2];
 
+/// Classifies one sample by the Doernenburg ratios: `l1` are the L1 limits (IEEE C57.104-2008
+/// Table 2), `limits` the detection limits substituted for lower values in the ratios.
 pub fn classify(
     sample: &DgaSample,
     l1: &DoernenburgThresholds,

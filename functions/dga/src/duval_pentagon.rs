@@ -27,6 +27,7 @@ const AXIS_UNIT: [(f64, f64); 5] = [
 /// the largest gas (1e-10 ppm of a 100 ppm sample), so the result does not depend on the scale.
 const ZERO_SUBSTITUTE_RELATIVE: f64 = 1e-12;
 
+/// A pentagon's zone polygons, in test order: a point on a shared edge belongs to the first listed.
 pub type Zones = &'static [(FaultCode, &'static [Point])];
 
 const PD: &[Point] = &[pt(0.0, 33.0), pt(-1.0, 33.0), pt(-1.0, 24.5), pt(0.0, 24.5)];
@@ -80,11 +81,14 @@ pub const PENTAGON_2: Zones = &[
 /// Which pentagon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pentagon {
+    /// Pentagon 1: PD, D1, D2, T1, T2, T3 and S.
     One,
+    /// Pentagon 2: PD, D1, D2 and S as Pentagon 1, with the thermal area split into T3-H, C and O.
     Two,
 }
 
 impl Pentagon {
+    /// The pentagon's zone table.
     pub fn zones(self) -> Zones {
         match self {
             Pentagon::One => PENTAGON_1,
@@ -125,8 +129,11 @@ impl<'de> Deserialize<'de> for FiveGasPercent {
 /// The verdict of a pentagon: the zone, the plotted centroid and the gas shares.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PentagonVerdict {
+    /// The zone that contains the centroid.
     pub zone: FaultCode,
+    /// The plotted point: the area centroid of the five-gas polygon.
     pub centroid: Point,
+    /// The five gases' shares of their sum, percent.
     pub percent: FiveGasPercent,
 }
 
@@ -136,6 +143,7 @@ impl HasCode for PentagonVerdict {
     }
 }
 
+/// A pentagon's verdict, or why it does not apply.
 pub type PentagonOutcome = Outcome<PentagonVerdict>;
 
 /// The centroid of the five-gas polygon, with the gas shares; `Err` says why it cannot be formed.
@@ -175,6 +183,7 @@ pub fn zone(pentagon: Pentagon, point: Point) -> FaultCode {
         .map_or(FaultCode::Undetermined, |(code, _)| *code)
 }
 
+/// Classifies one sample by a Duval pentagon.
 pub fn classify(sample: &DgaSample, pentagon: Pentagon) -> PentagonOutcome {
     match centroid(sample) {
         Ok((c, percent)) => Outcome::Verdict(PentagonVerdict { zone: zone(pentagon, c), centroid: c, percent }),

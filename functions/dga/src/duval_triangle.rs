@@ -275,7 +275,9 @@ fn zone_5(percent: [f64; 3], s_min: f64) -> FaultCode {
 /// Serialized as `{"CH4": 12.5, "C2H4": 80.0, "C2H2": 7.5}`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TernaryPoint {
+    /// The triangle's three gases, in the order of its percentages.
     pub gases: [Gas; 3],
+    /// Each gas's share of the three-gas sum, percent.
     pub percent: [f64; 3],
 }
 
@@ -359,7 +361,9 @@ pub(crate) mod serde_json_order {
 /// The verdict of a Duval triangle: the zone and the plotted point.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TriangleVerdict {
+    /// The zone that contains the point.
     pub zone: FaultCode,
+    /// The plotted point.
     pub percent: TernaryPoint,
 }
 
@@ -369,6 +373,7 @@ impl HasCode for TriangleVerdict {
     }
 }
 
+/// A triangle's verdict, or why it does not apply.
 pub type TriangleOutcome = Outcome<TriangleVerdict>;
 
 /// Zone polygons as printed: vertices are three percentages in the triangle's gas order.

@@ -46,15 +46,22 @@ pub enum FaultCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultFamily {
+    /// Partial discharges: PD.
     PartialDischarge,
+    /// Discharges: D1, D2.
     Discharge,
+    /// Thermal faults: T1, T2, T3, T3-H, and the sub-zones S, O, C.
     Thermal,
+    /// Mixed electrical and thermal faults: DT.
     Mixed,
+    /// No fault: `NORMAL`.
     None,
+    /// Not determined: `UNDETERMINED`.
     Undetermined,
 }
 
 impl FaultCode {
+    /// The code as serialized and shown: `PD`, `T3-H`, `NORMAL`, `UNDETERMINED`.
     pub fn code(self) -> &'static str {
         match self {
             FaultCode::PD => "PD",
@@ -73,6 +80,7 @@ impl FaultCode {
         }
     }
 
+    /// The code's broad kind, used for agreement by family.
     pub fn family(self) -> FaultFamily {
         match self {
             FaultCode::PD => FaultFamily::PartialDischarge,
@@ -124,27 +132,37 @@ impl fmt::Display for FaultCode {
 /// The methods an asset diagnosis runs; the names are the keys of the record's `methods` object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum MethodName {
+    /// Duval Triangle 1.
     #[serde(rename = "duval_triangle_1")]
     DuvalTriangle1,
+    /// Duval Triangle 4.
     #[serde(rename = "duval_triangle_4")]
     DuvalTriangle4,
+    /// Duval Triangle 5.
     #[serde(rename = "duval_triangle_5")]
     DuvalTriangle5,
+    /// Duval Pentagon 1.
     #[serde(rename = "duval_pentagon_1")]
     DuvalPentagon1,
+    /// Duval Pentagon 2.
     #[serde(rename = "duval_pentagon_2")]
     DuvalPentagon2,
+    /// IEC 60599 ratio codes.
     #[serde(rename = "iec_60599")]
     Iec60599,
+    /// Rogers ratios (IEEE C57.104-2008).
     #[serde(rename = "rogers")]
     Rogers,
+    /// Doernenburg ratios (IEEE C57.104-2008).
     #[serde(rename = "doernenburg")]
     Doernenburg,
+    /// The key-gas method (IEEE C57.104-2008).
     #[serde(rename = "key_gas")]
     KeyGas,
 }
 
 impl MethodName {
+    /// Every method, in the order of the record's `methods` object.
     pub const ALL: [MethodName; 9] = [
         MethodName::DuvalTriangle1,
         MethodName::DuvalTriangle4,
@@ -172,6 +190,7 @@ impl MethodName {
         }
     }
 
+    /// The method's name as a report shows it: `Duval Triangle 1`, `IEC 60599 ratios`.
     pub fn title(self) -> &'static str {
         match self {
             MethodName::DuvalTriangle1 => "Duval Triangle 1",
@@ -203,15 +222,22 @@ impl fmt::Display for MethodName {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome<T> {
+    /// The method applied: its verdict and working.
     Verdict(T),
-    NotApplicable { reason: Cow<'static, str> },
+    /// The method could not be applied (a gas not analysed, below its validity gate, ...).
+    NotApplicable {
+        /// Why, in an engineer's words.
+        reason: Cow<'static, str>,
+    },
 }
 
 impl<T> Outcome<T> {
+    /// An outcome that says why the method does not apply.
     pub fn not_applicable(reason: impl Into<Cow<'static, str>>) -> Self {
         Outcome::NotApplicable { reason: reason.into() }
     }
 
+    /// The verdict, if the method applied.
     pub fn verdict(&self) -> Option<&T> {
         match self {
             Outcome::Verdict(v) => Some(v),
@@ -219,6 +245,7 @@ impl<T> Outcome<T> {
         }
     }
 
+    /// Why the method did not apply, if it did not.
     pub fn reason(&self) -> Option<&str> {
         match self {
             Outcome::Verdict(_) => None,
@@ -229,10 +256,12 @@ impl<T> Outcome<T> {
 
 /// Every method's verdict carries a code.
 pub trait HasCode {
+    /// The verdict's code.
     fn code(&self) -> FaultCode;
 }
 
 impl<T: HasCode> Outcome<T> {
+    /// The verdict's code; `None` when the method did not apply.
     pub fn code(&self) -> Option<FaultCode> {
         self.verdict().map(HasCode::code)
     }

@@ -9,18 +9,28 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// A gas dissolved in transformer oil, in the order labs usually report them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Gas {
+    /// Hydrogen.
     H2,
+    /// Methane.
     CH4,
+    /// Ethane.
     C2H6,
+    /// Ethylene.
     C2H4,
+    /// Acetylene.
     C2H2,
+    /// Carbon monoxide.
     CO,
+    /// Carbon dioxide.
     CO2,
+    /// Oxygen.
     O2,
+    /// Nitrogen.
     N2,
 }
 
 impl Gas {
+    /// All nine gases, in the order labs usually report them.
     pub const ALL: [Gas; 9] = [Gas::H2, Gas::CH4, Gas::C2H6, Gas::C2H4, Gas::C2H2, Gas::CO, Gas::CO2, Gas::O2, Gas::N2];
     /// The seven gases that IEEE C57.104-2019 Tables 1-4 rate.
     pub const IEEE_2019: [Gas; 7] = [Gas::H2, Gas::CH4, Gas::C2H6, Gas::C2H4, Gas::C2H2, Gas::CO, Gas::CO2];
@@ -29,6 +39,7 @@ impl Gas {
     /// The five gases every diagnosis needs (the hydrocarbons and hydrogen).
     pub const REQUIRED: [Gas; 5] = [Gas::H2, Gas::CH4, Gas::C2H6, Gas::C2H4, Gas::C2H2];
 
+    /// The formula as labs and headers write it: `H2`, `C2H2`.
     pub fn symbol(self) -> &'static str {
         match self {
             Gas::H2 => "H2",
@@ -43,6 +54,7 @@ impl Gas {
         }
     }
 
+    /// The gas's name in lowercase: `hydrogen`, `carbon monoxide`.
     pub fn name(self) -> &'static str {
         match self {
             Gas::H2 => "hydrogen",
@@ -95,7 +107,10 @@ pub enum GasReading {
     /// A measured concentration in ppm (µL/L). Always finite and non-negative.
     Measured(f64),
     /// The lab reported "not detected", optionally with its detection limit (`<1` → `Some(1.0)`).
-    BelowDetection { limit_ppm: Option<f64> },
+    BelowDetection {
+        /// The detection limit in ppm, when the lab gave one.
+        limit_ppm: Option<f64>,
+    },
     /// The gas was not analysed at all (column absent).
     #[default]
     NotMeasured,
@@ -104,12 +119,16 @@ pub enum GasReading {
 /// Why a cell could not be read as a gas concentration.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ReadingError {
+    /// The text is not a number.
     #[error("'{0}' is not a number")]
     NotANumber(String),
+    /// The value is below 0 ppm.
     #[error("'{0}' is negative; a concentration cannot be below 0 ppm")]
     Negative(String),
+    /// The value is NaN or infinite.
     #[error("'{0}' is not a finite number")]
     NotFinite(String),
+    /// The value is above 1,000,000 ppm (100 % by volume).
     #[error("'{0}' ppm is impossible: more than 1,000,000 ppm (100 % by volume)")]
     TooLarge(String),
 }
@@ -143,6 +162,7 @@ impl GasReading {
         matches!(self, GasReading::Measured(v) if v > 0.0)
     }
 
+    /// True unless the gas was not analysed (below detection counts as measured).
     pub fn is_measured(self) -> bool {
         !matches!(self, GasReading::NotMeasured)
     }
@@ -246,29 +266,40 @@ impl<'de> Deserialize<'de> for GasReading {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DgaSample {
+    /// When the oil was drawn, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampled_on: Option<NaiveDate>,
+    /// Hydrogen, ppm.
     #[serde(default)]
     pub h2_ppm: GasReading,
+    /// Methane, ppm.
     #[serde(default)]
     pub ch4_ppm: GasReading,
+    /// Ethane, ppm.
     #[serde(default)]
     pub c2h6_ppm: GasReading,
+    /// Ethylene, ppm.
     #[serde(default)]
     pub c2h4_ppm: GasReading,
+    /// Acetylene, ppm.
     #[serde(default)]
     pub c2h2_ppm: GasReading,
+    /// Carbon monoxide, ppm.
     #[serde(default)]
     pub co_ppm: GasReading,
+    /// Carbon dioxide, ppm.
     #[serde(default)]
     pub co2_ppm: GasReading,
+    /// Oxygen, ppm.
     #[serde(default)]
     pub o2_ppm: GasReading,
+    /// Nitrogen, ppm.
     #[serde(default)]
     pub n2_ppm: GasReading,
 }
 
 impl DgaSample {
+    /// The reading of one gas.
     pub fn get(&self, gas: Gas) -> GasReading {
         match gas {
             Gas::H2 => self.h2_ppm,
@@ -283,6 +314,7 @@ impl DgaSample {
         }
     }
 
+    /// Replaces the reading of one gas.
     pub fn set(&mut self, gas: Gas, reading: GasReading) {
         let slot = match gas {
             Gas::H2 => &mut self.h2_ppm,
@@ -306,6 +338,7 @@ impl DgaSample {
         self
     }
 
+    /// Builder: sets the date the oil was drawn.
     #[must_use]
     pub fn on(mut self, date: NaiveDate) -> Self {
         self.sampled_on = Some(date);

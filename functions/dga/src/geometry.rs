@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 /// A point in the plane of a Duval pentagon (or a ternary point mapped to the plane).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Point {
+    /// Horizontal coordinate, percent.
     pub x: f64,
+    /// Vertical coordinate, percent.
     pub y: f64,
 }
 
@@ -29,8 +31,11 @@ pub fn ternary_to_plane(percent: [f64; 3]) -> Point {
 /// Where a point lies relative to a closed polygon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Containment {
+    /// Strictly inside.
     Inside,
+    /// On an edge or a vertex, within [`EDGE_EPSILON`].
     OnEdge,
+    /// Outside.
     Outside,
 }
 

@@ -11,14 +11,20 @@ use crate::thresholds::{Iec60599Thresholds, Thresholds};
 /// The three basic ratios.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct IecRatios {
+    /// C2H2/C2H4.
     pub c2h2_c2h4: f64,
+    /// CH4/H2.
     pub ch4_h2: f64,
+    /// C2H4/C2H6.
     pub c2h4_c2h6: f64,
 }
 
+/// The IEC 60599 verdict of one sample: the Table 1 code and the ratios behind it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct IecVerdict {
+    /// The Table 1 code: PD, D1, D2, T1, T2, T3, or UNDETERMINED when no row matches.
     pub code: FaultCode,
+    /// The three basic ratios.
     pub ratios: IecRatios,
 }
 
@@ -52,6 +58,8 @@ pub fn code(r: IecRatios, t: &Iec60599Thresholds) -> FaultCode {
     }
 }
 
+/// The three basic ratios of a sample, with the detection limit substituted for lower values
+/// (clause 6.1).
 pub fn ratios(sample: &DgaSample, t: &Thresholds) -> IecRatios {
     let s = &t.detection_limits_ppm;
     IecRatios {
@@ -61,6 +69,7 @@ pub fn ratios(sample: &DgaSample, t: &Thresholds) -> IecRatios {
     }
 }
 
+/// Classifies one sample by the three basic ratios (Table 1).
 pub fn classify(sample: &DgaSample, t: &Thresholds) -> Outcome<IecVerdict> {
     if let Err(reason) = require(sample, &GASES) {
         return Outcome::not_applicable(reason);
@@ -72,16 +81,23 @@ pub fn classify(sample: &DgaSample, t: &Thresholds) -> Outcome<IecVerdict> {
 /// A gas above its Annex A typical value (concentration or rate of increase).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TypicalExceedance {
+    /// The gas.
     pub gas: Gas,
+    /// Whether its concentration or its rate is above typical.
     pub measure: TypicalMeasure,
+    /// The gas's value: ppm, or ppm/year for a rate.
     pub value: f64,
+    /// The typical value it exceeds, in the same unit.
     pub typical: f64,
 }
 
+/// Which Annex A typical value a gas exceeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TypicalMeasure {
+    /// The 90 % typical concentration, ppm.
     ConcentrationPpm,
+    /// The 90 % typical rate of increase, ppm/year.
     RatePpmPerYear,
 }
 
@@ -121,17 +137,25 @@ pub fn typical_exceedances(
 /// An auxiliary finding of IEC 60599 (paraphrased from the standard by [S3]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
+    /// Which finding.
     pub code: FindingCode,
+    /// The ratio's value.
     pub ratio: f64,
+    /// The finding in an engineer's words, with the ratio and the limit.
     pub text: String,
 }
 
+/// The auxiliary findings of IEC 60599.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingCode {
+    /// CO2/CO low with other fault gases present: paper probably involved in a fault.
     PaperInvolved,
+    /// CO2/CO high with CO2 high: mild overheating of paper (< 160 °C) or oil oxidation.
     PaperOverheatingOrOxidation,
+    /// O2/N2 low in a free-breathing unit: excessive oxygen consumption.
     OxygenConsumption,
+    /// C2H2/H2 high in the main tank: suspect contamination from the OLTC compartment.
     OltcContamination,
 }
 

@@ -6,22 +6,29 @@ use crate::fault::Outcome;
 use crate::gas::{DgaSample, Gas};
 use crate::thresholds::Ieee2008Thresholds;
 
+/// One gas's condition by IEEE C57.104-2008 Table 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GasCondition {
+    /// The gas.
     pub gas: Gas,
+    /// Its level in the latest sample, ppm.
     pub ppm: f64,
+    /// Its condition, 1-4.
     pub condition: u8,
 }
 
+/// The IEEE C57.104-2008 assessment of the latest sample: condition, TDCG and TDCG rate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ieee2008Assessment {
     /// The unit's condition 1-4: the highest reached by any individual gas or by TDCG.
     pub condition: u8,
     /// H2 + CH4 + C2H6 + C2H4 + C2H2 + CO of the latest sample (below detection = 0).
     pub tdcg_ppm: f64,
+    /// TDCG's own condition, 1-4 (Table 1).
     pub tdcg_condition: u8,
     /// False when CO was not measured: TDCG then understates the standard's sum.
     pub tdcg_includes_co: bool,
+    /// Each measured gas's condition: the combustible gases and CO2.
     pub gases: Vec<GasCondition>,
     /// What set the condition, e.g. `["C2H2", "TDCG"]`.
     pub set_by: Vec<String>,
@@ -44,6 +51,8 @@ fn band(value: f64, upper: [f64; 3]) -> u8 {
     }
 }
 
+/// Total dissolved combustible gas of a sample, ppm: H2 + CH4 + C2H6 + C2H4 + C2H2 + CO, with
+/// below detection and not measured counted as 0.
 pub fn tdcg_ppm(sample: &DgaSample) -> f64 {
     Gas::COMBUSTIBLE.iter().map(|g| sample.level_or_zero(*g)).sum()
 }

@@ -22,6 +22,7 @@ pub enum Ieee2019Status {
 }
 
 impl Ieee2019Status {
+    /// The status as the integer 1, 2 or 3.
     pub fn number(self) -> u8 {
         match self {
             Ieee2019Status::One => 1,
@@ -72,6 +73,7 @@ impl OxygenColumn {
         }
     }
 
+    /// The column set as a report shows it: `O2/N2 <= 0.2` or `O2/N2 > 0.2`.
     pub fn label(self) -> &'static str {
         match self {
             OxygenColumn::LowOxygen => "O2/N2 <= 0.2",
@@ -83,13 +85,16 @@ impl OxygenColumn {
 /// Transformer age groups of Tables 1 and 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AgeGroup {
+    /// Age not known.
     #[serde(rename = "unknown")]
     Unknown,
     /// Also the first year of service (age 0), which the tables do not list.
     #[serde(rename = "1-9")]
     OneToNine,
+    /// 10 to 30 years, inclusive.
     #[serde(rename = "10-30")]
     TenToThirty,
+    /// Over 30 years.
     #[serde(rename = ">30")]
     OverThirty,
 }
@@ -114,6 +119,7 @@ impl AgeGroup {
         }
     }
 
+    /// The age group as a report shows it, e.g. `age 10-30 years`.
     pub fn label(self) -> &'static str {
         match self {
             AgeGroup::Unknown => "age unknown",
@@ -141,19 +147,28 @@ pub enum Ieee2019Table {
 /// One exceedance: which gas, which table, value against limit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusReason {
+    /// The gas.
     pub gas: Gas,
+    /// The table whose limit it exceeds.
     pub table: Ieee2019Table,
+    /// The value compared: ppm, ppm increase or ppm/year (see `unit`).
     pub value: f64,
+    /// The limit it exceeds, in the same unit.
     pub limit: f64,
+    /// `ppm`, `ppm increase` or `ppm/year`.
     pub unit: Cow<'static, str>,
+    /// The exceedance in a sentence, with the table and the columns used.
     pub text: String,
 }
 
 /// The least-squares window used for Table 4.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RateWindow {
+    /// How many samples the window holds.
     pub samples: usize,
+    /// Date of the window's first sample.
     pub first_sampled_on: NaiveDate,
+    /// Date of the window's last sample.
     pub last_sampled_on: NaiveDate,
     /// Whole calendar months between the first and last sample of the window.
     pub span_months: u32,
@@ -161,13 +176,18 @@ pub struct RateWindow {
     pub period: Cow<'static, str>,
 }
 
+/// One gas's IEEE C57.104-2019 status and the values behind it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GasStatus {
+    /// The gas.
     pub gas: Gas,
+    /// The status this gas alone gives (Figure 2).
     pub status: Ieee2019Status,
+    /// Its level in the latest sample, ppm.
     pub ppm: f64,
     /// Increase since the previous sample (negative for a decrease).
     pub delta_ppm: Option<f64>,
+    /// Least-squares generation rate over the rate window, ppm/year; `None` without a window.
     pub rate_ppm_per_year: Option<f64>,
     /// The limits this gas was compared against (the asset's O2/N2 column and age group).
     pub limits: GasLimits,
@@ -194,15 +214,22 @@ pub struct GasLimits {
     pub table_4_ppm_per_year: Option<f64>,
 }
 
+/// The IEEE C57.104-2019 assessment of one asset's sample history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ieee2019Assessment {
     /// The worst per-gas status ([S2]: "worst gas wins").
     pub status: Ieee2019Status,
+    /// The O2/N2 column set used (clause 6.1.1).
     pub oxygen_column: OxygenColumn,
+    /// The latest sample's O2/N2; `None` when O2 or N2 is unknown.
     pub o2_n2_ratio: Option<f64>,
+    /// The age group whose column is used (Tables 1 and 2).
     pub age_group: AgeGroup,
+    /// The number of samples assessed.
     pub samples: usize,
+    /// The Table 4 least-squares window; `None` when no rate could be computed.
     pub rate_window: Option<RateWindow>,
+    /// Each rated gas's status; gases not measured are left out.
     pub gases: Vec<GasStatus>,
     /// Every exceedance, worst first (Tables 2 and 4, then 1 and 3; then by value / limit).
     pub reasons: Vec<StatusReason>,

@@ -14,6 +14,7 @@ use crate::gas::{DgaSample, Gas};
 use crate::ratios::require_measured;
 use crate::thresholds::Ieee2008Thresholds;
 
+/// The fault a key gas points to (IEEE C57.104-2008 clause 6.4), and the code it is reported as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyGasFault {
@@ -44,6 +45,7 @@ impl KeyGasFault {
         }
     }
 
+    /// The code the fault is reported as.
     pub fn code(self) -> FaultCode {
         match self {
             KeyGasFault::OilOverheating => FaultCode::T3H,
@@ -56,9 +58,12 @@ impl KeyGasFault {
     }
 }
 
+/// The key-gas verdict of one sample.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct KeyGasVerdict {
+    /// The reported code: T3-H, O, C, PD, D2 or NORMAL.
     pub code: FaultCode,
+    /// The fault the key gas points to.
     pub fault: KeyGasFault,
     /// The gas furthest above its condition-1 limit (also reported when none is above).
     pub key_gas: Gas,
@@ -76,6 +81,8 @@ const HYDROCARBONS: [Gas; 5] = [Gas::H2, Gas::CH4, Gas::C2H6, Gas::C2H4, Gas::C2
 /// Evaluation order; a tie goes to the first (the more severe fault).
 const CANDIDATES: [Gas; 6] = [Gas::C2H2, Gas::H2, Gas::C2H4, Gas::CO, Gas::CH4, Gas::C2H6];
 
+/// Classifies one sample by its key gas: the one furthest above its IEEE C57.104-2008
+/// condition-1 limit (Table 1).
 pub fn classify(sample: &DgaSample, t: &Ieee2008Thresholds) -> Outcome<KeyGasVerdict> {
     if let Err(reason) = require_measured(sample, &HYDROCARBONS) {
         return Outcome::not_applicable(reason);

@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! Dissolved-gas analysis (DGA) of oil-filled power transformers.
 //!
 //! Pure: plain data in, plain data out; no I/O, no async, no AWS. Implements the methods of

@@ -7,18 +7,25 @@ use crate::gas::{DgaSample, Gas};
 use crate::ratios::{ratio, require, within};
 use crate::thresholds::DetectionLimits;
 
+/// The three Rogers ratios, with the detection limit substituted for lower values.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RogersRatios {
+    /// C2H2/C2H4.
     pub c2h2_c2h4: f64,
+    /// CH4/H2.
     pub ch4_h2: f64,
+    /// C2H4/C2H6.
     pub c2h4_c2h6: f64,
 }
 
+/// The Rogers verdict of one sample (IEEE C57.104-2008 Table 5).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RogersVerdict {
     /// The table's case number 0-5, `None` when no row matches.
     pub case: Option<u8>,
+    /// The case's code: NORMAL, PD, D2, T1, T2, T3, or UNDETERMINED when no row matches.
     pub code: FaultCode,
+    /// The three ratios.
     pub ratios: RogersRatios,
 }
 
@@ -51,6 +58,7 @@ pub fn case(r: RogersRatios) -> Option<(u8, FaultCode)> {
     }
 }
 
+/// Classifies one sample by the Rogers ratios (Table 5).
 pub fn classify(sample: &DgaSample, limits: &DetectionLimits) -> Outcome<RogersVerdict> {
     if let Err(reason) = require(sample, &GASES) {
         return Outcome::not_applicable(reason);

@@ -19,18 +19,25 @@ pub const THRESHOLDS_ENV: &str = "SUBSTATION_DGA_THRESHOLDS";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GasTable<T> {
+    /// Hydrogen.
     #[serde(rename = "H2")]
     pub h2: T,
+    /// Methane.
     #[serde(rename = "CH4")]
     pub ch4: T,
+    /// Ethane.
     #[serde(rename = "C2H6")]
     pub c2h6: T,
+    /// Ethylene.
     #[serde(rename = "C2H4")]
     pub c2h4: T,
+    /// Acetylene.
     #[serde(rename = "C2H2")]
     pub c2h2: T,
+    /// Carbon monoxide.
     #[serde(rename = "CO")]
     pub co: T,
+    /// Carbon dioxide.
     #[serde(rename = "CO2")]
     pub co2: T,
 }
@@ -64,6 +71,7 @@ pub struct ByOxygen<T> {
     pub high_oxygen: T,
 }
 
+/// IEEE C57.104-2019 limits: Tables 1-4 and the least-squares rate window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ieee2019Thresholds {
@@ -87,15 +95,20 @@ pub struct Ieee2019Thresholds {
     /// choice suggested by the reference (1.4), not a number from the standard; 0 reads the
     /// standard literally (then a 0.3 ppm reading after "<0.5" is status 3).
     pub c2h2_increase_tolerance_ppm: f64,
-    /// Least-squares rate window: 3 to 6 most recent samples spanning 4 to 24 months. CONFIRMED-3.
+    /// The least-squares rate window takes the 3 to 6 most recent samples spanning 4 to 24
+    /// months (CONFIRMED-3): the fewest samples, 3.
     pub rate_min_samples: usize,
+    /// The most samples the window takes: 6.
     pub rate_max_samples: usize,
+    /// The window's shortest span, whole calendar months: 4.
     pub rate_min_span_months: u32,
+    /// The window's longest span, whole calendar months: 24.
     pub rate_max_span_months: u32,
     /// Spans up to this many whole calendar months use the 4-9 month column [S5].
     pub rate_short_window_max_months: u32,
 }
 
+/// IEEE C57.104-2008 limits: the four conditions (Table 1) and the TDCG rate bands (Table 3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ieee2008Thresholds {
@@ -112,18 +125,27 @@ pub struct Ieee2008Thresholds {
     pub sampling_intervals: [[String; 3]; 4],
 }
 
+/// The Doernenburg method's L1 limits, ppm (IEEE C57.104-2008 Table 2). SINGLE [S1] plus
+/// recollection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DoernenburgThresholds {
-    /// L1 limits, ppm (IEEE C57.104-2008 Table 2). SINGLE [S1] plus recollection.
+    /// L1 for H2, ppm.
     pub l1_h2_ppm: f64,
+    /// L1 for CH4, ppm.
     pub l1_ch4_ppm: f64,
+    /// L1 for CO, ppm.
     pub l1_co_ppm: f64,
+    /// L1 for C2H2, ppm.
     pub l1_c2h2_ppm: f64,
+    /// L1 for C2H4, ppm.
     pub l1_c2h4_ppm: f64,
+    /// L1 for C2H6, ppm.
     pub l1_c2h6_ppm: f64,
 }
 
+/// IEC 60599 values: Annex A typical concentrations and rates, the Table 1 reading, and the
+/// auxiliary ratios.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Iec60599Thresholds {
@@ -145,6 +167,7 @@ pub struct Iec60599Thresholds {
     pub co2_co_paper_max: f64,
     /// CO2/CO above this with CO2 above `co2_oxidation_min_ppm`: mild paper overheating/oxidation.
     pub co2_co_oxidation_min: f64,
+    /// CO2 above this, ppm, with CO2/CO above `co2_co_oxidation_min`: mild paper overheating/oxidation.
     pub co2_oxidation_min_ppm: f64,
     /// O2/N2 below this in a free-breathing unit: excessive oxygen consumption.
     pub o2_n2_consumption_max: f64,
@@ -152,6 +175,7 @@ pub struct Iec60599Thresholds {
     pub c2h2_h2_oltc_contamination_min: f64,
 }
 
+/// Duval triangle boundaries on which the sources disagree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DuvalThresholds {
@@ -160,32 +184,42 @@ pub struct DuvalThresholds {
     pub triangle_5_stray_gassing_min_c2h6_pct: f64,
 }
 
+/// Analytical detection limits S per gas, ppm, substituted for lower values before ratios
+/// (IEC 60599 clause 6.1 / IEC 60567). SINGLE [S3]; the IEC 60567 values are UNCONFIRMED.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DetectionLimits {
-    /// Analytical detection limits S, ppm, substituted for lower values before ratios
-    /// (IEC 60599 clause 6.1 / IEC 60567). SINGLE [S3]; the IEC 60567 values are UNCONFIRMED.
+    /// Hydrogen, ppm.
     #[serde(rename = "H2")]
     pub h2: f64,
+    /// Methane, ppm.
     #[serde(rename = "CH4")]
     pub ch4: f64,
+    /// Ethane, ppm.
     #[serde(rename = "C2H6")]
     pub c2h6: f64,
+    /// Ethylene, ppm.
     #[serde(rename = "C2H4")]
     pub c2h4: f64,
+    /// Acetylene, ppm.
     #[serde(rename = "C2H2")]
     pub c2h2: f64,
+    /// Carbon monoxide, ppm.
     #[serde(rename = "CO")]
     pub co: f64,
+    /// Carbon dioxide, ppm.
     #[serde(rename = "CO2")]
     pub co2: f64,
+    /// Oxygen, ppm.
     #[serde(rename = "O2")]
     pub o2: f64,
+    /// Nitrogen, ppm.
     #[serde(rename = "N2")]
     pub n2: f64,
 }
 
 impl DetectionLimits {
+    /// The detection limit of one gas, ppm.
     pub fn get(&self, gas: Gas) -> f64 {
         match gas {
             Gas::H2 => self.h2,
@@ -201,6 +235,7 @@ impl DetectionLimits {
     }
 }
 
+/// The asset diagnosis's own numbers: measurement uncertainty and the confidence gates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CombinedThresholds {
@@ -224,8 +259,11 @@ pub struct CombinedThresholds {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Actions {
+    /// The action at status 1.
     pub status_1: String,
+    /// The action at status 2.
     pub status_2: String,
+    /// The action at status 3.
     pub status_3: String,
 }
 
@@ -233,25 +271,41 @@ pub struct Actions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Thresholds {
+    /// Analytical detection limits, ppm, substituted for lower values in ratios.
     pub detection_limits_ppm: DetectionLimits,
+    /// IEEE C57.104-2019: Tables 1-4 and the rate window.
     pub ieee_c57_104_2019: Ieee2019Thresholds,
+    /// IEEE C57.104-2008: the conditions and the TDCG rate bands.
     pub ieee_c57_104_2008: Ieee2008Thresholds,
+    /// Doernenburg: the L1 limits.
     pub doernenburg: DoernenburgThresholds,
+    /// IEC 60599: typical values and auxiliary ratios.
     pub iec_60599: Iec60599Thresholds,
+    /// Duval triangle boundaries.
     pub duval: DuvalThresholds,
+    /// Measurement uncertainty and the confidence gates.
     pub combined: CombinedThresholds,
+    /// Recommended actions by IEEE C57.104-2019 status.
     pub actions: Actions,
 }
 
 /// Why an override file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ThresholdsError {
+    /// The file is not valid JSON.
     #[error("threshold overrides are not valid JSON: {0}")]
     Json(#[source] serde_json::Error),
+    /// The top level is not a JSON object.
     #[error("threshold overrides must be a JSON object at the top level")]
     NotAnObject,
+    /// A key or value is refused: unknown, of the wrong type, or out of range.
     #[error("threshold '{path}': {message}")]
-    Field { path: String, message: String },
+    Field {
+        /// Where, as a dotted path, e.g. `combined.relative_uncertainty`.
+        path: String,
+        /// Why it is refused.
+        message: String,
+    },
 }
 
 fn gas_table<T>(values: [T; 7]) -> GasTable<T> {

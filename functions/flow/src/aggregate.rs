@@ -14,21 +14,27 @@ use crate::parse::ParseOutput;
 use crate::start::{ExecutionInput, Provenance};
 use crate::store::{ObjectStore, StoreError};
 
+/// The `schema_version` of `summary.json` and of the lines of `rejected.jsonl`.
 pub const SUMMARY_SCHEMA_VERSION: u32 = 1;
 
 /// The Map state's output with a ResultWriter (AWS: only a pointer to the manifest).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapRunOutput {
+    /// The Distributed Map run's ARN.
     #[serde(rename = "MapRunArn")]
     pub map_run_arn: String,
+    /// Where the ResultWriter put its manifest.
     #[serde(rename = "ResultWriterDetails")]
     pub result_writer_details: ResultWriterDetails,
 }
 
+/// Where the ResultWriter's manifest is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultWriterDetails {
+    /// The bucket.
     #[serde(rename = "Bucket")]
     pub bucket: String,
+    /// The manifest's key.
     #[serde(rename = "Key")]
     pub key: String,
 }
@@ -37,8 +43,10 @@ pub struct ResultWriterDetails {
 /// Lambda errors (`{"errorType": ..., "errorMessage": ...}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaughtError {
+    /// The error name (a Lambda's `errorType`, or a `States.*` name).
     #[serde(rename = "Error")]
     pub error: String,
+    /// The cause, when Step Functions gives one.
     #[serde(rename = "Cause", default)]
     pub cause: Option<String>,
 }
@@ -54,6 +62,7 @@ impl CaughtError {
     }
 }
 
+/// Which path of the state machine reached the aggregate step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
@@ -68,12 +77,16 @@ pub enum Mode {
 /// The state machine's state when the aggregate step runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
+    /// The execution input, flattened at the top of the state.
     #[serde(flatten)]
     pub execution: ExecutionInput,
+    /// The parse step's output; absent when the workbook was rejected.
     #[serde(default)]
     pub parse: Option<ParseOutput>,
+    /// The Map's output, when it returned one.
     #[serde(default)]
     pub map_run: Option<MapRunOutput>,
+    /// The caught error (rejected and partial modes).
     #[serde(default)]
     pub error: Option<CaughtError>,
 }
@@ -81,73 +94,112 @@ pub struct RunState {
 /// The aggregate Lambda's payload: `{"mode": "complete", "state": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AggregateRequest {
+    /// Which path reached the step.
     pub mode: Mode,
+    /// The state machine's state.
     pub state: RunState,
 }
 
+/// How the run ended, as `summary.json` says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
+    /// The Map succeeded; assets that failed within the tolerated percentage are listed.
     Complete,
+    /// The Map failed: what the batches wrote, reconciled.
     Incomplete,
+    /// The workbook was invalid as a whole.
     Rejected,
 }
 
+/// The counts of `summary.json`: `rows_read = samples_accepted + rows_rejected + rows_skipped`,
+/// `assets = diagnosed + failed + not_started`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SummaryCounts {
+    /// Rows read on the sample sheets.
     pub rows_read: u64,
+    /// Rows accepted as samples.
     pub samples_accepted: u64,
+    /// Sample rows rejected.
     pub rows_rejected: u64,
+    /// Blank rows and trailing Total/Average rows.
     pub rows_skipped: u64,
+    /// Asset items parsed.
     pub assets: u64,
+    /// Assets diagnosed.
     pub diagnosed: u64,
+    /// Assets whose diagnosis or batch failed.
     pub failed: u64,
+    /// Assets whose batch never ran.
     pub not_started: u64,
 }
 
+/// One asset of the act-first list: status 2 or 3, by fleet priority.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActFirst {
+    /// The asset's id, as in the workbook.
     pub asset_id: String,
+    /// IEEE C57.104-2019 status, 2 or 3.
     pub status: u8,
     /// The fleet priority score (dga::priority): the order of this list.
     pub priority: f64,
+    /// The combined fault code, e.g. `T3`.
     pub fault: String,
     /// The refining methods' sub-zones, shown beside the fault (e.g. `["C"]`).
     pub refinements: Vec<String>,
+    /// `high`, `medium` or `low`; `None` for `UNDETERMINED`.
     pub confidence: Option<String>,
+    /// The row of the asset's latest sample.
     pub row: Option<u64>,
+    /// The worst IEEE C57.104-2019 exceedance, in a sentence.
     pub first_reason: Option<String>,
 }
 
 /// One asset's warning in the summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssetWarning {
+    /// The asset's id, as in the workbook.
     pub asset_id: String,
+    /// The warning: its code, text and rows.
     #[serde(flatten)]
     pub warning: dga::Warning,
 }
 
+/// The keys of the result files (`files` in `summary.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultFilesWritten {
+    /// The summary's key.
     pub summary: String,
+    /// The diagnoses' key; `None` when the run was rejected.
     pub diagnoses: Option<String>,
+    /// The rejected rows' key; `None` when the run was rejected.
     pub rejected: Option<String>,
+    /// The results workbook's key; `None` when the run was rejected.
     pub report: Option<String>,
 }
 
 /// `results/<run>/summary.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// [`SUMMARY_SCHEMA_VERSION`].
     pub schema_version: u32,
+    /// The run id (the execution name).
     pub run_id: String,
+    /// How the run ended.
     pub status: RunStatus,
     /// Why the run is rejected or incomplete.
     pub reason: Option<String>,
+    /// The upload that started the run.
     pub source: crate::start::Upload,
+    /// The program version and configuration hash.
     pub provenance: Provenance,
+    /// The Distributed Map run, when there was one.
     pub map_run_arn: Option<String>,
+    /// Rows and assets, reconciled.
     pub counts: SummaryCounts,
+    /// Diagnosed assets by IEEE C57.104-2019 status (`"1"` to `"3"`).
     pub by_status: BTreeMap<String, u64>,
+    /// Diagnosed assets by combined fault code.
     pub by_fault: BTreeMap<String, u64>,
     /// Status 3 and 2 by fleet priority (how bad and how fast), at most 25: the assets that need
     /// action first.
@@ -156,10 +208,12 @@ pub struct Summary {
     /// verdict rests on an older one); the first 100 are listed in `warnings`.
     #[serde(default)]
     pub assets_with_warnings: u64,
+    /// The first 100 warnings, with their asset.
     #[serde(default)]
     pub warnings: Vec<AssetWarning>,
     /// Assets that could not be diagnosed, with the error (never-started ones say so).
     pub failures: Vec<AssetFailure>,
+    /// The keys of the other result files.
     pub files: ResultFilesWritten,
 }
 
@@ -175,38 +229,53 @@ struct RejectedLine<'a> {
 /// What the aggregate Lambda returns (small).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AggregateOutput {
+    /// The run id.
     pub run_id: String,
+    /// How the run ended.
     pub status: RunStatus,
+    /// The summary's counts.
     pub counts: SummaryCounts,
+    /// Where `summary.json` was written.
     pub summary_key: String,
 }
 
 // ---- The ResultWriter files (shared/reference/aws-step-functions.md 1.6) ----
 
+/// The ResultWriter's `manifest.json`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Manifest {
+    /// The bucket the result files are in.
     #[serde(rename = "DestinationBucket")]
     pub destination_bucket: String,
+    /// The Distributed Map run's ARN.
     #[serde(rename = "MapRunArn")]
     pub map_run_arn: String,
+    /// The result files, by the status of the child executions they record.
     #[serde(rename = "ResultFiles")]
     pub result_files: ResultFiles,
 }
 
+/// The result files of a manifest, by the status of the child executions they record.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct ResultFiles {
+    /// Files of child executions that succeeded.
     #[serde(rename = "SUCCEEDED", default)]
     pub succeeded: Vec<ResultFile>,
+    /// Files of child executions that failed.
     #[serde(rename = "FAILED", default)]
     pub failed: Vec<ResultFile>,
+    /// Files of child executions that had not run when the Map ended.
     #[serde(rename = "PENDING", default)]
     pub pending: Vec<ResultFile>,
 }
 
+/// One result file of the manifest.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ResultFile {
+    /// Its key.
     #[serde(rename = "Key")]
     pub key: String,
+    /// Its size, bytes.
     #[serde(rename = "Size", default)]
     pub size: u64,
 }
@@ -214,16 +283,22 @@ pub struct ResultFile {
 /// One child execution's record. `Input` and `Output` are JSON *strings*.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ChildRecord {
+    /// The child execution's ARN.
     #[serde(rename = "ExecutionArn", default)]
     pub execution_arn: Option<String>,
+    /// The child's input (a batch envelope), as a JSON string.
     #[serde(rename = "Input", default)]
     pub input: Option<String>,
+    /// The child's output (a batch output), as a JSON string.
     #[serde(rename = "Output", default)]
     pub output: Option<String>,
+    /// The child's status, e.g. `SUCCEEDED` or `FAILED`.
     #[serde(rename = "Status")]
     pub status: String,
+    /// The child's error name, if it failed.
     #[serde(rename = "Error", default)]
     pub error: Option<String>,
+    /// The child's error cause, if it failed.
     #[serde(rename = "Cause", default)]
     pub cause: Option<String>,
 }
@@ -374,6 +449,8 @@ fn started_at(input: &ExecutionInput) -> Option<chrono::NaiveDateTime> {
     chrono::DateTime::parse_from_rfc3339(&input.upload.event_time).ok().map(|d| d.naive_utc())
 }
 
+/// Step 3: reconciles every asset of `assets.jsonl` with the Map's results (or, in the rejected
+/// and partial modes, with what there is) and persists `results/<run>/`, the summary last.
 pub async fn aggregate<S: ObjectStore>(
     store: &S,
     request: &AggregateRequest,

@@ -14,14 +14,17 @@ use crate::store::ObjectStore;
 /// `BatchInput` as the ASL sets it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchInput {
+    /// The run id: where the batch writes.
     pub run_id: String,
 }
 
 /// The child's input: `{"BatchInput": {...}, "Items": [...]}` (AWS ItemBatcher).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchEnvelope {
+    /// What the ASL passes to every batch.
     #[serde(rename = "BatchInput")]
     pub batch_input: BatchInput,
+    /// The batch's asset items, as JSON (a malformed item fails alone).
     #[serde(rename = "Items")]
     pub items: Vec<serde_json::Value>,
 }
@@ -29,18 +32,25 @@ pub struct BatchEnvelope {
 /// Asset metadata carried into the results next to the diagnosis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssetMeta {
+    /// The asset's name, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The substation, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub substation: Option<String>,
+    /// Year of manufacture, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manufacture_year: Option<i32>,
+    /// Age at the latest sample, years.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub age_years: Option<f64>,
+    /// Rated power, MVA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rated_mva: Option<f64>,
+    /// Rated voltage, kV.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voltage_kv: Option<f64>,
+    /// Sealed or free-breathing, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breathing: Option<workbook::Breathing>,
 }
@@ -49,10 +59,14 @@ pub struct AssetMeta {
 /// --json` prints it) plus the asset's metadata and the rows its samples came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiagnosisLine {
+    /// The diagnosis record.
     #[serde(flatten)]
     pub record: DiagnosisRecord,
+    /// The asset's metadata, as read.
     pub asset: AssetMeta,
+    /// The sheet and row of every sample diagnosed, oldest first.
     pub sample_rows: Vec<SourceRow>,
+    /// Older samples left out of the item (docs/asset-item.md).
     pub samples_omitted: usize,
     /// Which run, program, configuration and source object produced the line; added when the
     /// results are persisted (the batch files leave it out).
@@ -63,10 +77,15 @@ pub struct DiagnosisLine {
 /// Provenance carried by every persisted line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LineProvenance {
+    /// The run id.
     pub run_id: String,
+    /// The program version that produced the line.
     pub program_version: String,
+    /// A short hash of the configuration in force (config/stages.json).
     pub config_hash: String,
+    /// The upload's key.
     pub source_key: String,
+    /// The upload's version id, or else its ETag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_version: Option<String>,
 }
@@ -75,7 +94,9 @@ pub struct LineProvenance {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssetFailure {
+    /// The asset's id, when the item has one.
     pub asset_id: Option<String>,
+    /// Why it could not be diagnosed.
     pub error: String,
 }
 
@@ -83,17 +104,24 @@ pub struct AssetFailure {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum BatchLine {
+    /// An asset that could not be diagnosed.
     Failed(AssetFailure),
+    /// A diagnosed asset's line.
     Diagnosed(Box<DiagnosisLine>),
 }
 
 /// What the child returns: small, whatever the batch held.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchOutput {
+    /// The batch's id, from its items.
     pub batch_id: String,
+    /// The batch file's key.
     pub key: String,
+    /// Asset items in the batch.
     pub assets: usize,
+    /// Assets diagnosed.
     pub diagnosed: usize,
+    /// Assets not diagnosed.
     pub failed: usize,
 }
 
@@ -107,6 +135,8 @@ pub fn batch_id(items: &[serde_json::Value]) -> String {
     h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
+/// Diagnoses one asset item; a malformed item or a failed diagnosis is a `Failed` line, never an
+/// error.
 pub fn diagnose_item(item: &serde_json::Value, t: &Thresholds) -> BatchLine {
     let asset_id = item.get("asset_id").and_then(|v| v.as_str()).map(str::to_owned);
     let asset: AssetItem = match serde_json::from_value(item.clone()) {
@@ -137,6 +167,8 @@ pub fn diagnose_item(item: &serde_json::Value, t: &Thresholds) -> BatchLine {
     }
 }
 
+/// Step 2: diagnoses one batch and writes its lines to the batch's file under
+/// `runs/<run>/diagnoses/`.
 pub async fn diagnose_batch<S: ObjectStore>(
     store: &S,
     envelope: &BatchEnvelope,

@@ -3,18 +3,30 @@
 use crate::store::StoreError;
 use workbook::WorkbookError;
 
+/// Why a step failed; [`FlowError::error_type`] is the name Step Functions matches.
 #[derive(Debug, thiserror::Error)]
 pub enum FlowError {
+    /// The workbook cannot be read (`WorkbookInvalid`, `InputTooLarge`).
     #[error(transparent)]
     Workbook(#[from] WorkbookError),
+    /// The store failed (`ObjectNotFound`, `StorageUnavailable`; `InputInvalid` for a bad key).
     #[error(transparent)]
     Storage(#[from] StoreError),
+    /// The Map's ResultWriter files cannot be read (`ManifestInvalid`).
     #[error("the Map's result manifest '{key}' is not valid: {reason}")]
-    ManifestInvalid { key: String, reason: String },
+    ManifestInvalid {
+        /// The key of the file that is not valid.
+        key: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The step's input, or a file it reads, is not valid (`InputInvalid`).
     #[error("the step's input is not valid: {0}")]
     InputInvalid(String),
+    /// The DGA threshold overrides are refused (`ConfigurationInvalid`).
     #[error("the DGA thresholds are not valid: {0}")]
     Thresholds(#[from] dga::ThresholdsError),
+    /// The results workbook cannot be written (`ReportFailed`).
     #[error("cannot write the results workbook: {0}")]
     Report(String),
 }

@@ -4,6 +4,7 @@
 /// `results/<run>/` what users read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunLayout {
+    /// The run id (the execution name).
     pub run_id: String,
     runs: String,
     results: String,
@@ -12,6 +13,7 @@ pub struct RunLayout {
 }
 
 impl RunLayout {
+    /// The keys of one run, under the configured `runs/` and `results/` prefixes.
     pub fn new(run_id: &str, config: &config::SharedConfig) -> Self {
         RunLayout {
             run_id: run_id.to_owned(),
@@ -27,14 +29,17 @@ impl RunLayout {
         format!("{}{}", self.runs, self.names.assets)
     }
 
+    /// Every rejected row, one per line.
     pub fn rejected_rows(&self) -> String {
         format!("{}{}", self.runs, self.names.rejected_rows)
     }
 
+    /// The folder the diagnose step writes one file per batch into.
     pub fn diagnoses_prefix(&self) -> String {
         format!("{}{}", self.runs, self.names.diagnoses)
     }
 
+    /// One batch's lines: `<batch_id>.jsonl` under [`RunLayout::diagnoses_prefix`].
     pub fn batch(&self, batch_id: &str) -> String {
         format!("{}{batch_id}.jsonl", self.diagnoses_prefix())
     }
@@ -44,22 +49,27 @@ impl RunLayout {
         format!("{}{}", self.runs, self.names.map_results)
     }
 
+    /// `results/<run>/`: what users read.
     pub fn results_prefix(&self) -> &str {
         &self.results
     }
 
+    /// The run summary, written last: its presence means the results are complete.
     pub fn summary(&self) -> String {
         format!("{}{}", self.results, self.files.summary)
     }
 
+    /// One line per diagnosed asset.
     pub fn diagnoses(&self) -> String {
         format!("{}{}", self.results, self.files.diagnoses)
     }
 
+    /// One line per rejected row, with provenance.
     pub fn rejected(&self) -> String {
         format!("{}{}", self.results, self.files.rejected_rows)
     }
 
+    /// The results workbook.
     pub fn report(&self) -> String {
         format!("{}{}", self.results, self.files.report)
     }

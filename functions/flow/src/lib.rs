@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! The pipeline's steps as plain async functions over an [`ObjectStore`]: `start` (run id and
 //! execution input), `parse` (workbook → asset items), `diagnose` (one Distributed Map batch),
 //! `aggregate` (ResultWriter manifest → results). The Lambdas and the local run call the same

@@ -10,13 +10,19 @@ use crate::store::ObjectStore;
 /// What the parse step returns (kept small: it travels in the execution's state).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParseOutput {
+    /// The run id.
     pub run_id: String,
+    /// Where the asset items are, one per line.
     pub assets_key: String,
+    /// Where the rejected rows are, one per line.
     pub rejected_key: String,
     /// The ResultWriter prefix for the Map.
     pub map_results_prefix: String,
+    /// One sheet or two.
     pub layout: workbook::Layout,
+    /// The workbook's conservation counts.
     pub counts: workbook::Counts,
+    /// The first 20 of the workbook's warnings.
     pub warnings: Vec<String>,
     /// Warnings not listed above (the output must stay far below 256 KiB).
     pub warnings_omitted: usize,
@@ -33,6 +39,7 @@ fn jsonl<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, FlowError> {
     Ok(out)
 }
 
+/// Step 1: reads the upload and writes its asset items and rejected rows under `runs/<run>/`.
 pub async fn parse<S: ObjectStore>(
     store: &S,
     input: &ExecutionInput,

@@ -8,12 +8,16 @@ use sha2::{Digest, Sha256};
 /// An object that arrived under the upload prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upload {
+    /// The bucket.
     pub bucket: String,
     /// The decoded key (S3 notifications deliver it form-URL-encoded: see [`decode_s3_key`]).
     pub key: String,
+    /// The object's size, bytes.
     pub size: u64,
+    /// The object's ETag, when known.
     #[serde(default)]
     pub etag: Option<String>,
+    /// The object's version id, when the bucket is versioned.
     #[serde(default)]
     pub version_id: Option<String>,
     /// When S3 saw the object (the notification's `eventTime`): the run's clock, so re-running a
@@ -24,12 +28,16 @@ pub struct Upload {
 /// The Distributed Map's numbers, named as the ASL's `*Path` fields read them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MapInput {
+    /// Child executions at once.
     #[serde(rename = "MaxConcurrency")]
     pub max_concurrency: u32,
+    /// Most asset items per batch.
     #[serde(rename = "MaxItemsPerBatch")]
     pub max_items_per_batch: u32,
+    /// Most bytes of a batch's input (at most 256 KiB, AWS's limit of a child's input).
     #[serde(rename = "MaxInputBytesPerBatch")]
     pub max_input_bytes_per_batch: u32,
+    /// The share of failed items, percent, above which the Map fails.
     #[serde(rename = "ToleratedFailurePercentage")]
     pub tolerated_failure_percentage: f64,
 }
@@ -37,22 +45,31 @@ pub struct MapInput {
 /// Recorded in every persisted result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provenance {
+    /// The program's version.
     pub program_version: String,
+    /// A short hash of the configuration in force.
     pub config_hash: String,
 }
 
 /// The state machine's input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecutionInput {
+    /// The run id, also the execution name.
     pub run_id: String,
+    /// The deployment stage, e.g. `dev` or `prod`.
     pub stage: String,
+    /// The upload that started the run.
     pub upload: Upload,
+    /// The Distributed Map's tunables for this stage.
     pub map: MapInput,
+    /// The program version and configuration hash.
     pub provenance: Provenance,
 }
 
+/// Whether an upload starts a run.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StartDecision {
+    /// Start an execution with this input.
     Start(Box<ExecutionInput>),
     /// Not a workbook under the upload prefix: nothing to run, and why.
     Ignore(String),

@@ -4,19 +4,38 @@
 use std::future::Future;
 use std::path::{Component, Path, PathBuf};
 
+/// Why the store failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StoreError {
+    /// No object at this key.
     #[error("object '{key}' does not exist")]
-    NotFound { key: String },
+    NotFound {
+        /// The key.
+        key: String,
+    },
+    /// The store could not read or write the object.
     #[error("storage unavailable for '{key}': {message}")]
-    Unavailable { key: String, message: String },
+    Unavailable {
+        /// The key (or the listed prefix).
+        key: String,
+        /// The underlying error.
+        message: String,
+    },
+    /// The key cannot name an object (empty, absolute, or with `.` or `..` segments).
     #[error("'{key}' is not a valid object key: {reason}")]
-    InvalidKey { key: String, reason: String },
+    InvalidKey {
+        /// The key as given.
+        key: String,
+        /// Why it is refused.
+        reason: String,
+    },
 }
 
 /// A small port: what the steps need from S3 and nothing more.
 pub trait ObjectStore: Send + Sync {
+    /// The object's bytes.
     fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+    /// Writes the object, replacing any object at that key.
     fn put(&self, key: &str, body: Vec<u8>) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Keys under `prefix`, sorted.
     fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
@@ -29,10 +48,12 @@ pub struct LocalStore {
 }
 
 impl LocalStore {
+    /// A store rooted at this folder.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         LocalStore { root: root.into() }
     }
 
+    /// The folder the store is rooted at.
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -7,10 +7,14 @@ use dga::GasReading;
 /// A cell as the workbook stores it (formulas by their cached value).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum CellValue {
+    /// A blank cell.
     #[default]
     Empty,
+    /// Text.
     Text(String),
+    /// A number (integers included).
     Number(f64),
+    /// TRUE or FALSE.
     Bool(bool),
     /// A date-formatted cell, already converted with the workbook's date system (1900 or 1904).
     Date(Option<NaiveDate>),
@@ -19,6 +23,7 @@ pub enum CellValue {
 }
 
 impl CellValue {
+    /// Converts a cell of the streaming xlsx/xlsb reader.
     pub fn from_data_ref(value: &calamine::DataRef<'_>) -> CellValue {
         use calamine::DataRef as D;
         match value {
@@ -35,6 +40,7 @@ impl CellValue {
         }
     }
 
+    /// Converts a cell of a whole-sheet range (legacy .xls and .ods).
     pub fn from_data(value: &calamine::Data) -> CellValue {
         use calamine::Data as D;
         match value {
@@ -50,6 +56,7 @@ impl CellValue {
         }
     }
 
+    /// True for a blank cell or text of only whitespace.
     pub fn is_empty(&self) -> bool {
         match self {
             CellValue::Empty => true,
@@ -165,6 +172,8 @@ pub fn date(cell: &CellValue) -> Result<Option<NaiveDate>, CellError> {
     }
 }
 
+/// A date from text: year first (`2023-05-17`), day first with dots (`17.05.2023`), and with `/`
+/// or `-` whichever of day-first and month-first is a real date (both: refused as ambiguous).
 pub fn parse_date_text(text: &str) -> Result<NaiveDate, CellError> {
     let t = text.trim();
     // Drop a time part: "2023-05-17 10:30", "2023-05-17T10:30:00".

@@ -5,13 +5,26 @@ use serde::Serialize;
 /// The workbook cannot be read at all. `error_type()` is the stable name Step Functions matches.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum WorkbookError {
+    /// The file is not a DGA workbook that can be read (`WorkbookInvalid`).
     #[error("{file}: {reason}")]
-    Invalid { file: String, reason: String },
+    Invalid {
+        /// The file's name, as given.
+        file: String,
+        /// Why, in an engineer's words.
+        reason: String,
+    },
+    /// The file or a sheet is beyond a [`Limits`](crate::Limits) bound (`InputTooLarge`).
     #[error("{file}: {reason}")]
-    TooLarge { file: String, reason: String },
+    TooLarge {
+        /// The file's name, as given.
+        file: String,
+        /// Why, in an engineer's words.
+        reason: String,
+    },
 }
 
 impl WorkbookError {
+    /// The stable name Step Functions matches: `WorkbookInvalid` or `InputTooLarge`.
     pub fn error_type(&self) -> &'static str {
         match self {
             WorkbookError::Invalid { .. } => "WorkbookInvalid",
@@ -19,6 +32,7 @@ impl WorkbookError {
         }
     }
 
+    /// Why the workbook was refused, without the file name.
     pub fn reason(&self) -> &str {
         match self {
             WorkbookError::Invalid { reason, .. } | WorkbookError::TooLarge { reason, .. } => reason,
@@ -29,6 +43,7 @@ impl WorkbookError {
 /// A row that was not accepted, and why: what the engineer needs to find and fix the cell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RowError {
+    /// The sheet's name.
     pub sheet: String,
     /// The row number Excel shows (1-based).
     pub row: u32,
@@ -38,6 +53,7 @@ pub struct RowError {
     pub column_letter: Option<String>,
     /// The cell's text as shown.
     pub value: Option<String>,
+    /// Why the row was not accepted.
     pub reason: String,
 }
 

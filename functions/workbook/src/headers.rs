@@ -5,18 +5,31 @@ use dga::Gas;
 /// What a column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {
+    /// A gas concentration.
     Gas(Gas),
+    /// The asset id that joins samples to their transformer.
     AssetId,
+    /// The asset's name.
     AssetName,
+    /// The substation.
     Substation,
+    /// The date the oil was drawn.
     SampledOn,
+    /// Year of manufacture.
     ManufactureYear,
+    /// Year commissioned.
     CommissioningYear,
+    /// Age in years.
     AgeYears,
+    /// Rated power, MVA (kVA converted).
     RatedMva,
+    /// Rated voltage, kV (V converted).
     VoltageKv,
+    /// Oil type, e.g. mineral or ester.
     OilType,
+    /// Sealed or free-breathing.
     Breathing,
+    /// Whether the OLTC's oil communicates with the main tank.
     Oltc,
 }
 
@@ -50,6 +63,8 @@ impl Field {
         }
     }
 
+    /// True for a column that describes the transformer rather than one sample (all but the gases
+    /// and the sample date).
     pub fn is_asset_field(self) -> bool {
         !matches!(self, Field::Gas(_) | Field::SampledOn)
     }

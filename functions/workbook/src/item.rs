@@ -9,10 +9,13 @@ use serde::{Deserialize, Serialize};
 /// Bumped when a field is renamed, removed or changes meaning.
 pub const ITEM_SCHEMA_VERSION: u32 = 1;
 
+/// Whether the transformer's oil is sealed from the air or breathes through an open conservator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Breathing {
+    /// Sealed: e.g. nitrogen blanket, membrane or bladder.
     Sealed,
+    /// Free-breathing: conservator open to air.
     FreeBreathing,
 }
 
@@ -34,7 +37,9 @@ impl Breathing {
 /// Where a value came from: the sheet and the row number the engineer sees in Excel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceRow {
+    /// The sheet's name.
     pub sheet: String,
+    /// The row number Excel shows (1-based).
     pub row: u32,
 }
 
@@ -42,38 +47,53 @@ pub struct SourceRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ItemSample {
+    /// The sheet's name.
     pub sheet: String,
+    /// The row number Excel shows (1-based).
     pub row: u32,
     /// Gases in ppm: a number (measured, 0 included), `"<1"` / `"ND"` (below detection), `null`
     /// (not measured); `sampled_on` as `YYYY-MM-DD`.
     pub sample: DgaSample,
 }
 
+/// One transformer and its DGA history: what the parse step writes and the diagnose step reads
+/// (docs/asset-item.md).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssetItem {
+    /// [`ITEM_SCHEMA_VERSION`] when written.
     pub schema_version: u32,
+    /// The asset's id, as in the workbook (its name when the id cell is empty).
     pub asset_id: String,
+    /// The asset's name, when given and not the same as the id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The substation, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub substation: Option<String>,
+    /// Year of manufacture, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manufacture_year: Option<i32>,
+    /// Year commissioned, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commissioning_year: Option<i32>,
     /// Age at the latest sample's date (reproducible: never "today"), from the age column or
     /// the manufacture (else commissioning) year.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub age_years: Option<f64>,
+    /// Rated power, MVA (a kVA column is converted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rated_mva: Option<f64>,
+    /// Rated voltage, kV (a V column is converted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voltage_kv: Option<f64>,
+    /// Oil type as written, e.g. `mineral` or `ester`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oil_type: Option<String>,
+    /// Sealed or free-breathing, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breathing: Option<Breathing>,
+    /// Whether the OLTC's oil communicates with the main tank, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oltc_communicating: Option<bool>,
     /// Other columns of the assets sheet, by header.
@@ -97,7 +117,9 @@ pub struct AssetItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RejectedSample {
+    /// The sheet's name.
     pub sheet: String,
+    /// The row number Excel shows (1-based).
     pub row: u32,
     /// The row's sample date, when it could be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,10 +129,12 @@ pub struct RejectedSample {
 }
 
 impl AssetItem {
+    /// The samples alone, oldest first, as the diagnosis takes them.
     pub fn samples(&self) -> Vec<DgaSample> {
         self.samples.iter().map(|s| s.sample.clone()).collect()
     }
 
+    /// What the diagnosis needs besides the gases: age, OLTC and breathing.
     pub fn asset_info(&self) -> AssetInfo {
         AssetInfo {
             age_years: self.age_years,

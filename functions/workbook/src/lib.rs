@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! Excel in and out for Substation.
 //!
 //! Pure: workbook bytes in, asset items and row errors out ([`read_workbook`]); results,

@@ -17,9 +17,11 @@ use crate::source::Book;
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
+    /// The largest file accepted, bytes (200 MiB).
     pub max_file_bytes: u64,
     /// Rows per sheet (Excel's own maximum is 1,048,576).
     pub max_rows: u64,
+    /// Columns per sheet.
     pub max_columns: u32,
     /// The largest used range a sheet may claim before any cell is read (rows × columns).
     pub max_cells: u64,
@@ -57,29 +59,48 @@ pub enum Layout {
 /// the sample sheets; asset-sheet rows are counted apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct Counts {
+    /// Rows read on the sample sheets, blank rows included.
     pub rows_read: u64,
+    /// Rows accepted as samples and joined to an asset.
     pub samples_accepted: u64,
+    /// Sample rows rejected (see `ParsedWorkbook::rejected`).
     pub rows_rejected: u64,
+    /// Blank rows and trailing Total/Average rows.
     pub rows_skipped: u64,
+    /// Non-blank rows read on the assets sheet.
     pub asset_rows_read: u64,
+    /// Asset rows rejected: no id, or a duplicate id.
     pub asset_rows_rejected: u64,
+    /// Asset items produced: the assets with at least one sample.
     pub assets: u64,
 }
 
+/// A column of a sample sheet whose header names nothing known: its values are not read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IgnoredColumn {
+    /// The sheet's name.
     pub sheet: String,
+    /// The column letter (`C`).
     pub column: String,
+    /// The header as written.
     pub header: String,
 }
 
+/// What [`read_workbook`] found: the asset items, the rejected rows, the counts and the warnings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParsedWorkbook {
+    /// One sheet or two.
     pub layout: Layout,
+    /// One item per asset with at least one sample.
     pub assets: Vec<AssetItem>,
+    /// Every rejected row, ordered by sheet and row.
     pub rejected: Vec<RowError>,
+    /// The conservation counts.
     pub counts: Counts,
+    /// Columns of the sample sheets that were not recognised.
     pub ignored_columns: Vec<IgnoredColumn>,
+    /// What the engineer should know that rejected no row: ignored sheets, unreadable asset
+    /// attributes, assets without samples.
     pub warnings: Vec<String>,
 }
 

@@ -12,11 +12,16 @@ use crate::Layout;
 use crate::headers::Field;
 use crate::write::{ASSET_COLUMNS, SAMPLE_GASES};
 
+/// What [`write_fleet`] generates: the fleet's size, the seed, the layout and whether to add mistakes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SampleOptions {
+    /// Number of transformers.
     pub assets: usize,
+    /// Samples per transformer (at least 1).
     pub samples_per_asset: usize,
+    /// Seed of the generator: the same seed gives the same fleet.
     pub seed: u64,
+    /// One sheet or two.
     pub layout: Layout,
     /// Put the mistakes real files have into about 1 % of the rows (and a title block and a
     /// trailing average row).
@@ -45,14 +50,23 @@ const FAULTS: [(&str, [f64; 7]); 8] = [
 /// One generated asset with its samples (gas values in `Gas::ALL` order).
 #[derive(Debug, Clone)]
 pub struct GeneratedAsset {
+    /// The asset id, e.g. `TR-00001`.
     pub id: String,
+    /// The asset's name.
     pub name: String,
+    /// The substation.
     pub substation: String,
+    /// Year of manufacture.
     pub manufacture_year: i32,
+    /// Rated power, MVA.
     pub rated_mva: f64,
+    /// Rated voltage, kV.
     pub voltage_kv: f64,
+    /// `sealed` or `free-breathing`.
     pub breathing: &'static str,
+    /// The fault the asset develops over its history, e.g. `arcing`; `None` for a healthy asset.
     pub fault: Option<&'static str>,
+    /// Each sample's date and its nine gases in ppm, in `Gas::ALL` order, oldest first.
     pub samples: Vec<(NaiveDate, [f64; 9])>,
 }
 

@@ -25,6 +25,7 @@ fn write_header(ws: &mut Worksheet, row: u32, headers: &[&str]) -> Result<(), Xl
     Ok(())
 }
 
+/// The Assets sheet's columns, in the template's order.
 pub const ASSET_COLUMNS: [Field; 10] = [
     Field::AssetId,
     Field::AssetName,
@@ -38,6 +39,7 @@ pub const ASSET_COLUMNS: [Field; 10] = [
     Field::CommissioningYear,
 ];
 
+/// The gas columns of the Samples sheet, in the template's order.
 pub const SAMPLE_GASES: [Gas; 9] = Gas::ALL;
 
 /// The canonical blank workbook: Instructions, Assets and Samples sheets, with an example row.
@@ -135,12 +137,17 @@ pub fn template() -> Result<Vec<u8>, XlsxError> {
 /// What the Summary sheet says about the run.
 #[derive(Debug, Clone, Default)]
 pub struct RunInfo {
+    /// The workbook's file name.
     pub source_file: String,
     /// When the run started, as the caller formats it (the library has no clock).
     pub started_at: String,
+    /// Sample-sheet rows read (see [`Counts`](crate::Counts)).
     pub rows_read: u64,
+    /// Rows accepted as samples.
     pub samples_accepted: u64,
+    /// Sample rows rejected.
     pub rows_rejected: u64,
+    /// Blank rows and trailing Total/Average rows.
     pub rows_skipped: u64,
     /// The document's creation time; fixed by the caller so that writing the same results twice
     /// gives the same bytes (otherwise the writer stamps "now").
