@@ -145,11 +145,15 @@ fn uncertainty_probabilities(b: Bencher) {
     let t = Thresholds::default();
     let assessed: Vec<_> = samples
         .iter()
-        .map(|s| dga::ieee_c57_104_2019::assess(std::slice::from_ref(s), None, &t.ieee_c57_104_2019).unwrap())
+        .map(|s| {
+            let a = dga::ieee_c57_104_2019::assess(std::slice::from_ref(s), None, &t.ieee_c57_104_2019).unwrap();
+            let fault = dga::diagnosis::combined_fault(a.status, &dga::diagnosis::MethodDetails::of(s, &t).codes()).0;
+            (a, fault)
+        })
         .collect();
     b.counter(divan::counter::ItemsCount::new(POOL)).bench(|| {
-        for (s, a) in samples.iter().zip(&assessed) {
-            black_box(dga::uncertainty::assess(black_box(s), a, &t));
+        for (s, (a, fault)) in samples.iter().zip(&assessed) {
+            black_box(dga::uncertainty::assess(black_box(s), a, *fault, &t));
         }
     });
 }

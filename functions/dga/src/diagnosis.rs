@@ -318,7 +318,7 @@ pub fn diagnose_asset(
     let (fault, identified_by) = combined_fault(ieee_2019.status, &methods);
     let refinements = refinements(fault, &methods);
     let agreement = Agreement::of(fault, identified_by, &methods);
-    let (status_probabilities, fault_probabilities) = uncertainty::assess(latest, &ieee_2019, t);
+    let (status_probabilities, fault_probabilities) = uncertainty::assess(latest, &ieee_2019, fault, t);
     let p_fault = fault_probabilities.get(&fault).copied().unwrap_or(0.0);
     let confidence = agreement.confidence(fault, p_fault, typical.is_empty(), t);
     let rationale = rationale(fault, identified_by, &agreement, &methods);
@@ -614,14 +614,20 @@ fn capitalize(s: &str) -> String {
 }
 
 impl AssetDiagnosis {
-    /// The fault with its refinements, as tables show it: `T2` or `T2 (C, S)`.
-    pub fn fault_label(&self) -> String {
-        let mut codes: Vec<&str> = Vec::new();
+    /// The refinements' codes, each once, in the refining methods' order.
+    pub fn refinement_codes(&self) -> Vec<FaultCode> {
+        let mut codes: Vec<FaultCode> = Vec::with_capacity(self.refinements.len());
         for r in &self.refinements {
-            if !codes.contains(&r.code.code()) {
-                codes.push(r.code.code());
+            if !codes.contains(&r.code) {
+                codes.push(r.code);
             }
         }
+        codes
+    }
+
+    /// The fault with its refinements, as tables show it: `T2` or `T2 (C, S)`.
+    pub fn fault_label(&self) -> String {
+        let codes: Vec<&str> = self.refinement_codes().into_iter().map(FaultCode::code).collect();
         if codes.is_empty() { self.fault.code().to_owned() } else { format!("{} ({})", self.fault, codes.join(", ")) }
     }
 

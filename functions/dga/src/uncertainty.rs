@@ -32,10 +32,11 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnosis::{MethodDetails, combined_fault};
+use crate::duval_triangle::Triangle;
 use crate::fault::FaultCode;
 use crate::gas::{DgaSample, Gas, GasReading};
 use crate::ieee_c57_104_2019::{Ieee2019Assessment, Ieee2019Status};
-use crate::thresholds::Thresholds;
+use crate::thresholds::{DuvalThresholds, Thresholds};
 
 /// Probabilities below this are dropped (and the rest renormalised): they are far below what
 /// any lab's repeatability can resolve.
@@ -90,38 +91,27 @@ pub fn phi(u: f64) -> f64 {
     0.5 * libm::erfc(-u * std::f64::consts::FRAC_1_SQRT_2)
 }
 
-/// Duval Triangle 1 zone of (CH4, C2H4, C2H2) in ppm (non-negative), by the Table 6 inequalities
-/// in their linear form; equal to `Triangle::One.zone` of the percentages, and
-/// `UNDETERMINED` when all three are zero.
+/// Duval Triangle 1 zone of (CH4, C2H4, C2H2) in ppm (non-negative, as the model floors them):
+/// the Table 6 zone of their shares, or `UNDETERMINED` when all three are zero. (The exact
+/// forms below are the same inequalities multiplied out: `100·gas ≥ k·(CH4 + C2H4 + C2H2)`.)
 pub fn triangle_1_zone_of_ppm(ch4: f64, c2h4: f64, c2h2: f64) -> FaultCode {
     let s = ch4 + c2h4 + c2h2;
     if s <= 0.0 {
         return FaultCode::Undetermined;
     }
-    let ge = |g: f64, k: f64| 100.0 * g >= k * s;
-    let (a4, e20, e50) = (ge(c2h2, 4.0), ge(c2h4, 20.0), ge(c2h4, 50.0));
-    if ge(ch4, 98.0) {
-        FaultCode::PD
-    } else if !a4 && !e20 {
-        FaultCode::T1
-    } else if !a4 && !e50 {
-        FaultCode::T2
-    } else if !ge(c2h2, 15.0) && e50 {
-        FaultCode::T3
-    } else if ge(c2h2, 13.0) && !ge(c2h4, 23.0) {
-        FaultCode::D1
-    } else if (ge(c2h2, 13.0) && ge(c2h4, 23.0) && !ge(c2h4, 40.0)) || (ge(c2h2, 29.0) && ge(c2h4, 23.0)) {
-        FaultCode::D2
-    } else {
-        FaultCode::DT
-    }
+    Triangle::One.zone([100.0 * ch4 / s, 100.0 * c2h4 / s, 100.0 * c2h2 / s], &TRIANGLE_1_ONLY)
 }
+
+/// Triangle 1 uses no configurable boundary; this only fills the argument.
+const TRIANGLE_1_ONLY: DuvalThresholds = DuvalThresholds { triangle_5_stray_gassing_min_c2h6_pct: 14.0 };
 
 /// Both probability maps for one asset: its latest sample, its IEEE 2019 assessment (which holds
 /// each gas's status thresholds) and the thresholds in force.
+/// `nominal` is the combined fault found on the readings as they stand.
 pub fn assess(
     latest: &DgaSample,
     ieee: &Ieee2019Assessment,
+    nominal: FaultCode,
     t: &Thresholds,
 ) -> (StatusProbabilities, FaultProbabilities) {
     let c = &t.combined;
@@ -134,8 +124,7 @@ pub fn assess(
             Ieee2019Status::Two => s.two = 1.0,
             Ieee2019Status::Three => s.three = 1.0,
         }
-        let fault = combined_fault(status, &MethodDetails::of(latest, t).codes()).0;
-        return (s, BTreeMap::from([(fault, 1.0)]));
+        return (s, BTreeMap::from([(nominal, 1.0)]));
     }
 
     // Per gas: P(status <= 1) and P(status <= 2) of its latest reading.
@@ -464,21 +453,20 @@ impl SplitMix {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::duval_triangle::Triangle;
 
+    /// The exact forms' decomposition is the zone table: with almost no uncertainty, the zone of
+    /// the readings gets all the probability, at random points across the triangle.
     #[test]
-    fn linear_zone_equals_the_percent_zone() {
+    fn the_exact_forms_reproduce_the_zone_table() {
         let mut rng = SplitMix(7);
         for _ in 0..20_000 {
             let x = [rng.unit() * 500.0, rng.unit() * 500.0, rng.unit() * 500.0];
-            let s: f64 = x.iter().sum();
-            let pct = x.map(|v| 100.0 * v / s);
-            assert_eq!(
-                triangle_1_zone_of_ppm(x[0], x[1], x[2]),
-                Triangle::One.zone(pct, &crate::Thresholds::default().duval),
-                "{x:?}"
-            );
+            let zone = triangle_1_zone_of_ppm(x[0], x[1], x[2]);
+            let p = triangle_1_zone_probabilities(x, x.map(|v| 1e-7 * v + 1e-9));
+            let got = p.iter().find(|(c, _)| *c == zone).unwrap().1;
+            assert!(got > 0.999, "{x:?}: {zone} {p:?}");
         }
+        assert_eq!(triangle_1_zone_of_ppm(0.0, 0.0, 0.0), FaultCode::Undetermined);
     }
 
     #[test]

@@ -638,12 +638,7 @@ fn act_first(lines: &[Box<DiagnosisLine>]) -> Vec<ActFirst> {
                 status: d.status.number(),
                 priority: (d.priority.score * 10.0).round() / 10.0,
                 fault: d.fault.to_string(),
-                refinements: d.refinements.iter().fold(Vec::new(), |mut codes, r| {
-                    if !codes.contains(&r.code.to_string()) {
-                        codes.push(r.code.to_string());
-                    }
-                    codes
-                }),
+                refinements: d.refinement_codes().into_iter().map(|c| c.to_string()).collect(),
                 confidence: d.confidence.map(|c| c.word().to_owned()),
                 row: l.record.row,
                 first_reason: d.ieee_c57_104_2019.reasons.first().map(|r| r.text.clone()),
