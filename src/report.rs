@@ -5,19 +5,8 @@ use std::fmt::Write;
 
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 use dga::fault::HasCode;
-use dga::ieee_c57_104_2019::{Ieee2019Table, StatusReason, fmt_num};
+use dga::ieee_c57_104_2019::{StatusReason, fmt_num};
 use dga::{DiagnosisRecord, FaultCode, MethodName, Outcome};
-
-/// `C2H2 60 > 2 ppm (Table 2)`: a reason in a table cell. Table numbers are spelled out so that
-/// they never read like the fault codes T1-T3.
-fn short_reason(r: &StatusReason) -> String {
-    let what = match r.table {
-        Ieee2019Table::Table1 | Ieee2019Table::Table2 => "",
-        Ieee2019Table::Table3 => " rise",
-        Ieee2019Table::Table4 => " rate",
-    };
-    format!("{}{what} {} > {} {} ({})", r.gas, fmt_num(r.value), fmt_num(r.limit), r.unit, r.table.title())
-}
 
 fn pct(p: &dga::duval_triangle::TernaryPoint) -> String {
     let parts: Vec<String> = p.gases.iter().zip(p.percent).map(|(g, v)| format!("{g} {v:.1} %")).collect();
@@ -177,7 +166,7 @@ pub fn table(records: &[DiagnosisRecord], terminal: bool) -> String {
             Cell::new(d.fault_label()),
             Cell::new(d.confidence_word()),
             Cell::new(d.ieee_2008_condition.map_or("-".into(), |c| c.to_string())).set_alignment(CellAlignment::Center),
-            Cell::new(d.ieee_c57_104_2019.reasons.first().map_or(String::new(), short_reason)),
+            Cell::new(d.ieee_c57_104_2019.reasons.first().map_or(String::new(), StatusReason::short)),
         ]);
     }
     format!("{table}\n")

@@ -218,7 +218,8 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
             if !terminal {
                 table.set_width(100);
             }
-            table.set_header(["Act first", "Status", "Priority", "Fault", "Confidence", "Row", "Why"]);
+            // Short headers: the reason gets the width (docs/legend.md explains the columns).
+            table.set_header(["Act first", "Status", "Score", "Fault", "Conf.", "Why"]);
             for a in summary.act_first.iter().take(10) {
                 let fault = if a.refinements.is_empty() {
                     a.fault.clone()
@@ -231,8 +232,7 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
                     format!("{:.1}", a.priority),
                     fault,
                     a.confidence.clone().unwrap_or_default(),
-                    a.row.map_or(String::new(), |r| r.to_string()),
-                    a.first_reason.clone().unwrap_or_default(),
+                    a.first_reason_short.clone().or_else(|| a.first_reason.clone()).unwrap_or_default(),
                 ]);
             }
             let _ = writeln!(o, "{table}");

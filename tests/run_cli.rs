@@ -123,7 +123,7 @@ fn a_rejected_newest_sample_is_said_in_the_results() {
         .assert()
         .success()
         .stdout(predicate::str::contains("1 asset(s) rest on an older sample"))
-        .stdout(predicate::str::contains("Priority"));
+        .stdout(predicate::str::contains("Score"));
 }
 
 #[test]

@@ -537,6 +537,31 @@ fn reason(gas: Gas, table: Ieee2019Table, value: f64, limit: f64, unit: &'static
     StatusReason { gas, table, value, limit, unit: unit.into(), text }
 }
 
+impl StatusReason {
+    /// `C2H2 60 > 2 ppm (Table 2)`: the reason in a table cell. Table numbers are spelled out so
+    /// that they never read like the fault codes T1-T3.
+    pub fn short(&self) -> String {
+        let what = match self.table {
+            Ieee2019Table::Table1 | Ieee2019Table::Table2 => "",
+            Ieee2019Table::Table3 => " rise",
+            Ieee2019Table::Table4 => " rate",
+        };
+        let mut s = String::with_capacity(48);
+        s.push_str(self.gas.symbol());
+        s.push_str(what);
+        s.push(' ');
+        write_num(&mut s, self.value);
+        s.push_str(" > ");
+        write_num(&mut s, self.limit);
+        s.push(' ');
+        s.push_str(&self.unit);
+        s.push_str(" (");
+        s.push_str(self.table.title());
+        s.push(')');
+        s
+    }
+}
+
 impl Ieee2019Table {
     /// "Table 1" … "Table 4", as the standard numbers them.
     pub fn title(self) -> &'static str {
@@ -609,6 +634,12 @@ mod tests {
             .with(Gas::CO2, 1000.0)
             .with(Gas::O2, 2000.0)
             .with(Gas::N2, 40000.0)
+    }
+
+    #[test]
+    fn a_short_reason_spells_the_table_out() {
+        let a = assess(&[quiet().with(Gas::H2, 81.0)], None, &t()).unwrap();
+        assert_eq!(a.reasons[0].short(), "H2 81 > 80 ppm (Table 1)");
     }
 
     #[test]

@@ -153,6 +153,9 @@ pub struct ActFirst {
     pub row: Option<u64>,
     /// The worst IEEE C57.104-2019 exceedance, in a sentence.
     pub first_reason: Option<String>,
+    /// The same reason as a table shows it: `C2H2 60 > 2 ppm (Table 2)`.
+    #[serde(default)]
+    pub first_reason_short: Option<String>,
 }
 
 /// One asset's warning in the summary.
@@ -642,6 +645,7 @@ fn act_first(lines: &[Box<DiagnosisLine>]) -> Vec<ActFirst> {
                 confidence: d.confidence.map(|c| c.word().to_owned()),
                 row: l.record.row,
                 first_reason: d.ieee_c57_104_2019.reasons.first().map(|r| r.text.clone()),
+                first_reason_short: d.ieee_c57_104_2019.reasons.first().map(|r| r.short()),
             }
         })
         .collect()
