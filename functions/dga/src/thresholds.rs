@@ -247,6 +247,11 @@ pub struct CombinedThresholds {
     /// The standard deviation never falls below this, ppm: 1. Near the detection limit the
     /// error is absolute, not relative (docs/sources.md [U3]; UNCONFIRMED, configurable).
     pub uncertainty_floor_ppm: f64,
+    /// A below-detection result with a stated limit (`<0.5`) is read as 0 ppm with a standard
+    /// deviation of the limit divided by this: 3, because a limit of detection is three
+    /// standard deviations of the blank (IUPAC; docs/sources.md [U4]). Without a stated limit
+    /// the floor applies.
+    pub detection_limit_sigmas: f64,
     /// `high` confidence needs at least this probability for the verdict (and a cross-check that
     /// gives the same code, and none that contradicts it). Project choice.
     pub high_confidence_min_probability: f64,
@@ -441,6 +446,7 @@ impl Default for Thresholds {
             combined: CombinedThresholds {
                 relative_uncertainty: 0.15,
                 uncertainty_floor_ppm: 1.0,
+                detection_limit_sigmas: 3.0,
                 high_confidence_min_probability: 0.9,
                 medium_confidence_min_probability: 0.6,
             },
@@ -490,6 +496,12 @@ impl Thresholds {
             return Err(ThresholdsError::Field {
                 path: "combined.relative_uncertainty".into(),
                 message: "must be a share between 0 and 1 (0.15 is ±15 %)".into(),
+            });
+        }
+        if c.detection_limit_sigmas <= 0.0 {
+            return Err(ThresholdsError::Field {
+                path: "combined.detection_limit_sigmas".into(),
+                message: "must be greater than 0 (3: a detection limit is three standard deviations)".into(),
             });
         }
         if !(0.0 < c.medium_confidence_min_probability

@@ -5,7 +5,8 @@
 //! Each gas of the latest sample is read as its true value plus an independent Gaussian error
 //! whose standard deviation is `relative_uncertainty` × the reading, but never less than
 //! `uncertainty_floor_ppm` (defaults ±15 % and 1 ppm, `Thresholds::combined`; see
-//! docs/sources.md [U1]–[U3]). Earlier samples enter the Table 3 increase and the Table 4 rate as
+//! docs/sources.md [U1]–[U3]); a below-detection result with a stated limit (`<0.5`) has the
+//! limit / `detection_limit_sigmas` (3, [U4]). Earlier samples enter the Table 3 increase and the Table 4 rate as
 //! recorded; O2 and N2 choose the table columns as recorded. A reading cannot fall below zero: a
 //! negative draw reads as 0 ppm (and if CH4, C2H4 and C2H2 all read 0, Triangle 1 cannot be
 //! formed: `UNDETERMINED`).
@@ -81,9 +82,15 @@ impl StatusProbabilities {
 /// are left out; the values sum to 1).
 pub type FaultProbabilities = BTreeMap<FaultCode, f64>;
 
-/// The standard deviation of a reading under the model.
-pub fn sigma_ppm(level_ppm: f64, t: &Thresholds) -> f64 {
-    (t.combined.relative_uncertainty * level_ppm.abs()).max(t.combined.uncertainty_floor_ppm)
+/// The standard deviation of a reading under the model, ppm: ±`relative_uncertainty` of the
+/// level, at least `uncertainty_floor_ppm`; a below-detection result with a stated limit has
+/// limit / `detection_limit_sigmas`.
+pub fn sigma_ppm(reading: GasReading, t: &Thresholds) -> f64 {
+    let c = &t.combined;
+    match reading {
+        GasReading::BelowDetection { limit_ppm: Some(limit) } if limit > 0.0 => limit / c.detection_limit_sigmas,
+        other => (c.relative_uncertainty * other.level_ppm().unwrap_or(0.0).abs()).max(c.uncertainty_floor_ppm),
+    }
 }
 
 /// Standard normal CDF.
@@ -130,7 +137,7 @@ pub fn assess(
     // Per gas: P(status <= 1) and P(status <= 2) of its latest reading.
     let mut gates: Vec<GasGate> = Vec::with_capacity(ieee.gases.len());
     for g in &ieee.gases {
-        let sd = sigma_ppm(g.ppm, t);
+        let sd = sigma_ppm(latest.get(g.gas), t);
         gates.push(GasGate {
             gas: g.gas,
             mean: g.ppm,
@@ -467,6 +474,15 @@ mod tests {
             assert!(got > 0.999, "{x:?}: {zone} {p:?}");
         }
         assert_eq!(triangle_1_zone_of_ppm(0.0, 0.0, 0.0), FaultCode::Undetermined);
+    }
+
+    #[test]
+    fn a_stated_detection_limit_is_three_standard_deviations() {
+        let t = Thresholds::default();
+        assert!((sigma_ppm(GasReading::BelowDetection { limit_ppm: Some(0.6) }, &t) - 0.2).abs() < 1e-12);
+        assert_eq!(sigma_ppm(GasReading::BelowDetection { limit_ppm: None }, &t), 1.0);
+        assert_eq!(sigma_ppm(GasReading::Measured(0.0), &t), 1.0);
+        assert!((sigma_ppm(GasReading::Measured(200.0), &t) - 30.0).abs() < 1e-12);
     }
 
     #[test]

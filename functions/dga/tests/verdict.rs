@@ -159,10 +159,16 @@ fn monte_carlo(history: &[DgaSample], t: &Thresholds, draws: usize, seed: u64) -
     let mut h = history.to_vec();
     for _ in 0..draws {
         for gas in Gas::IEEE_2019 {
-            if let Some(v) = history[last].level(gas) {
-                let sd = (t.combined.relative_uncertainty * v).max(t.combined.uncertainty_floor_ppm);
-                h[last].set(gas, GasReading::Measured((v + sd * rng.normal()).max(0.0)));
-            }
+            let c = &t.combined;
+            let (v, sd) = match history[last].get(gas) {
+                // "<0.5": 0 ppm, with the limit as three standard deviations.
+                GasReading::BelowDetection { limit_ppm: Some(l) } if l > 0.0 => (0.0, l / c.detection_limit_sigmas),
+                other => match other.level_ppm() {
+                    Some(v) => (v, (c.relative_uncertainty * v).max(c.uncertainty_floor_ppm)),
+                    None => continue,
+                },
+            };
+            h[last].set(gas, GasReading::Measured((v + sd * rng.normal()).max(0.0)));
         }
         let a = ieee_c57_104_2019::assess(&h, None, &t.ieee_c57_104_2019).unwrap();
         status[usize::from(a.status.number() - 1)] += 1.0;
@@ -179,20 +185,22 @@ fn monte_carlo(history: &[DgaSample], t: &Thresholds, draws: usize, seed: u64) -
     (faults, status.map(|c| c / n))
 }
 
-/// Gas levels as labs report them: mostly tens to thousands of ppm, often near zero.
-fn level() -> impl Strategy<Value = f64> {
+/// Gas readings as labs report them: mostly tens to thousands of ppm, often near zero or below
+/// a stated detection limit.
+fn level() -> impl Strategy<Value = GasReading> {
     prop_oneof![
-        3 => (0.0f64..3.5).prop_map(|e| 10f64.powf(e)),
-        1 => 0.0f64..3.0,
-        1 => Just(0.0),
+        6 => (0.0f64..3.5).prop_map(|e| GasReading::Measured(10f64.powf(e))),
+        2 => (0.0f64..3.0).prop_map(GasReading::Measured),
+        1 => Just(GasReading::Measured(0.0)),
+        1 => prop_oneof![Just(0.5), Just(1.0), Just(5.0)].prop_map(|l| GasReading::BelowDetection { limit_ppm: Some(l) }),
     ]
 }
 
 fn history_strategy() -> impl Strategy<Value = Vec<DgaSample>> {
     let sample = (proptest::array::uniform7(level()), any::<bool>()).prop_map(|(g, sealed)| {
         let mut s = DgaSample::default();
-        for (gas, v) in Gas::IEEE_2019.into_iter().zip(g) {
-            s = s.with(gas, v);
+        for (gas, reading) in Gas::IEEE_2019.into_iter().zip(g) {
+            s.set(gas, reading);
         }
         let o2 = if sealed { 2_000.0 } else { 25_000.0 };
         s.with(Gas::O2, o2).with(Gas::N2, 50_000.0)
@@ -259,7 +267,7 @@ proptest! {
         let last = raised.len() - 1;
         let g = Gas::IEEE_2019[gas];
         let v = raised[last].level(g).unwrap();
-        raised[last].set(g, GasReading::Measured(v * factor + add));
+        raised[last].set(g, GasReading::Measured(v * factor + add + 1.0));
         let after = diagnose_asset(&raised, &AssetInfo::default(), &t).unwrap();
         if after.fault == before.fault {
             prop_assert!(after.priority.score >= before.priority.score - 1e-9, "{} → {}", before.priority.score, after.priority.score);
