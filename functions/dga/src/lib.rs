@@ -29,6 +29,7 @@ pub mod iec_60599;
 pub mod ieee_c57_104_2008;
 pub mod ieee_c57_104_2019;
 pub mod key_gas;
+pub mod legend;
 pub mod priority;
 pub mod ratios;
 pub mod record;

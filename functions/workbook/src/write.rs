@@ -322,10 +322,22 @@ pub fn results(
         ws.autofilter(0, 0, rejected.len().max(1) as u32, 4)?;
         ws.set_freeze_panes(1, 0)?;
     }
+    {
+        let ws = wb.add_worksheet().set_name("Legend")?;
+        write_header(ws, 0, &["Kind", "Code", "Meaning"])?;
+        ws.set_column_width(0, 12)?;
+        ws.set_column_width(1, 14)?;
+        ws.set_column_width(2, 100)?;
+        for (i, entry) in dga::legend::entries().iter().enumerate() {
+            let r = 1 + i as u32;
+            ws.write_string(r, 0, entry.kind)?;
+            ws.write_string(r, 1, entry.code)?;
+            ws.write_string(r, 2, entry.meaning)?;
+        }
+    }
     wb.save_to_buffer()
 }
 
-/// The fastest-rising gas relative to its Table 4 limit, e.g. `C2H4 +123 ppm/year`.
 /// The trend of the gas that drove the status (not simply the largest ppm/year, usually CO2).
 fn trend(rec: &DiagnosisRecord) -> String {
     let ieee = &rec.diagnosis.ieee_c57_104_2019;

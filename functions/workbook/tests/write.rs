@@ -47,7 +47,7 @@ fn the_results_workbook_has_summary_diagnoses_and_rejected_rows() {
     };
     let bytes = results(&run, &records, &p.assets, &p.rejected).unwrap();
     let mut book = open(&bytes);
-    assert_eq!(book.sheet_names(), ["Summary", "Diagnoses", "Rejected rows"]);
+    assert_eq!(book.sheet_names(), ["Summary", "Diagnoses", "Rejected rows", "Legend"]);
 
     let summary = book.worksheet_range("Summary").unwrap();
     let value =
@@ -69,4 +69,23 @@ fn the_results_workbook_has_summary_diagnoses_and_rejected_rows() {
     let rejected = book.worksheet_range("Rejected rows").unwrap();
     assert_eq!(rejected.height(), p.rejected.len() + 1);
     assert_eq!(rejected.get((1, 4)), Some(&Data::String(p.rejected[0].reason.clone())));
+
+    // Every code the sheets use is in the legend, with its meaning.
+    let legend = book.worksheet_range("Legend").unwrap();
+    let codes: Vec<String> = legend.rows().skip(1).map(|r| r[1].to_string()).collect();
+    for r in &records {
+        let d = &r.diagnosis;
+        assert!(codes.contains(&d.fault.to_string()), "{}", d.fault);
+        for c in d.refinement_codes() {
+            // Triangle 4's PD and Triangle 5's T2/T3 are fault codes as well.
+            assert!(codes.contains(&c.to_string()), "{c}");
+        }
+    }
+    let undetermined = legend.rows().find(|r| r[1] == Data::String("UNDETERMINED".into())).unwrap();
+    assert!(undetermined[2].to_string().contains("not the lab's input marker ND"));
+    // The Diagnoses sheet carries the refinements, the probability, the priority and warnings.
+    let header: Vec<String> = diagnoses.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+    for h in ["Refinements", "P(fault)", "Priority", "Warnings"] {
+        assert!(header.contains(&h.to_owned()), "{header:?}");
+    }
 }
