@@ -24,7 +24,7 @@ pub struct DoernenburgRatios {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DoernenburgVerdict {
     /// `NORMAL` below the 2 × L1 gate; `PD` (corona), `D2` (arcing), `T2` (thermal decomposition,
-    /// whose temperature this method does not grade; it agrees with any thermal code), or `ND`.
+    /// whose temperature this method does not grade: it agrees only by family), or `UNDETERMINED`.
     pub code: FaultCode,
     /// What the matched row means, e.g. `thermal decomposition`.
     pub finding: std::borrow::Cow<'static, str>,

@@ -205,8 +205,9 @@ impl MethodName {
         }
     }
 
-    /// Whether the method grades a thermal fault's temperature. Doernenburg and the key-gas
-    /// method only say "thermal"; they agree with any thermal code (see `FaultCode::family`).
+    /// Whether the method grades a fault's temperature or energy. Doernenburg and the key-gas
+    /// method do not: they agree with the combined fault only by family (`FaultCode::family`),
+    /// never confirm its code, and their dissent does not lower the confidence.
     pub fn grades_thermal(self) -> bool {
         !matches!(self, MethodName::Doernenburg | MethodName::KeyGas)
     }
