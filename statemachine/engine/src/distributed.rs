@@ -120,8 +120,10 @@ async fn read_items(exec: &Executor, reader: &Value, eff: &Value, ctx: &Value) -
 }
 
 /// Packs items into `{"BatchInput", "Items"}` envelopes under both limits (AWS: the item count is
-/// reduced to stay under the byte limit).
-fn batches(
+/// reduced to stay under the byte limit). Linear: each item is serialized once and a batch's size
+/// is kept as a running byte count — the compact envelope is its empty form plus every item plus
+/// one comma between items — instead of re-serializing the candidate batch for every item.
+pub fn batches(
     items: Vec<Value>,
     batch_input: Option<Value>,
     max_items: Option<usize>,
@@ -136,16 +138,20 @@ fn batches(
         Value::Object(o)
     };
     let max_bytes = max_bytes.unwrap_or(crate::exec::MAX_PAYLOAD_BYTES);
+    let empty_bytes = compact(&envelope(Vec::new())).len();
     let mut out = Vec::new();
     let mut current: Vec<Value> = Vec::new();
+    let mut current_bytes = empty_bytes;
     for item in items {
+        let item_bytes = compact(&item).len();
         let full = max_items.is_some_and(|m| current.len() >= m);
-        let mut candidate = current.clone();
-        candidate.push(item.clone());
-        let too_big = compact(&envelope(candidate)).len() > max_bytes;
+        let separator = usize::from(!current.is_empty());
+        let too_big = current_bytes + separator + item_bytes > max_bytes;
         if !current.is_empty() && (full || too_big) {
             out.push(envelope(std::mem::take(&mut current)));
+            current_bytes = empty_bytes;
         }
+        current_bytes += usize::from(!current.is_empty()) + item_bytes;
         current.push(item);
     }
     if !current.is_empty() {
@@ -337,4 +343,65 @@ pub(crate) async fn run(
     parent.event("MapRunSucceeded", Value::Null);
     parent.event("MapStateSucceeded", Value::Null);
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The packing as it was (re-serializing every candidate batch): the oracle.
+    fn naive(items: Vec<Value>, batch_input: Option<Value>, max_items: Option<usize>, max_bytes: usize) -> Vec<Value> {
+        let envelope = |items: Vec<Value>| {
+            let mut o = Map::new();
+            if let Some(b) = &batch_input {
+                o.insert("BatchInput".into(), b.clone());
+            }
+            o.insert("Items".into(), Value::Array(items));
+            Value::Object(o)
+        };
+        let mut out = Vec::new();
+        let mut current: Vec<Value> = Vec::new();
+        for item in items {
+            let full = max_items.is_some_and(|m| current.len() >= m);
+            let mut candidate = current.clone();
+            candidate.push(item.clone());
+            let too_big = compact(&envelope(candidate)).len() > max_bytes;
+            if !current.is_empty() && (full || too_big) {
+                out.push(envelope(std::mem::take(&mut current)));
+            }
+            current.push(item);
+        }
+        if !current.is_empty() {
+            out.push(envelope(current));
+        }
+        out
+    }
+
+    #[test]
+    fn linear_packing_packs_exactly_as_re_serializing_did() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for round in 0..200 {
+            let items: Vec<Value> = (0..next(60))
+                .map(|i| match next(3) {
+                    0 => json!({"asset_id": format!("TR-{i}"), "samples": vec![next(1000); next(8) as usize]}),
+                    1 => json!("x".repeat(next(50) as usize)),
+                    _ => json!(i),
+                })
+                .collect();
+            let batch_input = (round % 2 == 0).then(|| json!({"run_id": "r-1"}));
+            let max_items = (next(2) == 0).then(|| 1 + next(10) as usize);
+            let max_bytes = 20 + next(400) as usize;
+            assert_eq!(
+                batches(items.clone(), batch_input.clone(), max_items, Some(max_bytes)),
+                naive(items, batch_input, max_items, max_bytes),
+                "round {round}"
+            );
+        }
+    }
 }
