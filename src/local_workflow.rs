@@ -5,10 +5,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use engine::distributed::Storage;
-use engine::exec::BoxFuture;
-use engine::exec::Handler;
-use engine::{Clock, Executor, HandlerError, handler};
+use engine::runtime::ObjectReader;
+use engine::{BoxFuture, Clock, Executor, Handler, HandlerError, Storage, StorageError, handler};
 use flow::aggregate::AggregateRequest;
 use flow::diagnose::BatchEnvelope;
 use flow::start::ExecutionInput;
@@ -22,17 +20,31 @@ pub const DEFINITION: &str = include_str!("../statemachine/bulk-upload.asl.json"
 pub const LOCAL_BUCKET: &str = "local";
 
 /// The engine's ItemReader/ResultWriter storage over the local folder (one bucket).
-struct LocalStorage(Arc<LocalStore>);
+#[derive(Debug)]
+pub struct LocalStorage(pub Arc<LocalStore>);
+
+fn storage_error(e: flow::StoreError) -> StorageError {
+    match e {
+        flow::StoreError::NotFound { key } => StorageError::NotFound { key },
+        other => StorageError::Failed(other.to_string()),
+    }
+}
 
 impl Storage for LocalStorage {
-    fn get(&self, _bucket: &str, key: &str) -> BoxFuture<Result<Vec<u8>, String>> {
+    fn get(&self, _bucket: &str, key: &str) -> BoxFuture<Result<Vec<u8>, StorageError>> {
         let (store, key) = (self.0.clone(), key.to_owned());
-        Box::pin(async move { store.get(&key).await.map_err(|e| e.to_string()) })
+        Box::pin(async move { store.get(&key).await.map_err(storage_error) })
     }
 
-    fn put(&self, _bucket: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), String>> {
+    fn put(&self, _bucket: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), StorageError>> {
         let (store, key) = (self.0.clone(), key.to_owned());
-        Box::pin(async move { store.put(&key, body).await.map_err(|e| e.to_string()) })
+        Box::pin(async move { store.put(&key, body).await.map_err(storage_error) })
+    }
+
+    /// The item file streams from disk, line by line.
+    fn open(&self, _bucket: &str, key: &str) -> BoxFuture<Result<ObjectReader, StorageError>> {
+        let r = self.0.reader(key).map(|r| Box::new(r) as ObjectReader).map_err(storage_error);
+        Box::pin(async move { r })
     }
 }
 

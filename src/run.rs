@@ -56,6 +56,72 @@ pub struct RunArgs {
     /// Override the stage's assets per batch.
     #[arg(long)]
     batch_size: Option<u32>,
+    /// Print where the time went on stderr: each step's wall time, its time inside the steps'
+    /// code, the engine's own time and the cores kept busy (JSON with --json).
+    #[arg(long)]
+    timings: bool,
+}
+
+/// The process's CPU time, user + system, from /proc/self/stat (Linux; None elsewhere).
+fn process_cpu_time() -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) close with ')'.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let (utime, stime): (u64, u64) = (fields.get(11)?.parse().ok()?, fields.get(12)?.parse().ok()?);
+    // USER_HZ is 100 on every Linux architecture Rust targets.
+    Some(std::time::Duration::from_millis((utime + stime) * 10))
+}
+
+fn print_timings(stats: &engine::ExecutionStats, json: bool) -> anyhow::Result<()> {
+    let secs = |d: std::time::Duration| (d.as_secs_f64() * 1000.0).round() / 1000.0;
+    let engine_s = stats.wall.saturating_sub(stats.in_handlers);
+    if json {
+        let states: Vec<Value> = stats
+            .states
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "state": t.name,
+                    "wall_s": secs(t.wall),
+                    "in_steps_s": secs(t.in_handlers),
+                    "engine_s": secs(t.wall.saturating_sub(t.in_handlers)),
+                    "cpu_s": t.cpu.map(secs),
+                })
+            })
+            .collect();
+        let all = serde_json::json!({"wall_s": secs(stats.wall), "in_steps_s": secs(stats.in_handlers),
+            "engine_s": secs(engine_s), "history_events": stats.events, "states": states});
+        eprintln!("{all}");
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING);
+    table.set_header(["state", "wall s", "in steps s", "engine s", "cores busy"]);
+    for t in &stats.states {
+        let cores =
+            t.cpu.filter(|_| !t.wall.is_zero()).map(|c| format!("{:.2}", c.as_secs_f64() / t.wall.as_secs_f64()));
+        table.add_row([
+            t.name.clone(),
+            format!("{:.3}", t.wall.as_secs_f64()),
+            format!("{:.3}", t.in_handlers.as_secs_f64()),
+            format!("{:.3}", t.wall.saturating_sub(t.in_handlers).as_secs_f64()),
+            cores.unwrap_or_default(),
+        ]);
+    }
+    table.add_row([
+        "(execution)".to_owned(),
+        format!("{:.3}", stats.wall.as_secs_f64()),
+        format!("{:.3}", stats.in_handlers.as_secs_f64()),
+        format!(
+            "{:.3} ({:.1} %)",
+            engine_s.as_secs_f64(),
+            100.0 * engine_s.as_secs_f64() / stats.wall.as_secs_f64().max(1e-9)
+        ),
+        String::new(),
+    ]);
+    eprintln!("{table}");
+    Ok(())
 }
 
 pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
@@ -122,11 +188,16 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
         ProgressBar::hidden()
     };
     let steps = Steps { store: store.clone(), config: config.clone(), thresholds: Arc::new(thresholds) };
-    let exec = steps.executor(Arc::new(SystemClock), progress.clone());
+    // No history is kept (only counted, for AWS's limit): nothing reads it here.
+    let exec =
+        steps.executor(Arc::new(SystemClock), progress.clone()).record_history(false).with_cpu_clock(process_cpu_time);
     let name = input.run_id.clone();
     let result = runtime.block_on(exec.start(&machine, &name, serde_json::to_value(&input)?));
     progress.finish_and_clear();
     let result = result.map_err(|e| anyhow::anyhow!("{}: {}", e.error, e.cause))?;
+    if args.timings {
+        print_timings(&result.stats, args.json)?;
+    }
     let summary =
         runtime.block_on(store.get(&layout.summary())).ok().and_then(|b| serde_json::from_slice::<Summary>(&b).ok());
     match (&result.error, summary) {

@@ -22,9 +22,14 @@ pub enum StatesCommand {
 #[derive(Debug, Args)]
 #[command(
     long_about = "Run an Amazon States Language definition in process, with AWS's processing order, Retry, \
-        Catch and error names. Supported: Pass, Task, Choice, Wait, Succeed, Fail, Parallel and inline Map, \
-        JSONPath with the intrinsic functions. Anything else (JSONata, other service integrations, a \
-        Distributed Map for now) is refused before the run, naming the state and field.\n\n\
+        Catch and error names. Supported: Pass, Task, Choice, Wait, Succeed, Fail, Parallel, inline Map and \
+        Distributed Map (ItemReader of JSON, JSONL or CSV objects, ItemSelector, ItemBatcher, tolerated \
+        failures, ResultWriter with WriterConfig), JSONPath as AWS reads it (Jayway) and the intrinsic \
+        functions. The Distributed Map reads and writes objects in --store, a folder laid out like a bucket \
+        (the bucket name is ignored). AWS's limits apply: 256 KiB per input and state output, 25,000 history \
+        events per execution, and the ranges AWS validates for Wait, Retry and TimeoutSeconds. Anything \
+        else (JSONata, variables, other service integrations) is refused before the run, naming the state \
+        and field.\n\n\
         Task states call built-in handlers, by `\"Resource\": \"local:<name>\"`, by a Lambda ARN whose function \
         name is <name>, or by `arn:aws:states:::lambda:invoke` with `\"FunctionName\": \"<name>\"`:\n  \
         echo           returns its input\n  \
@@ -48,6 +53,9 @@ pub struct RunArgs {
     /// Print the execution history (one JSON event per line) on stderr.
     #[arg(long)]
     history: bool,
+    /// The folder the Distributed Map's ItemReader and ResultWriter use, laid out like a bucket.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    store: PathBuf,
 }
 
 fn builtins(exec: &mut Executor) {
@@ -95,7 +103,10 @@ pub fn run(cmd: &StatesCommand) -> anyhow::Result<u8> {
     let name = args.definition.file_stem().map_or("local".into(), |s| s.to_string_lossy().replace('.', "-"));
     let machine = StateMachine::load(&name, &text, &subs)
         .with_context(|| format!("{} cannot run locally", args.definition.display()))?;
-    let mut exec = Executor::new(Arc::new(SystemClock));
+    let store = Arc::new(flow::LocalStore::new(&args.store));
+    let mut exec = Executor::new(Arc::new(SystemClock))
+        .record_history(args.history)
+        .with_storage(Arc::new(substation::local_workflow::LocalStorage(store)));
     builtins(&mut exec);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
     let result = runtime.block_on(exec.start(&machine, &args.name, input));

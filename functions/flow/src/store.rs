@@ -58,6 +58,16 @@ impl LocalStore {
         &self.root
     }
 
+    /// A buffered reader over the object's file, for reading large objects line by line.
+    pub fn reader(&self, key: &str) -> Result<std::io::BufReader<std::fs::File>, StoreError> {
+        let path = self.path(key)?;
+        match std::fs::File::open(&path) {
+            Ok(f) => Ok(std::io::BufReader::with_capacity(1 << 16, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::NotFound { key: key.to_owned() }),
+            Err(e) => Err(unavailable(key, &e)),
+        }
+    }
+
     fn path(&self, key: &str) -> Result<PathBuf, StoreError> {
         let invalid = |reason: &str| StoreError::InvalidKey { key: key.to_owned(), reason: reason.to_owned() };
         if key.is_empty() || key.starts_with('/') {

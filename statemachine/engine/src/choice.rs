@@ -4,7 +4,7 @@ use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
 use crate::error::StatesError;
-use crate::path;
+use crate::path::{Ctx, Path};
 
 const OPERATORS: [&str; 38] = [
     "StringEquals",
@@ -116,74 +116,143 @@ fn matches_glob(text: &str, pattern: &str) -> bool {
     true
 }
 
-pub fn evaluate(rule: &Value, input: &Value, context: &Value) -> Result<bool, StatesError> {
-    let obj = rule.as_object().ok_or_else(|| StatesError::runtime("a choice rule must be an object"))?;
-    if let Some(list) = obj.get("And").and_then(Value::as_array) {
-        for r in list {
-            if !evaluate(r, input, context)? {
-                return Ok(false);
-            }
-        }
-        return Ok(true);
+/// A compiled choice rule.
+#[derive(Debug, Clone)]
+pub enum Rule {
+    /// Every rule holds.
+    And(Vec<Rule>),
+    /// Some rule holds.
+    Or(Vec<Rule>),
+    /// The rule does not hold.
+    Not(Box<Rule>),
+    /// A comparison of `Variable` with a value or (for `…Path` operators) a path.
+    Compare {
+        /// The `Variable` path.
+        variable: Path,
+        /// The operator without its `Path` suffix, e.g. `NumericLessThan`.
+        base: String,
+        /// The operator as written (for messages).
+        op: String,
+        /// The operand.
+        operand: Operand,
+    },
+}
+
+/// What a comparison compares with.
+#[derive(Debug, Clone)]
+pub enum Operand {
+    /// A value given in the rule.
+    Value(Value),
+    /// A path (`…Path` operators).
+    Path(Path),
+}
+
+impl Rule {
+    /// Compiles a checked rule.
+    pub fn compile(rule: &Value) -> Result<Rule, String> {
+        check(rule, false)?;
+        Self::build(rule)
     }
-    if let Some(list) = obj.get("Or").and_then(Value::as_array) {
-        for r in list {
-            if evaluate(r, input, context)? {
+
+    fn build(rule: &Value) -> Result<Rule, String> {
+        let obj = rule.as_object().ok_or("a choice rule must be an object")?;
+        if let Some(list) = obj.get("And").and_then(Value::as_array) {
+            return Ok(Rule::And(list.iter().map(Self::build).collect::<Result<_, _>>()?));
+        }
+        if let Some(list) = obj.get("Or").and_then(Value::as_array) {
+            return Ok(Rule::Or(list.iter().map(Self::build).collect::<Result<_, _>>()?));
+        }
+        if let Some(inner) = obj.get("Not") {
+            return Ok(Rule::Not(Box::new(Self::build(inner)?)));
+        }
+        let variable = obj.get("Variable").and_then(Value::as_str).ok_or("'Variable' must be a path")?;
+        let variable = Path::parse(variable)?;
+        let (op, expected) = operator(obj).ok_or("missing comparison operator")?;
+        let (base, is_path) = match op.strip_suffix("Path") {
+            Some(b) if op != "IsPresent" => (b, true),
+            _ => (op, false),
+        };
+        let operand = if is_path {
+            Operand::Path(Path::parse(expected.as_str().ok_or_else(|| format!("{op} takes a path"))?)?)
+        } else {
+            Operand::Value(expected.clone())
+        };
+        Ok(Rule::Compare { variable, base: base.to_owned(), op: op.to_owned(), operand })
+    }
+
+    /// Evaluates the rule against the state's effective input.
+    pub fn evaluate(&self, input: &Value, ctx: &Ctx<'_>) -> Result<bool, StatesError> {
+        let (variable, base, operand) = match self {
+            Rule::And(list) => {
+                for r in list {
+                    if !r.evaluate(input, ctx)? {
+                        return Ok(false);
+                    }
+                }
                 return Ok(true);
             }
+            Rule::Or(list) => {
+                for r in list {
+                    if r.evaluate(input, ctx)? {
+                        return Ok(true);
+                    }
+                }
+                return Ok(false);
+            }
+            Rule::Not(inner) => return Ok(!inner.evaluate(input, ctx)?),
+            Rule::Compare { variable, base, operand, .. } => (variable, base.as_str(), operand),
+        };
+        if base == "IsPresent" {
+            let present = variable.select(input, ctx).is_ok();
+            return Ok(matches!(operand, Operand::Value(Value::Bool(b)) if *b == present));
         }
-        return Ok(false);
+        let value = variable.select(input, ctx).map_err(|_| {
+            StatesError::runtime(format!(
+                "Invalid path '{}': The choice state's condition path references an invalid value.",
+                variable.text()
+            ))
+        })?;
+        let expected = match operand {
+            Operand::Value(v) => std::borrow::Cow::Borrowed(v),
+            Operand::Path(p) => p.select(input, ctx)?,
+        };
+        let (value, expected) = (&*value, &*expected);
+        let yes = |b: bool| expected == &Value::Bool(b);
+        Ok(match base {
+            "IsNull" => yes(value.is_null()),
+            "IsNumeric" => yes(value.is_number()),
+            "IsString" => yes(value.is_string()),
+            "IsBoolean" => yes(value.is_boolean()),
+            "IsTimestamp" => yes(timestamp(value).is_some()),
+            "StringMatches" => match (value.as_str(), expected.as_str()) {
+                (Some(v), Some(p)) => matches_glob(v, p),
+                _ => false,
+            },
+            _ if base.starts_with("String") => match (value.as_str(), expected.as_str()) {
+                (Some(a), Some(b)) => compare(base.trim_start_matches("String"), a.cmp(b)),
+                _ => false,
+            },
+            _ if base.starts_with("Numeric") => match (value.as_f64(), expected.as_f64()) {
+                (Some(a), Some(b)) => a.partial_cmp(&b).is_some_and(|o| compare(base.trim_start_matches("Numeric"), o)),
+                _ => false,
+            },
+            "BooleanEquals" => match (value.as_bool(), expected.as_bool()) {
+                (Some(a), Some(b)) => a == b,
+                _ => false,
+            },
+            _ if base.starts_with("Timestamp") => match (timestamp(value), timestamp(expected)) {
+                (Some(a), Some(b)) => compare(base.trim_start_matches("Timestamp"), a.cmp(&b)),
+                _ => false,
+            },
+            _ => return Err(StatesError::runtime(format!("unsupported operator {base}"))),
+        })
     }
-    if let Some(inner) = obj.get("Not") {
-        return Ok(!evaluate(inner, input, context)?);
-    }
-    let var_path =
-        obj.get("Variable").and_then(Value::as_str).ok_or_else(|| StatesError::runtime("missing Variable"))?;
-    let (op, expected) = operator(obj).ok_or_else(|| StatesError::runtime("missing comparison operator"))?;
-    if op == "IsPresent" {
-        let present = path::read(var_path, input, context).is_ok();
-        return Ok(present == (expected == &Value::Bool(true)));
-    }
-    let value = path::read(var_path, input, context).map_err(|_| {
-        StatesError::runtime(format!(
-            "Invalid path '{var_path}': The choice state's condition path references an invalid value."
-        ))
-    })?;
-    let (base, is_path) = match op.strip_suffix("Path") {
-        Some(b) => (b, true),
-        None => (op, false),
-    };
-    let expected =
-        if is_path { path::read(expected.as_str().unwrap_or("$"), input, context)? } else { expected.clone() };
-    let yes = |b: bool| expected == Value::Bool(b);
-    Ok(match base {
-        "IsNull" => yes(value.is_null()),
-        "IsNumeric" => yes(value.is_number()),
-        "IsString" => yes(value.is_string()),
-        "IsBoolean" => yes(value.is_boolean()),
-        "IsTimestamp" => yes(timestamp(&value).is_some()),
-        "StringMatches" => match (value.as_str(), expected.as_str()) {
-            (Some(v), Some(p)) => matches_glob(v, p),
-            _ => false,
-        },
-        _ if base.starts_with("String") => match (value.as_str(), expected.as_str()) {
-            (Some(a), Some(b)) => compare(base.trim_start_matches("String"), a.cmp(b)),
-            _ => false,
-        },
-        _ if base.starts_with("Numeric") => match (value.as_f64(), expected.as_f64()) {
-            (Some(a), Some(b)) => a.partial_cmp(&b).is_some_and(|o| compare(base.trim_start_matches("Numeric"), o)),
-            _ => false,
-        },
-        "BooleanEquals" => match (value.as_bool(), expected.as_bool()) {
-            (Some(a), Some(b)) => a == b,
-            _ => false,
-        },
-        _ if base.starts_with("Timestamp") => match (timestamp(&value), timestamp(&expected)) {
-            (Some(a), Some(b)) => compare(base.trim_start_matches("Timestamp"), a.cmp(&b)),
-            _ => false,
-        },
-        _ => return Err(StatesError::runtime(format!("unsupported operator {op}"))),
-    })
+}
+
+/// Compiles and evaluates `rule` (tests and one-off use).
+pub fn evaluate(rule: &Value, input: &Value, context: &Value) -> Result<bool, StatesError> {
+    let rule = Rule::compile(rule).map_err(StatesError::runtime)?;
+    rule.evaluate(input, &Ctx::fixed(context.clone()))
 }
 
 fn compare(kind: &str, o: std::cmp::Ordering) -> bool {

@@ -1,7 +1,13 @@
-//! The Distributed Map: ItemReader from storage, ItemSelector, ItemBatcher, child executions
-//! running concurrently up to MaxConcurrency, tolerated failures, and the ResultWriter files
-//! (shared/reference/aws-step-functions.md §1).
+//! The Distributed Map: ItemReader from storage, ItemSelector, ItemBatcher, child executions on
+//! every core up to MaxConcurrency, tolerated failures, and the ResultWriter's files in AWS's
+//! format (shared/reference/aws-step-functions.md §1).
+//!
+//! Memory is bounded by the batches in flight, not by the fleet: a JSONL item file is read
+//! twice, line by line — once to plan the batches (sizes only), once to build each child's
+//! input as the child starts — and a child's input is dropped when it succeeds unless the
+//! ResultWriter's `NONE` form needs it.
 
+use std::io::BufRead;
 use std::sync::Arc;
 
 use chrono::SecondsFormat;
@@ -9,214 +15,320 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::{Map, Value, json};
 
+use crate::definition::{Distributed, InputType, MapState, OutputType, State, Transformation};
 use crate::error::StatesError;
-use crate::exec::{BoxFuture, Executor, Run};
-use crate::{compact, path, payload};
+use crate::interpreter::{Run, run_states};
+use crate::path::Ctx;
+use crate::runtime::{MAX_PAYLOAD_BYTES, ObjectReader, json_len};
+use crate::states::{non_negative_integer, number};
 
-/// Object storage behind ItemReader and ResultWriter (one bucket locally; the name is kept).
-pub trait Storage: Send + Sync {
-    fn get(&self, bucket: &str, key: &str) -> BoxFuture<Result<Vec<u8>, String>>;
-    fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), String>>;
+pub use crate::runtime::{SharedStorage, Storage, StorageError};
+
+/// The names of the ResultWriter's result files. AWS documents `SUCCEEDED_0.json` and its
+/// siblings for `OutputType: JSON`; the names in JSONL form are not documented (UNCONFIRMED), so
+/// the extension is configurable, `json` unless told otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultFileNames {
+    /// The extension of JSONL result files, without the dot.
+    pub jsonl_extension: String,
 }
 
-pub type SharedStorage = Arc<dyn Storage>;
-
-/// Checks a Distributed Map's fields at load time; `Err((field, reason))`.
-pub fn check(obj: &Map<String, Value>) -> Result<(), (String, String)> {
-    if let Some(reader) = obj.get("ItemReader") {
-        if reader.get("Resource").and_then(Value::as_str) != Some("arn:aws:states:::s3:getObject") {
-            return Err(("ItemReader.Resource".into(), "only arn:aws:states:::s3:getObject is supported".into()));
-        }
-        let input_type = reader.pointer("/ReaderConfig/InputType").and_then(Value::as_str).unwrap_or("JSON");
-        if !matches!(input_type, "JSON" | "JSONL" | "CSV") {
-            return Err((
-                "ItemReader.ReaderConfig.InputType".into(),
-                format!("{input_type} is not supported (JSON, JSONL, CSV)"),
-            ));
-        }
-        if reader.pointer("/ReaderConfig/CSVHeaderLocation").and_then(Value::as_str) == Some("GIVEN") {
-            return Err(("ItemReader.ReaderConfig.CSVHeaderLocation".into(), "GIVEN headers are not supported".into()));
-        }
-    }
-    if let Some(writer) = obj.get("ResultWriter") {
-        if writer.get("Resource").and_then(Value::as_str) != Some("arn:aws:states:::s3:putObject") {
-            return Err(("ResultWriter.Resource".into(), "only arn:aws:states:::s3:putObject is supported".into()));
-        }
-        if writer.get("WriterConfig").is_some() {
-            return Err(("ResultWriter.WriterConfig".into(), "is not supported yet (the default NONE/JSON is)".into()));
-        }
-    }
-    Ok(())
-}
-
-fn number(obj: &Map<String, Value>, field: &str, eff: &Value, ctx: &Value) -> Result<Option<f64>, StatesError> {
-    if let Some(v) = obj.get(field) {
-        return Ok(v.as_f64());
-    }
-    match obj.get(&format!("{field}Path")).and_then(Value::as_str) {
-        Some(p) => {
-            let v = path::read(p, eff, ctx)?;
-            v.as_f64().map(Some).ok_or_else(|| {
-                StatesError::runtime(format!(
-                    "The {field}Path field refers to value \"{}\" which is not a valid number: {p}",
-                    compact(&v)
-                ))
-            })
-        }
-        None => Ok(None),
+impl Default for ResultFileNames {
+    fn default() -> Self {
+        ResultFileNames { jsonl_extension: "json".into() }
     }
 }
 
-async fn read_items(exec: &Executor, reader: &Value, eff: &Value, ctx: &Value) -> Result<Vec<Value>, StatesError> {
-    let storage =
-        exec.storage().ok_or_else(|| StatesError::new("States.ItemReaderFailed", "no storage is configured"))?;
-    let params = payload::apply(reader.get("Parameters").unwrap_or(&json!({})), eff, ctx)?;
-    let bucket = params.get("Bucket").and_then(Value::as_str).unwrap_or_default();
-    let key = params
-        .get("Key")
-        .and_then(Value::as_str)
-        .ok_or_else(|| StatesError::new("States.ItemReaderFailed", "the ItemReader has no Key"))?;
-    let bytes = storage.get(bucket, key).await.map_err(|e| StatesError::new("States.ItemReaderFailed", e))?;
-    let input_type = reader.pointer("/ReaderConfig/InputType").and_then(Value::as_str).unwrap_or("JSON");
-    let failed = |m: String| StatesError::new("States.ItemReaderFailed", m);
-    let mut items: Vec<Value> = match input_type {
-        "JSONL" => bytes
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .map(|l| serde_json::from_slice(l).map_err(|e| failed(format!("a JSONL line is not JSON: {e}"))))
-            .collect::<Result<_, _>>()?,
-        "CSV" => {
-            // Every value a string; fewer fields than headers give "", extra fields are dropped.
-            let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(bytes.as_slice());
-            let headers: Vec<String> =
-                r.headers().map_err(|e| failed(e.to_string()))?.iter().map(str::to_owned).collect();
-            let mut seen = std::collections::HashSet::new();
-            if headers.iter().any(|h| !seen.insert(h)) {
-                return Err(failed("CSV headers cannot contain duplicates.".into()));
-            }
-            let mut out = Vec::new();
-            for rec in r.records() {
-                let rec = rec.map_err(|e| failed(e.to_string()))?;
-                let obj: Map<String, Value> =
-                    headers.iter().enumerate().map(|(i, h)| (h.clone(), json!(rec.get(i).unwrap_or("")))).collect();
-                out.push(Value::Object(obj));
-            }
-            out
-        }
-        _ => match serde_json::from_slice::<Value>(&bytes).map_err(|e| failed(e.to_string()))? {
-            Value::Array(a) => a,
-            _ => return Err(failed("Attempting to map over non-iterable node.".into())),
-        },
-    };
-    if let Some(max) = number(reader.as_object().unwrap_or(&Map::new()), "MaxItems", &json!({}), ctx)
-        .ok()
-        .flatten()
-        .or_else(|| reader.pointer("/ReaderConfig/MaxItems").and_then(Value::as_f64))
-        && max > 0.0
-    {
-        items.truncate(max as usize);
-    }
-    Ok(items)
+/// Packs items into batches under both limits in one pass: a batch's size is a running byte
+/// count — its compact envelope is the empty envelope plus every item plus one comma between
+/// items — so packing is linear in the items (AWS: the item count is reduced to stay under the
+/// byte limit).
+struct Packer {
+    max_items: Option<usize>,
+    max_bytes: usize,
+    empty_bytes: usize,
+    len: usize,
+    bytes: usize,
 }
 
-/// Packs items into `{"BatchInput", "Items"}` envelopes under both limits (AWS: the item count is
-/// reduced to stay under the byte limit). Linear: each item is serialized once and a batch's size
-/// is kept as a running byte count — the compact envelope is its empty form plus every item plus
-/// one comma between items — instead of re-serializing the candidate batch for every item.
+impl Packer {
+    fn new(empty_bytes: usize, max_items: Option<usize>, max_bytes: Option<usize>) -> Self {
+        Packer { max_items, max_bytes: max_bytes.unwrap_or(MAX_PAYLOAD_BYTES), empty_bytes, len: 0, bytes: empty_bytes }
+    }
+
+    /// Adds an item of `item_bytes`; true when it starts a new batch.
+    fn push(&mut self, item_bytes: usize) -> bool {
+        let full = self.max_items.is_some_and(|m| self.len >= m);
+        let too_big = self.bytes + usize::from(self.len > 0) + item_bytes > self.max_bytes;
+        let new_batch = self.len > 0 && (full || too_big);
+        if new_batch {
+            self.len = 0;
+            self.bytes = self.empty_bytes;
+        }
+        self.bytes += usize::from(self.len > 0) + item_bytes;
+        self.len += 1;
+        new_batch
+    }
+}
+
+fn envelope(batch_input: Option<&Value>, items: Vec<Value>) -> Value {
+    let mut o = Map::new();
+    if let Some(b) = batch_input {
+        o.insert("BatchInput".into(), b.clone());
+    }
+    o.insert("Items".into(), Value::Array(items));
+    Value::Object(o)
+}
+
+/// Packs items into `{"BatchInput", "Items"}` envelopes under both limits, in linear time.
 pub fn batches(
     items: Vec<Value>,
     batch_input: Option<Value>,
     max_items: Option<usize>,
     max_bytes: Option<usize>,
 ) -> Vec<Value> {
-    let envelope = |items: Vec<Value>| {
-        let mut o = Map::new();
-        if let Some(b) = &batch_input {
-            o.insert("BatchInput".into(), b.clone());
-        }
-        o.insert("Items".into(), Value::Array(items));
-        Value::Object(o)
-    };
-    let max_bytes = max_bytes.unwrap_or(crate::exec::MAX_PAYLOAD_BYTES);
-    let empty_bytes = compact(&envelope(Vec::new())).len();
+    let mut packer = Packer::new(json_len(&envelope(batch_input.as_ref(), Vec::new())), max_items, max_bytes);
     let mut out = Vec::new();
-    let mut current: Vec<Value> = Vec::new();
-    let mut current_bytes = empty_bytes;
+    let mut current = Vec::new();
     for item in items {
-        let item_bytes = compact(&item).len();
-        let full = max_items.is_some_and(|m| current.len() >= m);
-        let separator = usize::from(!current.is_empty());
-        let too_big = current_bytes + separator + item_bytes > max_bytes;
-        if !current.is_empty() && (full || too_big) {
-            out.push(envelope(std::mem::take(&mut current)));
-            current_bytes = empty_bytes;
+        if packer.push(json_len(&item)) {
+            out.push(envelope(batch_input.as_ref(), std::mem::take(&mut current)));
         }
-        current_bytes += usize::from(!current.is_empty()) + item_bytes;
         current.push(item);
     }
     if !current.is_empty() {
-        out.push(envelope(current));
+        out.push(envelope(batch_input.as_ref(), current));
     }
     out
 }
 
+fn reader_failed(m: impl Into<String>) -> StatesError {
+    StatesError::new("States.ItemReaderFailed", m)
+}
+
+/// The items, one after another: from memory, or from a JSONL object line by line.
+type Items = Box<dyn Iterator<Item = Result<Value, StatesError>> + Send>;
+
+fn jsonl_items(reader: ObjectReader) -> Items {
+    Box::new(reader.split(b'\n').filter_map(|line| match line {
+        Err(e) => Some(Err(reader_failed(e.to_string()))),
+        Ok(l) if l.iter().all(u8::is_ascii_whitespace) => None,
+        Ok(l) => Some(serde_json::from_slice(&l).map_err(|e| reader_failed(format!("a JSONL line is not JSON: {e}")))),
+    }))
+}
+
+fn csv_items(bytes: &[u8]) -> Result<Vec<Value>, StatesError> {
+    // Every value a string; fewer fields than headers give "", extra fields are dropped.
+    let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let headers: Vec<String> =
+        r.headers().map_err(|e| reader_failed(e.to_string()))?.iter().map(str::to_owned).collect();
+    let mut seen = std::collections::HashSet::new();
+    if headers.iter().any(|h| !seen.insert(h)) {
+        return Err(reader_failed("CSV headers cannot contain duplicates."));
+    }
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| reader_failed(e.to_string()))?;
+        let obj: Map<String, Value> =
+            headers.iter().enumerate().map(|(i, h)| (h.clone(), json!(rec.get(i).unwrap_or("")))).collect();
+        out.push(Value::Object(obj));
+    }
+    Ok(out)
+}
+
+/// Where the items come from, and how many to take.
+enum Source {
+    Memory(Vec<Value>),
+    Jsonl { bucket: String, key: String },
+}
+
+async fn source(
+    run: &Run,
+    map: &MapState,
+    d: &Distributed,
+    eff: &Value,
+    ctx: &Ctx<'_>,
+) -> Result<(Source, Option<usize>), StatesError> {
+    let Some(reader) = &d.reader else { return Ok((Source::Memory(crate::states::map_items(map, eff, ctx)?), None)) };
+    let storage = run.shared.storage.as_ref().ok_or_else(|| reader_failed("no storage is configured"))?;
+    let params = reader.parameters.apply(eff, ctx)?;
+    let bucket = params.get("Bucket").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let key =
+        params.get("Key").and_then(Value::as_str).ok_or_else(|| reader_failed("the ItemReader has no Key"))?.to_owned();
+    // AWS-recorded (reference §1.2): 0 means no limit; a negative count is ItemReaderFailed.
+    let max_items = match &reader.max_items {
+        None => None,
+        Some(n) => {
+            let m = number(n, "MaxItems", eff, ctx, |x| x.fract() == 0.0, "a valid integer")?;
+            if m < 0.0 {
+                return Err(reader_failed("field MaxItems must be positive"));
+            }
+            (m > 0.0).then_some(m as usize)
+        }
+    };
+    let source = match reader.input_type {
+        InputType::Jsonl => Source::Jsonl { bucket, key },
+        InputType::Csv => {
+            Source::Memory(csv_items(&storage.get(&bucket, &key).await.map_err(|e| reader_failed(e.to_string()))?)?)
+        }
+        InputType::Json => {
+            let bytes = storage.get(&bucket, &key).await.map_err(|e| reader_failed(e.to_string()))?;
+            match serde_json::from_slice::<Value>(&bytes).map_err(|e| reader_failed(e.to_string()))? {
+                Value::Array(a) => Source::Memory(a),
+                _ => return Err(reader_failed("Attempting to map over non-iterable node.")),
+            }
+        }
+    };
+    Ok((source, max_items))
+}
+
 struct Child {
-    index: usize,
-    input: Value,
     name: String,
     start: String,
     stop: String,
+    input: Option<Arc<Value>>,
     outcome: Option<Result<Value, StatesError>>,
 }
 
 pub(crate) async fn run(
-    exec: &Executor,
-    parent: &Run<'_>,
-    name: &str,
-    obj: &Map<String, Value>,
+    run: &Run,
+    state: &State,
+    map: &MapState,
+    d: &Distributed,
     eff: &Value,
-    ctx: &Value,
+    ctx: &Ctx<'_>,
 ) -> Result<Value, StatesError> {
-    let items = match obj.get("ItemReader") {
-        Some(reader) => read_items(exec, reader, eff, ctx).await?,
-        None => crate::exec::items_at(obj, eff, ctx)?,
-    };
-    let selected = match obj.get("ItemSelector") {
-        Some(t) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let mut c = ctx.clone();
-                c["Map"] = json!({"Item": {"Index": i, "Value": item}});
-                payload::apply(t, eff, &c)
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        None => items,
-    };
-    let inputs = match obj.get("ItemBatcher").and_then(Value::as_object) {
-        Some(b) => {
-            let batch_input = b.get("BatchInput").map(|t| payload::apply(t, eff, ctx)).transpose()?;
-            let max_items = number(b, "MaxItemsPerBatch", eff, ctx)?.map(|n| n as usize);
-            let max_bytes = number(b, "MaxInputBytesPerBatch", eff, ctx)?.map(|n| n as usize);
-            batches(selected, batch_input, max_items, max_bytes)
+    let (source, max_items) = source(run, map, d, eff, ctx).await?;
+    let entered = run.now();
+    let select = |index: usize, item: Value| -> Result<Value, StatesError> {
+        match &map.item_selector {
+            Some(t) => t.apply(eff, &run.context(&state.name, entered, 0, Some((index, &item)))),
+            None => Ok(item),
         }
-        None => selected,
     };
-    let max_concurrency =
-        number(obj, "MaxConcurrency", eff, ctx)?.map(|n| n as usize).filter(|n| *n > 0).unwrap_or(1_000);
-    let tolerated_pct = number(obj, "ToleratedFailurePercentage", eff, ctx)?.unwrap_or(0.0);
-    let tolerated_count = number(obj, "ToleratedFailureCount", eff, ctx)?;
-    let label = obj.get("Label").and_then(Value::as_str).unwrap_or(name).to_owned();
-    let map_run_id = uuid::Uuid::new_v4().to_string();
-    let sm = parent.state_machine_name();
-    let map_run_arn = format!("{}:mapRun:{sm}/{label}:{map_run_id}", exec.arn_prefix());
-    let child_sm_arn = format!("{}:stateMachine:{sm}/{label}", exec.arn_prefix());
-    parent.event("MapStateStarted", json!({"length": 0}));
-    parent.event("MapRunStarted", json!({"mapRunArn": map_run_arn}));
+    let open = || async {
+        match &source {
+            Source::Jsonl { bucket, key } => {
+                let storage = run.shared.storage.as_ref().ok_or_else(|| reader_failed("no storage is configured"))?;
+                let reader = storage.open(bucket, key).await.map_err(|e| reader_failed(e.to_string()))?;
+                Ok::<Items, StatesError>(jsonl_items(reader))
+            }
+            Source::Memory(_) => Ok(Box::new(std::iter::empty()) as Items),
+        }
+    };
 
-    let processor = obj.get("ItemProcessor").cloned().unwrap_or_default();
-    let start_at = processor.get("StartAt").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let total = inputs.len();
+    let (batch_input, max_per_batch, max_bytes) = match &d.batcher {
+        Some(b) => (
+            b.batch_input.as_ref().map(|t| t.apply(eff, ctx)).transpose()?,
+            b.max_items
+                .as_ref()
+                .map(|n| {
+                    number(n, "MaxItemsPerBatch", eff, ctx, |x| x >= 1.0 && non_negative_integer(x), "a valid integer")
+                })
+                .transpose()?
+                .map(|n| n as usize),
+            b.max_bytes
+                .as_ref()
+                .map(|n| {
+                    number(
+                        n,
+                        "MaxInputBytesPerBatch",
+                        eff,
+                        ctx,
+                        |x| x >= 1.0 && non_negative_integer(x) && x <= MAX_PAYLOAD_BYTES as f64,
+                        "a valid integer",
+                    )
+                })
+                .transpose()?
+                .map(|n| n as usize),
+        ),
+        None => (None, None, None),
+    };
+    let batched = d.batcher.is_some();
+
+    // Pass 1: the plan — how many items each child gets.
+    let mut plan: Vec<usize> = Vec::new();
+    let mut memory: Vec<Value> = Vec::new();
+    {
+        let mut packer = Packer::new(json_len(&envelope(batch_input.as_ref(), Vec::new())), max_per_batch, max_bytes);
+        let mut add = |item: &Value| {
+            if !batched || plan.is_empty() || packer.push(json_len(item)) {
+                if batched && plan.is_empty() {
+                    packer.push(json_len(item));
+                }
+                plan.push(0);
+            }
+            if let Some(last) = plan.last_mut() {
+                *last += 1;
+            }
+        };
+        match &source {
+            Source::Memory(items) => {
+                for (i, item) in items.iter().take(max_items.unwrap_or(usize::MAX)).enumerate() {
+                    let selected = select(i, item.clone())?;
+                    add(&selected);
+                    memory.push(selected);
+                }
+            }
+            Source::Jsonl { .. } => {
+                for (i, item) in open().await?.take(max_items.unwrap_or(usize::MAX)).enumerate() {
+                    add(&select(i, item?)?);
+                }
+            }
+        }
+    }
+    let selected_in_memory = matches!(source, Source::Memory(_));
+    let mut items: Items = if selected_in_memory { Box::new(memory.into_iter().map(Ok)) } else { open().await? };
+    let mut next_index = 0usize;
+    // Pass 2: each child's input, as it starts.
+    let mut next_input = |count: usize| -> Result<Value, StatesError> {
+        let mut batch = Vec::with_capacity(count);
+        for _ in 0..count {
+            let item = items.next().ok_or_else(|| reader_failed("the item file changed while it was read"))??;
+            batch.push(if selected_in_memory { item } else { select(next_index, item)? });
+            next_index += 1;
+        }
+        Ok(if batched { envelope(batch_input.as_ref(), batch) } else { batch.pop().unwrap_or(Value::Null) })
+    };
+
+    let max_concurrency = match &map.max_concurrency {
+        Some(n) => crate::states::max_concurrency(n, eff, ctx)?,
+        None => 0,
+    };
+    // AWS: omitted or 0 means no limit, 10,000 children at once.
+    let max_concurrency = if max_concurrency == 0 { 10_000 } else { max_concurrency };
+    // AWS-recorded causes (LocalStack test_base_scenarios, 2024-06-19): a value that is not a
+    // number is "not a valid float" / "not a valid integer"; one out of range says so.
+    let tolerated_pct = match &d.tolerated_percentage {
+        None => 0.0,
+        Some(n) => {
+            let p = number(n, "ToleratedFailurePercentage", eff, ctx, f64::is_finite, "a valid float")?;
+            if !(0.0..=100.0).contains(&p) {
+                return Err(StatesError::runtime("ToleratedFailurePercentage must be between 0 and 100."));
+            }
+            p
+        }
+    };
+    let tolerated_count = match &d.tolerated_count {
+        None => None,
+        Some(n) => {
+            let c = number(n, "ToleratedFailureCount", eff, ctx, |x| x.fract() == 0.0, "a valid integer")?;
+            if c < 0.0 {
+                return Err(StatesError::runtime("ToleratedFailureCount cannot be negative."));
+            }
+            Some(c)
+        }
+    };
+    let map_run_id = uuid::Uuid::new_v4().to_string();
+    let sm = run.state_machine_name.clone();
+    let prefix = run.shared.arn_prefix.clone();
+    let map_run_arn = format!("{prefix}:mapRun:{sm}/{}:{map_run_id}", map.label);
+    let child_sm_arn = format!("{prefix}:stateMachine:{sm}/{}", map.label);
+    let child_sm_name = format!("{sm}/{}", map.label);
+    run.event("MapStateStarted", || json!({"length": 0}));
+    run.event("MapRunStarted", || json!({"mapRunArn": map_run_arn}));
+
+    let total = plan.len();
     let exceeded = |failed: usize| {
         let pct = if total == 0 { 0.0 } else { failed as f64 * 100.0 / total as f64 };
         match tolerated_count {
@@ -224,37 +336,32 @@ pub(crate) async fn run(
             None => pct > tolerated_pct,
         }
     };
-    let mut children: Vec<Child> = inputs
-        .into_iter()
-        .enumerate()
-        .map(|(index, input)| Child {
-            index,
-            input,
-            name: uuid::Uuid::new_v4().to_string(),
-            start: String::new(),
-            stop: String::new(),
-            outcome: None,
-        })
-        .collect();
+    let keep_inputs = matches!(d.writer.as_ref().map(|w| w.transformation), Some(Transformation::None));
+    let now = || run.now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    let mut children: Vec<Child> = Vec::with_capacity(total);
     let mut running = FuturesUnordered::new();
-    let mut next = 0;
     let mut failed = 0;
     let mut stop_launching = false;
-    let now = || exec.clock().now().to_rfc3339_opts(SecondsFormat::Millis, true);
     loop {
-        while !stop_launching && next < children.len() && running.len() < max_concurrency {
-            let c = &mut children[next];
-            c.start = now();
-            let child_run = parent.child(&child_sm_arn, &format!("{sm}/{label}"), &c.name, c.input.clone());
-            let states = processor.get("States").cloned().unwrap_or_default();
-            let start_at = start_at.clone();
-            let index = c.index;
-            let input = c.input.clone();
+        while !stop_launching && children.len() < total && running.len() < max_concurrency {
+            let index = children.len();
+            let input = Arc::new(next_input(plan[index])?);
+            let name = uuid::Uuid::new_v4().to_string();
+            let child = run.child(&child_sm_arn, &child_sm_name, &name, input.clone());
+            let processor = map.processor.clone();
+            let task = async move {
+                let input = (*child.input).clone();
+                run_states(&child, &processor, input).await
+            };
+            // Children run as tasks of their own: CPU-bound handler work spreads over every core.
+            let handle = tokio::spawn(task);
             running.push(async move {
-                let r = crate::exec::run_child(exec, child_run, states, start_at, input).await;
+                let r = handle
+                    .await
+                    .unwrap_or_else(|e| Err(StatesError::runtime(format!("the child execution panicked: {e}"))));
                 (index, r)
             });
-            next += 1;
+            children.push(Child { name, start: now(), stop: String::new(), input: Some(input), outcome: None });
         }
         let Some((index, result)) = running.next().await else { break };
         if result.is_err() {
@@ -262,117 +369,194 @@ pub(crate) async fn run(
             if exceeded(failed) {
                 stop_launching = true;
             }
+        } else if !keep_inputs {
+            children[index].input = None;
         }
         children[index].stop = now();
         children[index].outcome = Some(result);
     }
-
-    let (mut succeeded_records, mut failed_records, mut pending_records) = (Vec::new(), Vec::new(), Vec::new());
-    let mut outputs = Vec::with_capacity(children.len());
-    for c in &children {
-        let arn = format!("{}:execution:{sm}/{label}:{}", exec.arn_prefix(), c.name);
-        match &c.outcome {
-            Some(Ok(out)) => {
-                outputs.push(out.clone());
-                succeeded_records.push(json!({
-                    "ExecutionArn": arn, "Input": compact(&c.input), "InputDetails": {"Included": true}, "Name": c.name,
-                    "Output": compact(out), "OutputDetails": {"Included": true}, "RedriveCount": 0,
-                    "RedriveStatus": "NOT_REDRIVABLE", "RedriveStatusReason": "Execution is SUCCEEDED and cannot be redriven",
-                    "StartDate": c.start, "StateMachineArn": child_sm_arn, "Status": "SUCCEEDED", "StopDate": c.stop
-                }));
-            }
-            Some(Err(e)) => {
-                outputs.push(Value::Null);
-                failed_records.push(json!({
-                    "Cause": e.cause, "Error": e.error, "ExecutionArn": arn, "Input": compact(&c.input), "InputDetails": {"Included": true},
-                    "Name": c.name, "RedriveCount": 0, "RedriveStatus": "REDRIVABLE", "StartDate": c.start,
-                    "StateMachineArn": child_sm_arn, "Status": "FAILED", "StopDate": c.stop
-                }));
-            }
-            None => {
-                outputs.push(Value::Null);
-                pending_records
-                    .push(json!({"Input": compact(&c.input), "InputDetails": {"Included": true}, "Status": "PENDING"}));
-            }
-        }
+    // Children never started: their inputs, for the PENDING records.
+    let mut pending_inputs = Vec::new();
+    while children.len() + pending_inputs.len() < total {
+        pending_inputs.push(next_input(plan[children.len() + pending_inputs.len()])?);
     }
+
     let threshold_exceeded = exceeded(failed);
-    let result = match obj.get("ResultWriter") {
-        Some(writer) => {
-            let storage = exec
-                .storage()
-                .ok_or_else(|| StatesError::new("States.ResultWriterFailed", "no storage is configured"))?;
-            let params = payload::apply(writer.get("Parameters").unwrap_or(&json!({})), eff, ctx)?;
-            let bucket = params.get("Bucket").and_then(Value::as_str).unwrap_or_default().to_owned();
-            let prefix =
-                params.get("Prefix").and_then(Value::as_str).unwrap_or_default().trim_end_matches('/').to_owned();
-            let base = if prefix.is_empty() { map_run_id.clone() } else { format!("{prefix}/{map_run_id}") };
-            let mut files = Map::new();
-            for (status, records) in
-                [("FAILED", &failed_records), ("PENDING", &pending_records), ("SUCCEEDED", &succeeded_records)]
-            {
-                let mut list = Vec::new();
-                if !records.is_empty() {
-                    let key = format!("{base}/{status}_0.json");
-                    let body = serde_json::to_vec(records).unwrap_or_default();
-                    list.push(json!({"Key": key, "Size": body.len()}));
-                    storage
-                        .put(&bucket, &key, body)
-                        .await
-                        .map_err(|e| StatesError::new("States.ResultWriterFailed", e))?;
-                }
-                files.insert(status.to_owned(), Value::Array(list));
-            }
-            let manifest = json!({"DestinationBucket": bucket, "MapRunArn": map_run_arn, "ResultFiles": files});
-            let key = format!("{base}/manifest.json");
-            storage
-                .put(&bucket, &key, serde_json::to_vec(&manifest).unwrap_or_default())
-                .await
-                .map_err(|e| StatesError::new("States.ResultWriterFailed", e))?;
-            json!({"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": key}})
-        }
-        None => Value::Array(outputs),
-    };
+    let result = write_results(
+        run,
+        d,
+        &map_run_arn,
+        &map_run_id,
+        &child_sm_arn,
+        &child_sm_name,
+        &children,
+        &pending_inputs,
+        eff,
+        ctx,
+    )
+    .await?;
     if threshold_exceeded {
-        parent.event("MapRunFailed", json!({"error": "States.ExceedToleratedFailureThreshold"}));
+        run.event("MapRunFailed", || json!({"error": "States.ExceedToleratedFailureThreshold"}));
         return Err(StatesError::new(
             "States.ExceedToleratedFailureThreshold",
             "The specified tolerated failure threshold was exceeded",
         ));
     }
-    parent.event("MapRunSucceeded", Value::Null);
-    parent.event("MapStateSucceeded", Value::Null);
+    run.event("MapRunSucceeded", || Value::Null);
+    run.event("MapStateSucceeded", || Value::Null);
     Ok(result)
+}
+
+/// A child's record in the `NONE` form (DescribeExecution-like; `Input`/`Output` are JSON text).
+fn record(c: &Child, arn: &str, sm_arn: &str) -> Value {
+    let input = c.input.as_deref().map(crate::compact).unwrap_or_default();
+    match &c.outcome {
+        Some(Ok(out)) => json!({
+            "ExecutionArn": arn, "Input": input, "InputDetails": {"Included": true}, "Name": c.name,
+            "Output": crate::compact(out), "OutputDetails": {"Included": true}, "RedriveCount": 0,
+            "RedriveStatus": "NOT_REDRIVABLE", "RedriveStatusReason": "Execution is SUCCEEDED and cannot be redriven",
+            "StartDate": c.start, "StateMachineArn": sm_arn, "Status": "SUCCEEDED", "StopDate": c.stop
+        }),
+        Some(Err(e)) => json!({
+            "Cause": e.cause, "Error": e.error, "ExecutionArn": arn, "Input": input, "InputDetails": {"Included": true},
+            "Name": c.name, "RedriveCount": 0, "RedriveStatus": "REDRIVABLE", "StartDate": c.start,
+            "StateMachineArn": sm_arn, "Status": "FAILED", "StopDate": c.stop
+        }),
+        None => json!({"Input": input, "InputDetails": {"Included": true}, "Status": "PENDING"}),
+    }
+}
+
+/// The successful children's outputs in the `COMPACT` or `FLATTEN` form (AWS ResultWriter doc:
+/// FLATTEN flattens arrays returned by children one level).
+fn outputs(children: &[Child], flatten: bool) -> Vec<Value> {
+    let mut out = Vec::new();
+    for c in children {
+        if let Some(Ok(v)) = &c.outcome {
+            match v {
+                Value::Array(a) if flatten => out.extend(a.iter().cloned()),
+                v => out.push(v.clone()),
+            }
+        }
+    }
+    out
+}
+
+fn body(values: &[Value], output_type: OutputType) -> Vec<u8> {
+    match output_type {
+        OutputType::Json => serde_json::to_vec(values).unwrap_or_default(),
+        OutputType::Jsonl => {
+            let mut b = Vec::new();
+            for v in values {
+                if serde_json::to_writer(&mut b, v).is_ok() {
+                    b.push(b'\n');
+                }
+            }
+            b
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write_results(
+    run: &Run,
+    d: &Distributed,
+    map_run_arn: &str,
+    map_run_id: &str,
+    child_sm_arn: &str,
+    child_sm_name: &str,
+    children: &[Child],
+    pending_inputs: &[Value],
+    eff: &Value,
+    ctx: &Ctx<'_>,
+) -> Result<Value, StatesError> {
+    let arn = |c: &Child| format!("{}:execution:{child_sm_name}:{}", run.shared.arn_prefix, c.name);
+    let Some(writer) = &d.writer else {
+        // No ResultWriter: the outputs in order, `null` for a child that did not succeed.
+        return Ok(Value::Array(
+            children
+                .iter()
+                .map(|c| match &c.outcome {
+                    Some(Ok(v)) => v.clone(),
+                    _ => Value::Null,
+                })
+                .chain(pending_inputs.iter().map(|_| Value::Null))
+                .collect(),
+        ));
+    };
+    let succeeded: Vec<Value> = match writer.transformation {
+        Transformation::None => children
+            .iter()
+            .filter(|c| matches!(c.outcome, Some(Ok(_))))
+            .map(|c| record(c, &arn(c), child_sm_arn))
+            .collect(),
+        t => outputs(children, t == Transformation::Flatten),
+    };
+    // Failed children are always reported as if NONE (AWS ResultWriter doc).
+    let failed: Vec<Value> = children
+        .iter()
+        .filter(|c| matches!(c.outcome, Some(Err(_))))
+        .map(|c| record(c, &arn(c), child_sm_arn))
+        .collect();
+    let pending: Vec<Value> = pending_inputs
+        .iter()
+        .map(|i| json!({"Input": crate::compact(i), "InputDetails": {"Included": true}, "Status": "PENDING"}))
+        .collect();
+    let Some(parameters) = &writer.parameters else {
+        // WriterConfig alone: the formatted results are the state's output, nothing is stored.
+        return Ok(Value::Array(succeeded));
+    };
+    let storage = run
+        .shared
+        .storage
+        .as_ref()
+        .ok_or_else(|| StatesError::new("States.ResultWriterFailed", "no storage is configured"))?;
+    let params = parameters.apply(eff, ctx)?;
+    let bucket = params.get("Bucket").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let prefix = params.get("Prefix").and_then(Value::as_str).unwrap_or_default().trim_end_matches('/').to_owned();
+    let base = if prefix.is_empty() { map_run_id.to_owned() } else { format!("{prefix}/{map_run_id}") };
+    let extension = match writer.output_type {
+        OutputType::Json => "json",
+        OutputType::Jsonl => run.shared.result_files.jsonl_extension.as_str(),
+    };
+    let failed_put = |e: StorageError| StatesError::new("States.ResultWriterFailed", e.to_string());
+    let mut files = Map::new();
+    for (status, records) in [("FAILED", &failed), ("PENDING", &pending), ("SUCCEEDED", &succeeded)] {
+        let mut list = Vec::new();
+        if !records.is_empty() {
+            let key = format!("{base}/{status}_0.{extension}");
+            let body = body(records, writer.output_type);
+            list.push(json!({"Key": key, "Size": body.len()}));
+            storage.put(&bucket, &key, body).await.map_err(failed_put)?;
+        }
+        files.insert(status.to_owned(), Value::Array(list));
+    }
+    let manifest = json!({"DestinationBucket": bucket, "MapRunArn": map_run_arn, "ResultFiles": files});
+    let key = format!("{base}/manifest.json");
+    storage.put(&bucket, &key, serde_json::to_vec(&manifest).unwrap_or_default()).await.map_err(failed_put)?;
+    Ok(json!({"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": key}}))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compact;
 
     /// The packing as it was (re-serializing every candidate batch): the oracle.
     fn naive(items: Vec<Value>, batch_input: Option<Value>, max_items: Option<usize>, max_bytes: usize) -> Vec<Value> {
-        let envelope = |items: Vec<Value>| {
-            let mut o = Map::new();
-            if let Some(b) = &batch_input {
-                o.insert("BatchInput".into(), b.clone());
-            }
-            o.insert("Items".into(), Value::Array(items));
-            Value::Object(o)
-        };
         let mut out = Vec::new();
         let mut current: Vec<Value> = Vec::new();
         for item in items {
             let full = max_items.is_some_and(|m| current.len() >= m);
             let mut candidate = current.clone();
             candidate.push(item.clone());
-            let too_big = compact(&envelope(candidate)).len() > max_bytes;
+            let too_big = compact(&envelope(batch_input.as_ref(), candidate)).len() > max_bytes;
             if !current.is_empty() && (full || too_big) {
-                out.push(envelope(std::mem::take(&mut current)));
+                out.push(envelope(batch_input.as_ref(), std::mem::take(&mut current)));
             }
             current.push(item);
         }
         if !current.is_empty() {
-            out.push(envelope(current));
+            out.push(envelope(batch_input.as_ref(), current));
         }
         out
     }

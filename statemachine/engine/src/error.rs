@@ -13,6 +13,7 @@ pub struct DefinitionError {
 }
 
 impl DefinitionError {
+    /// A refusal of `field` (of `state`, when the field belongs to one).
     pub fn new(state: Option<&str>, field: impl Into<String>, reason: impl Into<String>) -> Self {
         DefinitionError { state: state.map(str::to_owned), field: field.into(), reason: reason.into() }
     }
@@ -29,6 +30,7 @@ pub struct StatesError {
 }
 
 impl StatesError {
+    /// An error with this name and cause.
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
         StatesError { error: error.into(), cause: cause.into() }
     }
@@ -38,11 +40,35 @@ impl StatesError {
         StatesError::new("States.Runtime", cause)
     }
 
+    /// `States.IntrinsicFailure`: an intrinsic function refused its arguments.
     pub fn intrinsic(cause: impl Into<String>) -> Self {
         StatesError::new("States.IntrinsicFailure", cause)
     }
 
-    /// Errors that `States.ALL` does not catch (and Retry does not retry).
+    /// A state's output over 256 KiB (`States.DataLimitExceeded`, not caught by `States.ALL`).
+    pub fn data_limit(state: &str) -> Self {
+        StatesError::new(
+            "States.DataLimitExceeded",
+            format!(
+                "The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit."
+            ),
+        )
+    }
+
+    /// The execution history reached 25,000 events: AWS fails the execution with
+    /// `States.Runtime` and this cause (AWS console output quoted in loads/ardere#86 and
+    /// floci-io/floci#2734).
+    pub fn history_limit() -> Self {
+        StatesError::runtime(format!(
+            "The execution reached the maximum number of history events ({}).",
+            crate::runtime::MAX_HISTORY_EVENTS
+        ))
+    }
+
+    /// Errors that `States.ALL` does not catch (and Retry does not retry): the AWS developer
+    /// guide's rule for `States.Runtime` and `States.DataLimitExceeded`. (LocalStack snapshots
+    /// recorded against AWS in 2024 show a Task's `DataLimitExceeded` caught by `States.ALL`;
+    /// the guide and shared/reference disagree with them, and this engine follows the guide.)
     pub fn is_terminal(&self) -> bool {
         matches!(self.error.as_str(), "States.Runtime" | "States.DataLimitExceeded")
     }

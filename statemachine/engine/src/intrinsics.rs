@@ -6,14 +6,18 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 use crate::error::StatesError;
-use crate::path;
+use crate::path::{Ctx, Path};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 enum Arg {
     Literal(Value),
-    Path(String),
+    Path(Path),
     Call(String, Vec<Arg>),
 }
+
+/// An intrinsic function call, parsed once (at load time).
+#[derive(Debug, Clone)]
+pub struct Intrinsic(Arg);
 
 const MAX_NESTING: usize = 10;
 
@@ -114,7 +118,8 @@ impl Parser<'_> {
                     }
                     self.i += 1;
                 }
-                Ok(Arg::Path(String::from_utf8_lossy(&self.s[start..self.i]).trim().to_owned()))
+                let text = String::from_utf8_lossy(&self.s[start..self.i]).trim().to_owned();
+                Path::parse(&text).map(Arg::Path).map_err(|e| self.err(&e))
             }
             Some(c) if c.is_ascii_alphabetic() && self.s[self.i..].starts_with(b"States.") => self.call(),
             Some(_) => {
@@ -142,22 +147,35 @@ pub fn is_intrinsic(expr: &str) -> bool {
     expr.trim_start().starts_with("States.")
 }
 
-pub fn evaluate(expr: &str, input: &Value, context: &Value) -> Result<Value, StatesError> {
-    let mut p = Parser { s: expr.trim().as_bytes(), i: 0, depth: 0 };
-    let call = p.call()?;
-    p.ws();
-    if p.i != p.s.len() {
-        return Err(p.err("unexpected text after the call"));
+impl Intrinsic {
+    /// Parses a call such as `States.Format('{}', $.x)`.
+    pub fn parse(expr: &str) -> Result<Intrinsic, StatesError> {
+        let mut p = Parser { s: expr.trim().as_bytes(), i: 0, depth: 0 };
+        let call = p.call()?;
+        p.ws();
+        if p.i != p.s.len() {
+            return Err(p.err("unexpected text after the call"));
+        }
+        Ok(Intrinsic(call))
     }
-    eval(&call, input, context)
+
+    /// Evaluates the call against the state's input and context object.
+    pub fn evaluate(&self, input: &Value, ctx: &Ctx<'_>) -> Result<Value, StatesError> {
+        eval(&self.0, input, ctx)
+    }
 }
 
-fn eval(arg: &Arg, input: &Value, context: &Value) -> Result<Value, StatesError> {
+/// Parses and evaluates `expr` (tests and one-off use).
+pub fn evaluate(expr: &str, input: &Value, context: &Value) -> Result<Value, StatesError> {
+    Intrinsic::parse(expr)?.evaluate(input, &Ctx::fixed(context.clone()))
+}
+
+fn eval(arg: &Arg, input: &Value, ctx: &Ctx<'_>) -> Result<Value, StatesError> {
     match arg {
         Arg::Literal(v) => Ok(v.clone()),
-        Arg::Path(p) => path::read(p, input, context),
+        Arg::Path(p) => p.read(input, ctx),
         Arg::Call(name, args) => {
-            let values = args.iter().map(|a| eval(a, input, context)).collect::<Result<Vec<_>, _>>()?;
+            let values = args.iter().map(|a| eval(a, input, ctx)).collect::<Result<Vec<_>, _>>()?;
             call(name, values)
         }
     }
@@ -171,12 +189,29 @@ fn want_str<'a>(name: &str, v: &'a Value) -> Result<&'a str, StatesError> {
     v.as_str().ok_or_else(|| bad(name, "expected a string argument"))
 }
 
+/// An integer argument. AWS rounds a fractional one "to the nearest integer" as Java's
+/// `Math.round` does — half toward positive infinity: 2.5 → 3, -2.5 → -2 (AWS-recorded
+/// `States.MathAdd` cases, LocalStack `test_math_operations.snapshot.json`, 2023-09-13).
 fn want_int(name: &str, v: &Value) -> Result<i64, StatesError> {
     match v {
-        Value::Number(n) => {
-            n.as_i64().or_else(|| n.as_f64().map(|f| f.round() as i64)).ok_or_else(|| bad(name, "expected an integer"))
-        }
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite() && f.abs() < 9.0e18).map(|f| (f + 0.5).floor() as i64))
+            .ok_or_else(|| bad(name, "expected an integer")),
         _ => Err(bad(name, "expected a number")),
+    }
+}
+
+/// A value as Java's `toString` writes it, which is what `States.Format` inserts for an object
+/// or array argument: `{Arg1=1, Arg2=[]}` (AWS-recorded, LocalStack `test_generic.snapshot.json`).
+fn java_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => format!("[{}]", a.iter().map(java_text).collect::<Vec<_>>().join(", ")),
+        Value::Object(o) => {
+            format!("{{{}}}", o.iter().map(|(k, v)| format!("{k}={}", java_text(v))).collect::<Vec<_>>().join(", "))
+        }
+        other => other.to_string(),
     }
 }
 
@@ -215,11 +250,7 @@ fn call(name: &str, a: Vec<Value>) -> Result<Value, StatesError> {
                     }
                     '{' if bytes.get(i + 1) == Some(&'}') => {
                         let v = args.next().ok_or_else(|| bad(name, "more {} than arguments"))?;
-                        match v {
-                            Value::String(s) => out.push_str(s),
-                            Value::Number(_) | Value::Bool(_) | Value::Null => out.push_str(&v.to_string()),
-                            _ => return Err(bad(name, "arguments must be strings, numbers, booleans or null")),
-                        }
+                        out.push_str(&java_text(v));
                         i += 2;
                     }
                     c => {
@@ -235,7 +266,12 @@ fn call(name: &str, a: Vec<Value>) -> Result<Value, StatesError> {
         }
         "States.StringToJson" => {
             arity(name, &a, 1..=1)?;
-            serde_json::from_str(want_str(name, &a[0])?).map_err(|e| bad(name, &e.to_string()))
+            // A blank string is null (AWS-recorded, LocalStack test_json_manipulation.snapshot.json).
+            let text = want_str(name, &a[0])?;
+            if text.trim().is_empty() {
+                return Ok(Value::Null);
+            }
+            serde_json::from_str(text).map_err(|e| bad(name, &e.to_string()))
         }
         "States.JsonToString" => {
             arity(name, &a, 1..=1)?;
@@ -268,7 +304,10 @@ fn call(name: &str, a: Vec<Value>) -> Result<Value, StatesError> {
                 if out.len() > 1000 {
                     return Err(bad(name, "at most 1000 items"));
                 }
-                v += step;
+                v = match v.checked_add(step) {
+                    Some(n) => n,
+                    None => break,
+                };
             }
             Ok(Value::Array(out))
         }
@@ -336,8 +375,15 @@ fn call(name: &str, a: Vec<Value>) -> Result<Value, StatesError> {
         }
         "States.MathAdd" => {
             arity(name, &a, 2..=2)?;
-            let (x, y) = (want_int(name, &a[0])?, want_int(name, &a[1])?);
-            Ok(json!(x + y))
+            // The AWS guide: "integer values in the range of -2147483648 and 2147483647". Checked:
+            // an argument or a sum outside that range is an error, never a wrapped sum.
+            let int32 = |v: &Value| {
+                want_int(name, v).and_then(|n| {
+                    i32::try_from(n).map_err(|_| bad(name, "arguments must be from -2147483648 to 2147483647"))
+                })
+            };
+            let (x, y) = (int32(&a[0])?, int32(&a[1])?);
+            x.checked_add(y).map(|s| json!(s)).ok_or_else(|| bad(name, "the sum is outside -2147483648 to 2147483647"))
         }
         "States.MathRandom" => {
             arity(name, &a, 2..=3)?;
@@ -354,7 +400,9 @@ fn call(name: &str, a: Vec<Value>) -> Result<Value, StatesError> {
             z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^= z >> 31;
-            Ok(json!(start + (z % (end - start) as u64) as i64))
+            // In i128: the span of two i64 never overflows there.
+            let span = (i128::from(end) - i128::from(start)) as u128;
+            Ok(json!((i128::from(start) + (u128::from(z) % span) as i128) as i64))
         }
         "States.StringSplit" => {
             arity(name, &a, 2..=2)?;
@@ -468,8 +516,9 @@ mod tests {
         assert_eq!(ev(r"States.Format('\{\} {} it\'s', $.x)", json!({"x": 1})).unwrap(), json!("{} 1 it's"));
         // Nested calls.
         assert_eq!(ev("States.ArrayLength(States.Array(1, 2, 3))", json!({})).unwrap(), json!(3));
-        // Objects are not Format arguments.
-        assert_eq!(ev("States.Format('{}', $.o)", json!({"o": {}})).unwrap_err().error, "States.IntrinsicFailure");
+        // An object argument is inserted as Java writes it (AWS-recorded; this test refused it
+        // before the recording was found, see java_text).
+        assert_eq!(ev("States.Format('{}', $.o)", json!({"o": {}})).unwrap(), json!("{}"));
         assert_eq!(ev("States.ArrayGetItem($.a, 5)", json!({"a": [1]})).unwrap_err().error, "States.IntrinsicFailure");
         assert_eq!(ev("States.Nope(1)", json!({})).unwrap_err().error, "States.IntrinsicFailure");
         assert_eq!(

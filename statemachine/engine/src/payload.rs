@@ -1,41 +1,111 @@
-//! Payload templates (`Parameters`, `ResultSelector`, `ItemSelector`, `BatchInput`): keys ending
-//! in `.$` are evaluated (a path into the input, `$$` the context, or an intrinsic), the suffix
-//! stripped; everything else is copied.
+//! Payload templates (`Parameters`, `ResultSelector`, `ItemSelector`, `BatchInput`), compiled
+//! once: keys ending in `.$` hold a path into the input, `$$` the context, or an intrinsic, and
+//! lose the suffix; everything else is copied.
 
 use serde_json::{Map, Value};
 
 use crate::error::StatesError;
-use crate::{intrinsics, path};
+use crate::intrinsics::{self, Intrinsic};
+use crate::path::{Ctx, Path};
 
-pub fn apply(template: &Value, input: &Value, context: &Value) -> Result<Value, StatesError> {
-    match template {
-        Value::Object(obj) => {
-            let mut out = Map::with_capacity(obj.len());
-            for (k, v) in obj {
-                match k.strip_suffix(".$") {
-                    Some(key) => {
-                        let expr = v.as_str().ok_or_else(|| {
-                            StatesError::runtime(format!("The value of the field '{k}' must be a path or an intrinsic"))
-                        })?;
-                        let value = if intrinsics::is_intrinsic(expr) {
-                            intrinsics::evaluate(expr, input, context)?
-                        } else {
-                            path::read(expr, input, context)?
-                        };
-                        out.insert(key.to_owned(), value);
-                    }
-                    None => {
-                        out.insert(k.clone(), apply(v, input, context)?);
-                    }
-                }
-            }
-            Ok(Value::Object(out))
-        }
-        Value::Array(items) => {
-            Ok(Value::Array(items.iter().map(|v| apply(v, input, context)).collect::<Result<_, _>>()?))
-        }
-        other => Ok(other.clone()),
+#[derive(Debug, Clone)]
+enum Field {
+    Path(Path),
+    Intrinsic(Intrinsic),
+    Template(Node),
+}
+
+#[derive(Debug, Clone)]
+enum Node {
+    Object(Vec<(String, Field)>),
+    Array(Vec<Node>),
+    Literal(Value),
+}
+
+/// A compiled template.
+#[derive(Debug, Clone)]
+pub struct Template(Node);
+
+impl Template {
+    /// Compiles a template; the error names the field.
+    pub fn compile(template: &Value) -> Result<Template, String> {
+        Node::compile(template).map(Template)
     }
+
+    /// Applies the template to the state's input and context object.
+    pub fn apply(&self, input: &Value, ctx: &Ctx<'_>) -> Result<Value, StatesError> {
+        self.0.apply(input, ctx)
+    }
+
+    /// The value of a literal field of an object template (e.g. a Lambda's `FunctionName`).
+    pub fn literal_field(&self, key: &str) -> Option<&Value> {
+        match &self.0 {
+            Node::Object(fields) => fields.iter().find_map(|(k, f)| match f {
+                Field::Template(Node::Literal(v)) if k == key => Some(v),
+                _ => None,
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl Node {
+    /// Compiles a template; the error names the field.
+    fn compile(template: &Value) -> Result<Node, String> {
+        Ok(match template {
+            Value::Object(obj) => {
+                let mut fields = Vec::with_capacity(obj.len());
+                for (k, v) in obj {
+                    let field = match k.strip_suffix(".$") {
+                        Some(key) => {
+                            let expr = v
+                                .as_str()
+                                .ok_or_else(|| format!("the value of '{k}' must be a path or an intrinsic"))?;
+                            let f = if intrinsics::is_intrinsic(expr) {
+                                Field::Intrinsic(Intrinsic::parse(expr).map_err(|e| format!("'{k}': {}", e.cause))?)
+                            } else {
+                                Field::Path(Path::parse(expr).map_err(|e| format!("'{k}': {e}"))?)
+                            };
+                            (key.to_owned(), f)
+                        }
+                        None => (k.clone(), Field::Template(Node::compile(v)?)),
+                    };
+                    fields.push(field);
+                }
+                Node::Object(fields)
+            }
+            Value::Array(items) => Node::Array(items.iter().map(Node::compile).collect::<Result<_, _>>()?),
+            other => Node::Literal(other.clone()),
+        })
+    }
+
+    /// Applies the template to the state's input and context object.
+    fn apply(&self, input: &Value, ctx: &Ctx<'_>) -> Result<Value, StatesError> {
+        Ok(match self {
+            Node::Object(fields) => {
+                let mut out = Map::new();
+                for (k, f) in fields {
+                    let v = match f {
+                        Field::Path(p) => p.read(input, ctx)?,
+                        Field::Intrinsic(i) => i.evaluate(input, ctx)?,
+                        Field::Template(t) => t.apply(input, ctx)?,
+                    };
+                    out.insert(k.clone(), v);
+                }
+                Value::Object(out)
+            }
+            Node::Array(items) => Value::Array(items.iter().map(|t| t.apply(input, ctx)).collect::<Result<_, _>>()?),
+            Node::Literal(v) => v.clone(),
+        })
+    }
+}
+
+/// Compiles and applies `template` (tests and one-off use); a template that does not compile is
+/// `States.Runtime`.
+pub fn apply(template: &Value, input: &Value, context: &Value) -> Result<Value, StatesError> {
+    Template::compile(template)
+        .map_err(|e| StatesError::runtime(format!("The value of the field {e}")))?
+        .apply(input, &Ctx::fixed(context.clone()))
 }
 
 #[cfg(test)]

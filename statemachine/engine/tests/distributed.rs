@@ -5,20 +5,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use engine::distributed::Storage;
-use engine::exec::BoxFuture;
-use engine::{Executor, HandlerError, StateMachine, VirtualClock, handler};
+use engine::{BoxFuture, Executor, HandlerError, StateMachine, Storage, StorageError, VirtualClock, handler};
 use serde_json::{Value, json};
 
 #[derive(Default)]
 struct Memory(Mutex<HashMap<String, Vec<u8>>>);
 
 impl Storage for Memory {
-    fn get(&self, _bucket: &str, key: &str) -> BoxFuture<Result<Vec<u8>, String>> {
-        let r = self.0.lock().unwrap().get(key).cloned().ok_or_else(|| format!("NoSuchKey: {key}"));
+    fn get(&self, _bucket: &str, key: &str) -> BoxFuture<Result<Vec<u8>, StorageError>> {
+        let r = self.0.lock().unwrap().get(key).cloned().ok_or_else(|| StorageError::NotFound { key: key.to_owned() });
         Box::pin(async move { r })
     }
-    fn put(&self, _bucket: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), String>> {
+    fn put(&self, _bucket: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), StorageError>> {
         self.0.lock().unwrap().insert(key.to_owned(), body);
         Box::pin(async { Ok(()) })
     }

@@ -1,0 +1,316 @@
+//! What an execution runs with: the clock, the handlers Task states call, the object storage
+//! behind the Distributed Map's ItemReader and ResultWriter, and the execution history (recorded
+//! when asked for, always counted against AWS's limit).
+
+use std::future::Future;
+use std::io::BufRead;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::StatesError;
+
+/// A boxed, sendable future (handlers, storage, clocks).
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// 256 KiB: the largest execution input and state input or output AWS accepts
+/// (States.DataLimitExceeded; shared/reference/aws-step-functions.md, quotas).
+pub const MAX_PAYLOAD_BYTES: usize = 262_144;
+
+/// 25,000: the most events one execution's history may hold; AWS fails the execution when it
+/// would record more (Step Functions quotas, "Maximum execution history size").
+pub const MAX_HISTORY_EVENTS: u64 = 25_000;
+
+/// Time, injectable: tests run real Retry blocks and Wait states on a virtual clock.
+pub trait Clock: Send + Sync {
+    /// The current time.
+    fn now(&self) -> DateTime<Utc>;
+    /// Waits `d`.
+    fn sleep(&self, d: Duration) -> BoxFuture<()>;
+}
+
+/// A clock that advances instantly when asked to sleep, recording every sleep.
+#[derive(Debug)]
+pub struct VirtualClock {
+    now: Mutex<DateTime<Utc>>,
+    sleeps: Mutex<Vec<Duration>>,
+}
+
+impl VirtualClock {
+    /// A clock that starts at `start`.
+    pub fn new(start: DateTime<Utc>) -> Self {
+        VirtualClock { now: Mutex::new(start), sleeps: Mutex::new(Vec::new()) }
+    }
+
+    /// Every sleep so far (Retry intervals, Wait states).
+    pub fn sleeps(&self) -> Vec<Duration> {
+        self.sleeps.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl Clock for VirtualClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.now.lock().map(|n| *n).unwrap_or_default()
+    }
+
+    fn sleep(&self, d: Duration) -> BoxFuture<()> {
+        if let (Ok(mut now), Ok(mut sleeps)) = (self.now.lock(), self.sleeps.lock()) {
+            *now += chrono::Duration::from_std(d).unwrap_or_default();
+            sleeps.push(d);
+        }
+        Box::pin(async {})
+    }
+}
+
+/// The wall clock (for `substation run` and `substation states run`).
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    fn sleep(&self, d: Duration) -> BoxFuture<()> {
+        Box::pin(tokio::time::sleep(d))
+    }
+}
+
+/// A handler's failure, as a Lambda function reports one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlerError {
+    /// The error name Retry and Catch match.
+    #[serde(rename = "errorType")]
+    pub error_type: String,
+    /// The message.
+    #[serde(rename = "errorMessage")]
+    pub error_message: String,
+}
+
+/// A function a Task state can invoke, as a Lambda handler.
+pub type Handler = Arc<dyn Fn(Value) -> BoxFuture<Result<Value, HandlerError>> + Send + Sync>;
+
+/// Wraps an async function as a [`Handler`].
+pub fn handler<F, Fut>(f: F) -> Handler
+where
+    F: Fn(Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, HandlerError>> + Send + 'static,
+{
+    Arc::new(move |v| Box::pin(f(v)))
+}
+
+/// Why the storage failed (the ItemReader and ResultWriter report it as
+/// `States.ItemReaderFailed` / `States.ResultWriterFailed` with this text as the cause).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    /// No object at the key.
+    #[error("NoSuchKey: {key}")]
+    NotFound {
+        /// The key.
+        key: String,
+    },
+    /// Anything else, as the store says it.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<String> for StorageError {
+    fn from(s: String) -> Self {
+        StorageError::Failed(s)
+    }
+}
+
+/// A reader over an object's bytes, line by line.
+pub type ObjectReader = Box<dyn BufRead + Send>;
+
+/// Object storage behind ItemReader and ResultWriter: one port, with a typed error.
+pub trait Storage: Send + Sync {
+    /// The object's bytes.
+    fn get(&self, bucket: &str, key: &str) -> BoxFuture<Result<Vec<u8>, StorageError>>;
+    /// Writes the object.
+    fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), StorageError>>;
+    /// A reader over the object, for line-by-line reading of large JSONL item files. The default
+    /// reads the whole object; a store that can stream (a file) overrides it.
+    fn open(&self, bucket: &str, key: &str) -> BoxFuture<Result<ObjectReader, StorageError>> {
+        let get = self.get(bucket, key);
+        Box::pin(async move { get.await.map(|b| Box::new(std::io::Cursor::new(b)) as ObjectReader) })
+    }
+}
+
+/// Shared storage.
+pub type SharedStorage = Arc<dyn Storage>;
+
+/// One history event, named as AWS names them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEvent {
+    /// 1, 2, 3, … in the order they happened.
+    pub id: u64,
+    /// When, ISO 8601 with milliseconds.
+    pub timestamp: String,
+    /// AWS's event type, e.g. `TaskStateEntered`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The event's details.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub details: Value,
+}
+
+/// An execution's history: every event counted (AWS's limit applies whether or not anyone looks),
+/// the events themselves built only when recording.
+pub(crate) struct History {
+    record: bool,
+    count: AtomicU64,
+    events: Mutex<Vec<HistoryEvent>>,
+}
+
+impl History {
+    pub(crate) fn new(record: bool) -> Self {
+        History { record, count: AtomicU64::new(0), events: Mutex::new(Vec::new()) }
+    }
+
+    /// Counts an event; builds and keeps it when recording (`details` is not called otherwise).
+    pub(crate) fn event(&self, clock: &dyn Clock, event_type: &str, details: impl FnOnce() -> Value) {
+        let id = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.record
+            && let Ok(mut events) = self.events.lock()
+        {
+            events.push(HistoryEvent {
+                id,
+                timestamp: clock.now().to_rfc3339_opts(SecondsFormat::Millis, true),
+                event_type: event_type.to_owned(),
+                details: details(),
+            });
+        }
+    }
+
+    /// Events so far.
+    pub(crate) fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Fails when the history has outgrown AWS's limit (checked before every state).
+    pub(crate) fn check_limit(&self) -> Result<(), StatesError> {
+        if self.count() > MAX_HISTORY_EVENTS {
+            return Err(StatesError::history_limit());
+        }
+        Ok(())
+    }
+
+    pub(crate) fn into_events(self) -> Vec<HistoryEvent> {
+        self.events.into_inner().unwrap_or_default()
+    }
+}
+
+/// How long handlers ran: the time during which at least one handler was running, so that the
+/// engine's own time is the wall time minus this (children run concurrently).
+#[derive(Debug, Default)]
+pub(crate) struct BusyClock {
+    inner: Mutex<(usize, Option<Instant>, Duration)>,
+}
+
+impl BusyClock {
+    pub(crate) fn enter(&self) {
+        if let Ok(mut g) = self.inner.lock() {
+            if g.0 == 0 {
+                g.1 = Some(Instant::now());
+            }
+            g.0 += 1;
+        }
+    }
+
+    pub(crate) fn leave(&self) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.0 = g.0.saturating_sub(1);
+            if g.0 == 0
+                && let Some(since) = g.1.take()
+            {
+                g.2 += since.elapsed();
+            }
+        }
+    }
+
+    /// Busy time so far, including a handler still running.
+    pub(crate) fn busy(&self) -> Duration {
+        self.inner.lock().map(|g| g.2 + g.1.map(|s| s.elapsed()).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+/// Leaves the busy clock when dropped (a handler future cancelled by a timeout leaves too).
+pub(crate) struct BusyGuard<'a>(pub(crate) &'a BusyClock);
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
+}
+
+/// Measures a value's compact JSON size without building the text; stops counting past `limit`.
+pub(crate) fn exceeds(v: &Value, limit: usize) -> bool {
+    struct Counter {
+        n: usize,
+        limit: usize,
+    }
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.n += buf.len();
+            if self.n > self.limit {
+                return Err(std::io::Error::other("over the limit"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Counter { n: 0, limit };
+    serde_json::to_writer(&mut c, v).is_err()
+}
+
+/// A value's compact JSON size, bytes, without building the text.
+pub(crate) fn json_len(v: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Counter(0);
+    let _ = serde_json::to_writer(&mut c, v);
+    c.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sizes_without_building_the_text() {
+        let v = json!({"a": [1, 2, "ü"], "b": null});
+        assert_eq!(json_len(&v), crate::compact(&v).len());
+        assert!(!exceeds(&v, crate::compact(&v).len()));
+        assert!(exceeds(&v, crate::compact(&v).len() - 1));
+    }
+
+    #[test]
+    fn history_counts_without_recording() {
+        let clock = SystemClock;
+        let h = History::new(false);
+        let mut built = false;
+        h.event(&clock, "X", || {
+            built = true;
+            Value::Null
+        });
+        assert_eq!((h.count(), built), (1, false));
+        assert!(h.into_events().is_empty());
+    }
+}
