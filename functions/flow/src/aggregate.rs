@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use workbook::{AssetItem, RowError};
 
-use crate::diagnose::{AssetFailure, BatchEnvelope, BatchLine, BatchOutput, DiagnosisLine, LineProvenance};
+use crate::diagnose::{AssetFailure, BatchEnvelope, BatchOutput, DiagnosisLine, LineProvenance};
 use crate::error::FlowError;
 use crate::layout::RunLayout;
 use crate::parse::ParseOutput;
@@ -310,6 +310,24 @@ fn manifest_error(key: &str, reason: impl Into<String>) -> FlowError {
     FlowError::ManifestInvalid { key: key.to_owned(), reason: reason.into() }
 }
 
+/// One entry of a SUCCEEDED result file: a child's record in the `NONE` form, or the child's
+/// output itself in the `COMPACT` form the bulk-upload definition uses.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum SucceededEntry {
+    Record(ChildRecord),
+    Output(BatchOutput),
+}
+
+/// A result file's entries: a JSON array (`OutputType: JSON`) or JSON Lines (`JSONL`).
+fn result_entries<T: serde::de::DeserializeOwned>(bytes: &[u8], key: &str) -> Result<Vec<T>, FlowError> {
+    let text = bytes.trim_ascii_start();
+    if text.first() == Some(&b'[') {
+        return serde_json::from_slice(text).map_err(|e| manifest_error(key, e.to_string()));
+    }
+    jsonl_lines(text).map(|l| serde_json::from_slice(l).map_err(|e| manifest_error(key, e.to_string()))).collect()
+}
+
 fn jsonl_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     bytes.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace))
 }
@@ -332,15 +350,19 @@ struct Collected {
 impl Collected {
     fn batch_lines(&mut self, bytes: &[u8], key: &str) -> Result<(), FlowError> {
         for line in jsonl_lines(bytes) {
-            match serde_json::from_slice::<BatchLine>(line) {
-                Ok(BatchLine::Diagnosed(d)) => {
+            // A diagnosis line first (nearly every line), a failure otherwise: decoding the
+            // untagged BatchLine would buffer every line before trying its variants.
+            match serde_json::from_slice::<DiagnosisLine>(line) {
+                Ok(d) => {
                     let id = d.record.asset_id.clone().unwrap_or_default();
-                    self.diagnosed.insert(id, d);
+                    self.diagnosed.insert(id, Box::new(d));
                 }
-                Ok(BatchLine::Failed(f)) => {
-                    self.failed.insert(f.asset_id.unwrap_or_default(), f.error);
-                }
-                Err(e) => return Err(manifest_error(key, format!("a batch line is not valid: {e}"))),
+                Err(e) => match serde_json::from_slice::<AssetFailure>(line) {
+                    Ok(f) => {
+                        self.failed.insert(f.asset_id.unwrap_or_default(), f.error);
+                    }
+                    Err(_) => return Err(manifest_error(key, format!("a batch line is not valid: {e}"))),
+                },
             }
         }
         Ok(())
@@ -374,21 +396,28 @@ async fn collect_from_manifest<S: ObjectStore>(
     for (group, files) in groups {
         for file in files {
             let bytes = store.get(&file.key).await?;
-            let records: Vec<ChildRecord> =
-                serde_json::from_slice(&bytes).map_err(|e| manifest_error(&file.key, e.to_string()))?;
+            if group == "SUCCEEDED" {
+                for entry in result_entries::<SucceededEntry>(&bytes, &file.key)? {
+                    let batch: BatchOutput = match entry {
+                        SucceededEntry::Output(b) => b,
+                        SucceededEntry::Record(r) => {
+                            let output = r
+                                .output
+                                .as_deref()
+                                .ok_or_else(|| manifest_error(&file.key, "a SUCCEEDED record has no Output"))?;
+                            serde_json::from_str(output).map_err(|e| {
+                                manifest_error(&file.key, format!("a child's Output is not a batch result: {e}"))
+                            })?
+                        }
+                    };
+                    let lines = store.get(&batch.key).await?;
+                    c.batch_lines(&lines, &batch.key)?;
+                }
+                continue;
+            }
+            let records: Vec<ChildRecord> = result_entries(&bytes, &file.key)?;
             for r in records {
                 match (group, r.status.as_str()) {
-                    ("SUCCEEDED", _) => {
-                        let output = r
-                            .output
-                            .as_deref()
-                            .ok_or_else(|| manifest_error(&file.key, "a SUCCEEDED record has no Output"))?;
-                        let batch: BatchOutput = serde_json::from_str(output).map_err(|e| {
-                            manifest_error(&file.key, format!("a child's Output is not a batch result: {e}"))
-                        })?;
-                        let lines = store.get(&batch.key).await?;
-                        c.batch_lines(&lines, &batch.key)?;
-                    }
                     ("PENDING", _) => {
                         for id in envelope_asset_ids(r.input.as_deref(), &file.key)? {
                             c.pending.insert(id, ());

@@ -139,7 +139,8 @@ pub fn batch_id(items: &[serde_json::Value]) -> String {
 /// error.
 pub fn diagnose_item(item: &serde_json::Value, t: &Thresholds) -> BatchLine {
     let asset_id = item.get("asset_id").and_then(|v| v.as_str()).map(str::to_owned);
-    let asset: AssetItem = match serde_json::from_value(item.clone()) {
+    // Read through the borrowed value: no copy of the item.
+    let asset = match AssetItem::deserialize(item) {
         Ok(a) => a,
         Err(e) => return BatchLine::Failed(AssetFailure { asset_id, error: format!("not an asset item: {e}") }),
     };
