@@ -9,6 +9,7 @@ use workbook::item::SourceRow;
 
 use crate::error::FlowError;
 use crate::layout::RunLayout;
+use crate::start::{Provenance, Upload};
 use crate::store::ObjectStore;
 
 /// `BatchInput` as the ASL sets it.
@@ -16,6 +17,20 @@ use crate::store::ObjectStore;
 pub struct BatchInput {
     /// The run id: where the batch writes.
     pub run_id: String,
+    /// The program version and configuration hash, for the lines' provenance. With it and
+    /// `upload`, the batch writes its lines as `diagnoses.jsonl` holds them, and a digest file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+    /// The upload the run reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<Upload>,
+}
+
+impl BatchInput {
+    /// The lines' provenance, when the ASL passes what it is made of.
+    pub fn line_provenance(&self) -> Option<LineProvenance> {
+        Some(LineProvenance::new(&self.run_id, self.provenance.as_ref()?, self.upload.as_ref()?))
+    }
 }
 
 /// The child's input: `{"BatchInput": {...}, "Items": [...]}` (AWS ItemBatcher).
@@ -90,6 +105,69 @@ pub struct LineProvenance {
     pub source_version: Option<String>,
 }
 
+impl LineProvenance {
+    /// The provenance of every line of a run.
+    pub fn new(run_id: &str, provenance: &Provenance, upload: &Upload) -> Self {
+        LineProvenance {
+            run_id: run_id.to_owned(),
+            program_version: provenance.program_version.clone(),
+            config_hash: provenance.config_hash.clone(),
+            source_key: upload.key.clone(),
+            source_version: upload.version_id.clone().or_else(|| upload.etag.clone()),
+        }
+    }
+}
+
+/// What the aggregate needs of one asset, written by the diagnose step (in parallel, from the
+/// record in hand) beside the batch's lines, so that the aggregate never parses a line: the
+/// report's row and the summary's fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AssetDigest {
+    /// A diagnosed asset.
+    Diagnosed(Box<DiagnosedDigest>),
+    /// An asset the batch could not diagnose.
+    Failed(AssetFailure),
+}
+
+/// A diagnosed asset's digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiagnosedDigest {
+    /// The Diagnoses sheet's row (asset id, status, fault, priority, row, …).
+    pub report: workbook::write::ReportRow,
+    /// The refinements' codes, as the act-first list shows them.
+    pub refinement_codes: Vec<String>,
+    /// `high`, `medium` or `low`; `None` for `UNDETERMINED`.
+    pub confidence: Option<String>,
+    /// The worst IEEE C57.104-2019 exceedance, in a sentence.
+    pub first_reason: Option<String>,
+    /// The same reason as a table shows it.
+    pub first_reason_short: Option<String>,
+    /// The fault's energy rank (dga::priority::fault_energy): equal priorities go by it.
+    pub fault_energy: u8,
+    /// The record's warnings.
+    pub warnings: Vec<dga::Warning>,
+}
+
+impl DiagnosedDigest {
+    /// The digest of a diagnosis line.
+    pub fn of(line: &DiagnosisLine) -> Self {
+        let d = &line.record.diagnosis;
+        DiagnosedDigest {
+            report: workbook::write::ReportRow::new(
+                &line.record,
+                line.asset.name.as_deref(),
+                line.asset.substation.as_deref(),
+            ),
+            refinement_codes: d.refinement_codes().into_iter().map(|c| c.to_string()).collect(),
+            confidence: d.confidence.map(|c| c.word().to_owned()),
+            first_reason: d.ieee_c57_104_2019.reasons.first().map(|r| r.text.clone()),
+            first_reason_short: d.ieee_c57_104_2019.reasons.first().map(|r| r.short()),
+            fault_energy: dga::priority::fault_energy(d.fault),
+            warnings: line.record.warnings.clone(),
+        }
+    }
+}
+
 /// An asset the batch could not diagnose; the rest of the batch goes on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,13 +201,20 @@ pub struct BatchOutput {
     pub diagnosed: usize,
     /// Assets not diagnosed.
     pub failed: usize,
+    /// The batch's digest file, when its lines are final (written with their provenance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_key: Option<String>,
 }
 
-/// Deterministic from the batch's items, so a retried batch overwrites its file.
+/// Deterministic from the batch's items, so a retried batch overwrites its file: the hash of
+/// their asset ids (unique within a run), or of the whole item where it has none.
 pub fn batch_id(items: &[serde_json::Value]) -> String {
     let mut h = Sha256::new();
     for item in items {
-        h.update(item.to_string().as_bytes());
+        match item.get("asset_id").and_then(|v| v.as_str()) {
+            Some(id) => h.update(id.as_bytes()),
+            None => h.update(item.to_string().as_bytes()),
+        }
         h.update(b"\n");
     }
     h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
@@ -178,22 +263,44 @@ pub async fn diagnose_batch<S: ObjectStore>(
 ) -> Result<BatchOutput, FlowError> {
     let layout = RunLayout::new(&envelope.batch_input.run_id, config);
     let id = batch_id(&envelope.items);
-    let mut body = Vec::new();
+    // With the provenance, the lines are final (the aggregate copies them as they are) and
+    // the digests go beside them; without (an older definition), the lines carry failures too
+    // and the aggregate reads them as before.
+    let provenance = envelope.batch_input.line_provenance();
+    let (mut body, mut rows) = (Vec::new(), Vec::new());
     let (mut diagnosed, mut failed) = (0, 0);
     for item in &envelope.items {
         let line = diagnose_item(item, thresholds);
-        match &line {
-            BatchLine::Diagnosed(_) => diagnosed += 1,
+        match line {
+            BatchLine::Diagnosed(mut d) => {
+                diagnosed += 1;
+                if let Some(p) = &provenance {
+                    d.provenance = Some(p.clone());
+                    crate::jsonl::push(&mut rows, &AssetDigest::Diagnosed(Box::new(DiagnosedDigest::of(&d))))?;
+                }
+                crate::jsonl::push(&mut body, &d)?;
+            }
             BatchLine::Failed(f) => {
                 failed += 1;
                 tracing::warn!(run_id = %envelope.batch_input.run_id, batch_id = %id, asset_id = ?f.asset_id, error = %f.error, "asset not diagnosed");
+                if provenance.is_some() {
+                    crate::jsonl::push(&mut rows, &AssetDigest::Failed(f))?;
+                } else {
+                    crate::jsonl::push(&mut body, &f)?;
+                }
             }
         }
-        serde_json::to_writer(&mut body, &line).map_err(|e| FlowError::InputInvalid(e.to_string()))?;
-        body.push(b'\n');
     }
     let key = layout.batch(&id);
     store.put(&key, body).await?;
+    let rows_key = match provenance {
+        Some(_) => {
+            let k = layout.batch_rows(&id);
+            store.put(&k, rows).await?;
+            Some(k)
+        }
+        None => None,
+    };
     tracing::info!(run_id = %envelope.batch_input.run_id, batch_id = %id, diagnosed, failed, "batch diagnosed");
-    Ok(BatchOutput { batch_id: id, key, assets: envelope.items.len(), diagnosed, failed })
+    Ok(BatchOutput { batch_id: id, key, assets: envelope.items.len(), diagnosed, failed, rows_key })
 }

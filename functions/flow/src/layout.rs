@@ -12,6 +12,9 @@ pub struct RunLayout {
     files: config::ResultFileNames,
 }
 
+/// The suffix of a batch's digest file.
+pub const ROWS_SUFFIX: &str = ".rows.jsonl";
+
 impl RunLayout {
     /// The keys of one run, under the configured `runs/` and `results/` prefixes.
     pub fn new(run_id: &str, config: &config::SharedConfig) -> Self {
@@ -42,6 +45,12 @@ impl RunLayout {
     /// One batch's lines: `<batch_id>.jsonl` under [`RunLayout::diagnoses_prefix`].
     pub fn batch(&self, batch_id: &str) -> String {
         format!("{}{batch_id}.jsonl", self.diagnoses_prefix())
+    }
+
+    /// One batch's digests (what the aggregate needs of each asset): `<batch_id>.rows.jsonl`
+    /// beside its lines.
+    pub fn batch_rows(&self, batch_id: &str) -> String {
+        format!("{}{batch_id}{ROWS_SUFFIX}", self.diagnoses_prefix())
     }
 
     /// The ResultWriter prefix (no trailing slash: AWS's handling of one is UNCONFIRMED).

@@ -7,10 +7,11 @@
 pub mod aggregate;
 pub mod diagnose;
 pub mod error;
+pub mod jsonl;
 pub mod layout;
 pub mod parse;
 pub mod start;
 pub mod store;
 
 pub use error::FlowError;
-pub use store::{LocalStore, ObjectStore, StoreError};
+pub use store::{LocalStore, ObjectStore, ObjectWriter, StoreError};

@@ -30,15 +30,6 @@ pub struct ParseOutput {
 
 const MAX_WARNINGS_IN_OUTPUT: usize = 20;
 
-fn jsonl<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, FlowError> {
-    let mut out = Vec::new();
-    for row in rows {
-        serde_json::to_writer(&mut out, row).map_err(|e| FlowError::InputInvalid(e.to_string()))?;
-        out.push(b'\n');
-    }
-    Ok(out)
-}
-
 /// Step 1: reads the upload and writes its asset items and rejected rows under `runs/<run>/`.
 pub async fn parse<S: ObjectStore>(
     store: &S,
@@ -56,8 +47,8 @@ pub async fn parse<S: ObjectStore>(
         rows_rejected = parsed.counts.rows_rejected,
         "workbook parsed"
     );
-    store.put(&layout.assets(), jsonl(&parsed.assets)?).await?;
-    store.put(&layout.rejected_rows(), jsonl(&parsed.rejected)?).await?;
+    store.put(&layout.assets(), crate::jsonl::write(&parsed.assets)?).await?;
+    store.put(&layout.rejected_rows(), crate::jsonl::write(&parsed.rejected)?).await?;
     let warnings_omitted = parsed.warnings.len().saturating_sub(MAX_WARNINGS_IN_OUTPUT);
     Ok(ParseOutput {
         run_id: input.run_id.clone(),

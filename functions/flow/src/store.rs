@@ -31,8 +31,23 @@ pub enum StoreError {
     },
 }
 
+/// An object written part by part, never held whole (S3: a multipart upload; a folder: a file
+/// renamed into place). Nothing is visible at the key until [`ObjectWriter::finish`].
+pub trait ObjectWriter: Send {
+    /// Appends bytes.
+    fn write(&mut self, chunk: &[u8]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Completes the object.
+    fn finish(self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 /// A small port: what the steps need from S3 and nothing more.
 pub trait ObjectStore: Send + Sync {
+    /// The store's part-by-part writer.
+    type Writer<'a>: ObjectWriter + 'a
+    where
+        Self: 'a;
+    /// Starts writing the object at `key` part by part.
+    fn writer<'a>(&'a self, key: &'a str) -> impl Future<Output = Result<Self::Writer<'a>, StoreError>> + Send + 'a;
     /// The object's bytes.
     fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
     /// Writes the object, replacing any object at that key.
@@ -85,7 +100,48 @@ fn unavailable(key: &str, e: &std::io::Error) -> StoreError {
     StoreError::Unavailable { key: key.to_owned(), message: e.to_string() }
 }
 
+/// A file under the store's folder, renamed into place when finished.
+#[derive(Debug)]
+pub struct LocalWriter {
+    file: tokio::io::BufWriter<tokio::fs::File>,
+    tmp: PathBuf,
+    path: PathBuf,
+    key: String,
+}
+
+impl ObjectWriter for LocalWriter {
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
+        use tokio::io::AsyncWriteExt;
+        self.file.write_all(chunk).await.map_err(|e| unavailable(&self.key, &e))
+    }
+
+    async fn finish(mut self) -> Result<(), StoreError> {
+        use tokio::io::AsyncWriteExt;
+        self.file.flush().await.map_err(|e| unavailable(&self.key, &e))?;
+        tokio::fs::rename(&self.tmp, &self.path).await.map_err(|e| unavailable(&self.key, &e))
+    }
+}
+
+fn partial_path(path: &Path) -> PathBuf {
+    path.with_extension(format!(
+        "{}.partial",
+        path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default()
+    ))
+}
+
 impl ObjectStore for LocalStore {
+    type Writer<'a> = LocalWriter;
+
+    async fn writer<'a>(&'a self, key: &'a str) -> Result<LocalWriter, StoreError> {
+        let path = self.path(key)?;
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(|e| unavailable(key, &e))?;
+        }
+        let tmp = partial_path(&path);
+        let file = tokio::fs::File::create(&tmp).await.map_err(|e| unavailable(key, &e))?;
+        Ok(LocalWriter { file: tokio::io::BufWriter::with_capacity(1 << 20, file), tmp, path, key: key.to_owned() })
+    }
+
     async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
         let path = self.path(key)?;
         match tokio::fs::read(&path).await {
@@ -101,10 +157,7 @@ impl ObjectStore for LocalStore {
             tokio::fs::create_dir_all(dir).await.map_err(|e| unavailable(key, &e))?;
         }
         // Write then rename, so a reader never sees half an object (as with S3).
-        let tmp = path.with_extension(format!(
-            "{}.partial",
-            path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default()
-        ));
+        let tmp = partial_path(&path);
         tokio::fs::write(&tmp, body).await.map_err(|e| unavailable(key, &e))?;
         tokio::fs::rename(&tmp, &path).await.map_err(|e| unavailable(key, &e))
     }
@@ -142,6 +195,19 @@ impl ObjectStore for LocalStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_writer_shows_nothing_until_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let mut w = store.writer("results/r/diagnoses.jsonl").await.unwrap();
+        w.write(b"{\"a\":1}\n").await.unwrap();
+        w.write(b"{\"a\":2}\n").await.unwrap();
+        assert!(matches!(store.get("results/r/diagnoses.jsonl").await, Err(StoreError::NotFound { .. })));
+        assert!(store.list("results/").await.unwrap().is_empty(), "the partial file is not listed");
+        w.finish().await.unwrap();
+        assert_eq!(store.get("results/r/diagnoses.jsonl").await.unwrap(), b"{\"a\":1}\n{\"a\":2}\n");
+    }
 
     #[tokio::test]
     async fn put_get_list_and_missing_keys() {

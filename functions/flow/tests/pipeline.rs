@@ -15,9 +15,20 @@ use serde_json::{Value, json};
 
 /// Packs items like the ItemBatcher: at most `max_items` per batch, and the batch's JSON input
 /// at most `max_bytes` (AWS: the item count is reduced to stay under the byte limit).
-fn batches(run_id: &str, items: Vec<Value>, max_items: usize, max_bytes: usize) -> Vec<BatchEnvelope> {
+fn batches(
+    input: &flow::start::ExecutionInput,
+    items: Vec<Value>,
+    max_items: usize,
+    max_bytes: usize,
+) -> Vec<BatchEnvelope> {
     let mut out: Vec<BatchEnvelope> = Vec::new();
-    let new = || BatchEnvelope { batch_input: BatchInput { run_id: run_id.to_owned() }, items: Vec::new() };
+    // BatchInput as the ASL sets it: the run id, the provenance and the upload.
+    let batch_input = BatchInput {
+        run_id: input.run_id.clone(),
+        provenance: Some(input.provenance.clone()),
+        upload: Some(input.upload.clone()),
+    };
+    let new = || BatchEnvelope { batch_input: batch_input.clone(), items: Vec::new() };
     let mut current = new();
     for item in items {
         let mut candidate = current.items.clone();
@@ -56,7 +67,7 @@ async fn a_generated_fleet_goes_through_every_step() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let assets = items.len();
-    let envelopes = batches(&input.run_id, items, input.map.max_items_per_batch as usize, 20_000);
+    let envelopes = batches(&input, items, input.map.max_items_per_batch as usize, 20_000);
     assert!(envelopes.len() > 1, "the byte limit should split the batches");
     let t = dga::Thresholds::default();
     let mut records = Vec::new();

@@ -4,7 +4,8 @@
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
-use flow::{FlowError, ObjectStore, StoreError};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use flow::{FlowError, ObjectStore, ObjectWriter, StoreError};
 use lambda_runtime::Diagnostic;
 
 /// The bucket behind the store: Lambdas get it from `BUCKET_NAME` (set by the CDK stack).
@@ -51,7 +52,105 @@ fn unavailable<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
     StoreError::Unavailable { key: key.to_owned(), message }
 }
 
+/// S3 requires every part of a multipart upload but the last to be at least 5 MiB; parts of
+/// 8 MiB keep a 10,000-part upload above 80 GB.
+pub const PART_BYTES: usize = 8 << 20;
+
+/// An S3 object written part by part: a single PUT when it stays under one part, else a
+/// multipart upload (aborted if a part fails; the bucket's lifecycle rule removes any left).
+#[derive(Debug)]
+pub struct S3Writer<'a> {
+    store: &'a S3Store,
+    key: &'a str,
+    buffer: Vec<u8>,
+    upload_id: Option<String>,
+    parts: Vec<CompletedPart>,
+}
+
+impl S3Writer<'_> {
+    async fn upload_part(&mut self) -> Result<(), StoreError> {
+        let (client, bucket, key) = (&self.store.client, &self.store.bucket, self.key);
+        let upload_id = match &self.upload_id {
+            Some(id) => id.clone(),
+            None => {
+                let out = client
+                    .create_multipart_upload()
+                    .bucket(bucket)
+                    .key(key)
+                    .send()
+                    .await
+                    .map_err(|e| unavailable(key, &e))?;
+                let id = out.upload_id().unwrap_or_default().to_owned();
+                self.upload_id = Some(id.clone());
+                id
+            }
+        };
+        let number = self.parts.len() as i32 + 1;
+        let body = std::mem::take(&mut self.buffer);
+        let sent = client
+            .upload_part()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&upload_id)
+            .part_number(number)
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match sent {
+            Ok(out) => {
+                self.parts.push(
+                    CompletedPart::builder().set_e_tag(out.e_tag().map(str::to_owned)).part_number(number).build(),
+                );
+                Ok(())
+            }
+            Err(e) => {
+                let _ = client.abort_multipart_upload().bucket(bucket).key(key).upload_id(&upload_id).send().await;
+                Err(unavailable(key, &e))
+            }
+        }
+    }
+}
+
+impl ObjectWriter for S3Writer<'_> {
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
+        self.buffer.extend_from_slice(chunk);
+        if self.buffer.len() >= PART_BYTES {
+            self.upload_part().await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self) -> Result<(), StoreError> {
+        if self.upload_id.is_none() {
+            return self.store.put(self.key, std::mem::take(&mut self.buffer)).await;
+        }
+        if !self.buffer.is_empty() {
+            self.upload_part().await?;
+        }
+        let (client, bucket, key) = (&self.store.client, &self.store.bucket, self.key);
+        let upload_id = self.upload_id.clone().unwrap_or_default();
+        client
+            .complete_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder().set_parts(Some(std::mem::take(&mut self.parts))).build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable(key, &e))
+    }
+}
+
 impl ObjectStore for S3Store {
+    type Writer<'a> = S3Writer<'a>;
+
+    async fn writer<'a>(&'a self, key: &'a str) -> Result<S3Writer<'a>, StoreError> {
+        Ok(S3Writer { store: self, key, buffer: Vec::new(), upload_id: None, parts: Vec::new() })
+    }
+
     async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
         let out = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| {
             if let SdkError::ServiceError(s) = &e

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use dga::{DiagnosisRecord, Gas, GasReading};
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+use serde::{Deserialize, Serialize};
 
 use crate::error::RowError;
 use crate::headers::Field;
@@ -170,172 +171,342 @@ fn reading_text(r: GasReading) -> String {
     }
 }
 
-/// The results workbook: Summary, Diagnoses (one row per asset, status colour-coded, filters,
-/// frozen header) and Rejected rows. `items` are matched to records by asset id.
+/// One cell of a gas column: a measured ppm, a below-detection text, or nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ReportCell {
+    /// Not analysed.
+    Empty,
+    /// A measured value, ppm.
+    Number(f64),
+    /// As the lab reported it, e.g. `<0.5`.
+    Text(String),
+}
+
+/// The gases of the Diagnoses sheet, in its column order.
+const REPORT_GASES: [Gas; 7] = [Gas::H2, Gas::CH4, Gas::C2H6, Gas::C2H4, Gas::C2H2, Gas::CO, Gas::CO2];
+
+/// One asset's row of the Diagnoses sheet, as plain values: built where the diagnosis is made
+/// (the diagnose step, in parallel), written by [`ResultsWriter`] without the record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportRow {
+    /// The asset's id.
+    pub asset_id: String,
+    /// Its name, when given.
+    pub name: Option<String>,
+    /// Its substation, when given.
+    pub substation: Option<String>,
+    /// IEEE C57.104-2019 status, 1-3.
+    pub status: u8,
+    /// The fault code, e.g. `T2`.
+    pub fault: String,
+    /// The fault with its refinements, e.g. `T2 (C)`.
+    pub fault_label: String,
+    /// What the fault means.
+    pub fault_description: String,
+    /// The refinements, `code: meaning (method)`, joined.
+    pub refinements: String,
+    /// `high`, `medium`, `low` or empty.
+    pub confidence: String,
+    /// The probability of the fault given the lab's uncertainty.
+    pub fault_probability: f64,
+    /// The fleet priority score.
+    pub priority: f64,
+    /// IEEE C57.104-2008 condition, when one applies.
+    pub ieee_2008_condition: Option<u8>,
+    /// Duval Triangle 1's code (`—` when it cannot be formed).
+    pub duval_t1: String,
+    /// Duval Pentagon 1's code.
+    pub duval_p1: String,
+    /// IEC 60599's code.
+    pub iec_60599: String,
+    /// Rogers' code.
+    pub rogers: String,
+    /// The latest sample's date.
+    pub latest_sampled_on: Option<NaiveDate>,
+    /// The latest sample's row.
+    pub row: Option<u64>,
+    /// The latest sample's H2, CH4, C2H6, C2H4, C2H2, CO and CO2.
+    pub gases: Vec<ReportCell>,
+    /// The trend of the gas that drove the status.
+    pub trend: String,
+    /// The first IEEE C57.104-2019 reason.
+    pub first_reason: String,
+    /// The recommended action.
+    pub action: String,
+    /// The record's warnings, joined.
+    pub warnings: String,
+}
+
+impl ReportRow {
+    /// The row of a diagnosis record (its history's last sample is the latest).
+    pub fn new(rec: &DiagnosisRecord, name: Option<&str>, substation: Option<&str>) -> Self {
+        let d = &rec.diagnosis;
+        let code = |c: Option<dga::FaultCode>| c.map_or("—".to_owned(), |c| c.to_string());
+        let latest = rec.history.last().map(|h| &h.sample);
+        ReportRow {
+            asset_id: rec.asset_id.clone().unwrap_or_default(),
+            name: name.map(str::to_owned),
+            substation: substation.map(str::to_owned),
+            status: d.status.number(),
+            fault: d.fault.to_string(),
+            fault_label: d.fault_label(),
+            fault_description: d.fault_description.to_string(),
+            refinements: d
+                .refinements
+                .iter()
+                .map(|x| format!("{}: {} ({})", x.code, x.meaning, x.method))
+                .collect::<Vec<_>>()
+                .join("; "),
+            confidence: d.confidence_word().to_owned(),
+            fault_probability: d.fault_probability(),
+            priority: d.priority.score,
+            ieee_2008_condition: d.ieee_2008_condition,
+            duval_t1: code(d.methods.duval_triangle_1),
+            duval_p1: code(d.methods.duval_pentagon_1),
+            iec_60599: code(d.methods.iec_60599),
+            rogers: code(d.methods.rogers),
+            latest_sampled_on: d.latest_sampled_on,
+            row: rec.row,
+            gases: REPORT_GASES
+                .iter()
+                .map(|g| match latest.map(|s| s.get(*g)) {
+                    Some(GasReading::Measured(v)) => ReportCell::Number(v),
+                    Some(other @ GasReading::BelowDetection { .. }) => ReportCell::Text(reading_text(other)),
+                    _ => ReportCell::Empty,
+                })
+                .collect(),
+            trend: trend(rec),
+            first_reason: d.ieee_c57_104_2019.reasons.first().map_or(String::new(), |x| x.text.clone()),
+            action: d.action.clone(),
+            warnings: rec.warnings.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join("; "),
+        }
+    }
+}
+
+const DIAGNOSES_HEADERS: [&str; 28] = [
+    "Asset ID",
+    "Name",
+    "Substation",
+    "Status",
+    "Fault",
+    "Fault description",
+    "Refinements",
+    "Confidence",
+    "P(fault)",
+    "Priority",
+    "IEEE 2008 cond.",
+    "Duval T1",
+    "Duval P1",
+    "IEC 60599",
+    "Rogers",
+    "Latest sample",
+    "Row",
+    "H2 (ppm)",
+    "CH4 (ppm)",
+    "C2H6 (ppm)",
+    "C2H4 (ppm)",
+    "C2H2 (ppm)",
+    "CO (ppm)",
+    "CO2 (ppm)",
+    "Trend",
+    "First reason",
+    "Action",
+    "Warnings",
+];
+
+/// The results workbook written row by row: Summary, Diagnoses (one row per asset, status
+/// colour-coded, filters, frozen header), Rejected rows and Legend. The Diagnoses sheet is in
+/// rust_xlsxwriter's constant-memory mode, so a fleet of any size costs a fixed amount of memory.
+pub struct ResultsWriter {
+    wb: Workbook,
+    run: RunInfo,
+    rows: u32,
+    by_status: [u64; 3],
+    faults: std::collections::BTreeMap<String, u64>,
+    dates: Format,
+    percent: Format,
+    one_decimal: Format,
+    status: [Format; 3],
+}
+
+impl std::fmt::Debug for ResultsWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResultsWriter").field("rows", &self.rows).finish()
+    }
+}
+
+impl ResultsWriter {
+    /// A results workbook for this run, with its sheets and the Diagnoses header.
+    pub fn new(run: &RunInfo) -> Result<Self, XlsxError> {
+        let mut wb = Workbook::new();
+        if let Some(created) = run.created_at {
+            wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
+        }
+        wb.add_worksheet().set_name("Summary")?;
+        let ws = wb.add_worksheet_with_constant_memory().set_name("Diagnoses")?;
+        write_header(ws, 0, &DIAGNOSES_HEADERS)?;
+        Ok(ResultsWriter {
+            wb,
+            run: run.clone(),
+            rows: 0,
+            by_status: [0; 3],
+            faults: Default::default(),
+            dates: date_format(),
+            percent: Format::new().set_num_format("0%"),
+            one_decimal: Format::new().set_num_format("0.0"),
+            status: [status_format(1), status_format(2), status_format(3)],
+        })
+    }
+
+    /// Appends one asset's row.
+    pub fn push(&mut self, row: &ReportRow) -> Result<(), XlsxError> {
+        self.rows += 1;
+        let r = self.rows;
+        self.by_status[usize::from(row.status.clamp(1, 3) - 1)] += 1;
+        *self.faults.entry(row.fault.clone()).or_default() += 1;
+        let ws = self.wb.worksheet_from_index(1)?;
+        ws.write_string(r, 0, &row.asset_id)?;
+        ws.write_string(r, 1, row.name.as_deref().unwrap_or(""))?;
+        ws.write_string(r, 2, row.substation.as_deref().unwrap_or(""))?;
+        ws.write_number_with_format(
+            r,
+            3,
+            f64::from(row.status),
+            &self.status[usize::from(row.status.clamp(1, 3) - 1)],
+        )?;
+        ws.write_string(r, 4, &row.fault_label)?;
+        ws.write_string(r, 5, &row.fault_description)?;
+        ws.write_string(r, 6, &row.refinements)?;
+        ws.write_string(r, 7, &row.confidence)?;
+        ws.write_number_with_format(r, 8, row.fault_probability, &self.percent)?;
+        ws.write_number_with_format(r, 9, row.priority, &self.one_decimal)?;
+        if let Some(c) = row.ieee_2008_condition {
+            ws.write_number(r, 10, f64::from(c))?;
+        }
+        ws.write_string(r, 11, &row.duval_t1)?;
+        ws.write_string(r, 12, &row.duval_p1)?;
+        ws.write_string(r, 13, &row.iec_60599)?;
+        ws.write_string(r, 14, &row.rogers)?;
+        if let Some(date) = row.latest_sampled_on {
+            ws.write_date_with_format(r, 15, date, &self.dates)?;
+        }
+        if let Some(n) = row.row {
+            ws.write_number(r, 16, n as f64)?;
+        }
+        for (j, cell) in row.gases.iter().enumerate() {
+            let col = 17 + j as u16;
+            match cell {
+                ReportCell::Number(v) => ws.write_number(r, col, *v)?,
+                ReportCell::Text(t) => ws.write_string(r, col, t)?,
+                ReportCell::Empty => ws,
+            };
+        }
+        let base = 17 + REPORT_GASES.len() as u16;
+        ws.write_string(r, base, &row.trend)?;
+        ws.write_string(r, base + 1, &row.first_reason)?;
+        ws.write_string(r, base + 2, &row.action)?;
+        ws.write_string(r, base + 3, &row.warnings)?;
+        Ok(())
+    }
+
+    /// Fills the Summary, adds the Rejected rows and the Legend, and returns the workbook.
+    pub fn finish(mut self, rejected: &[RowError]) -> Result<Vec<u8>, XlsxError> {
+        let last_col = DIAGNOSES_HEADERS.len() as u16 - 1;
+        let diagnosed = self.rows;
+        {
+            let ws = self.wb.worksheet_from_index(1)?;
+            ws.autofilter(0, 0, diagnosed.max(1), last_col)?;
+            ws.set_freeze_panes(1, 1)?;
+        }
+        let bold = Format::new().set_bold();
+        {
+            let run = &self.run;
+            let ws = self.wb.worksheet_from_index(0)?;
+            ws.set_column_width(0, 34)?;
+            ws.set_column_width(1, 40)?;
+            ws.write_string_with_format(0, 0, "Substation DGA results", &bold)?;
+            let rows: Vec<(&str, String)> = vec![
+                ("Source file", run.source_file.clone()),
+                ("Run started", run.started_at.clone()),
+                ("Assets diagnosed", diagnosed.to_string()),
+                ("Status 3 (act now)", self.by_status[2].to_string()),
+                ("Status 2 (investigate)", self.by_status[1].to_string()),
+                ("Status 1 (normal)", self.by_status[0].to_string()),
+                ("Rows read", run.rows_read.to_string()),
+                ("Samples accepted", run.samples_accepted.to_string()),
+                ("Rows rejected (see Rejected rows)", run.rows_rejected.to_string()),
+                ("Rows skipped (blank, totals)", run.rows_skipped.to_string()),
+            ];
+            for (i, (k, v)) in rows.iter().enumerate() {
+                ws.write_string(2 + i as u32, 0, *k)?;
+                match v.parse::<f64>() {
+                    Ok(n) if !k.starts_with("Source") && !k.starts_with("Run") => {
+                        ws.write_number(2 + i as u32, 1, n)?
+                    }
+                    _ => ws.write_string(2 + i as u32, 1, v)?,
+                };
+            }
+            let mut r = 4 + rows.len() as u32;
+            ws.write_string_with_format(r, 0, "Assets by fault", &bold)?;
+            for (fault, n) in &self.faults {
+                r += 1;
+                ws.write_string(r, 0, fault)?;
+                ws.write_number(r, 1, *n as f64)?;
+            }
+        }
+        {
+            let ws = self.wb.add_worksheet_with_constant_memory().set_name("Rejected rows")?;
+            write_header(ws, 0, &["Sheet", "Row", "Column", "Value", "Reason"])?;
+            ws.set_column_width(4, 80)?;
+            for (i, e) in rejected.iter().enumerate() {
+                let r = 1 + i as u32;
+                ws.write_string(r, 0, &e.sheet)?;
+                ws.write_number(r, 1, f64::from(e.row))?;
+                let column = match (&e.column_letter, &e.column) {
+                    (Some(l), Some(c)) => format!("{l} ({c})"),
+                    (None, Some(c)) => c.clone(),
+                    _ => String::new(),
+                };
+                ws.write_string(r, 2, column)?;
+                ws.write_string(r, 3, e.value.as_deref().unwrap_or(""))?;
+                ws.write_string(r, 4, &e.reason)?;
+            }
+            ws.autofilter(0, 0, rejected.len().max(1) as u32, 4)?;
+            ws.set_freeze_panes(1, 0)?;
+        }
+        {
+            let ws = self.wb.add_worksheet().set_name("Legend")?;
+            write_header(ws, 0, &["Kind", "Code", "Meaning"])?;
+            ws.set_column_width(0, 12)?;
+            ws.set_column_width(1, 14)?;
+            ws.set_column_width(2, 100)?;
+            for (i, entry) in dga::legend::entries().iter().enumerate() {
+                let r = 1 + i as u32;
+                ws.write_string(r, 0, entry.kind)?;
+                ws.write_string(r, 1, entry.code)?;
+                ws.write_string(r, 2, entry.meaning)?;
+            }
+        }
+        self.wb.save_to_buffer()
+    }
+}
+
+/// The results workbook of records in memory (`substation diagnose --report`): the same
+/// [`ResultsWriter`] the aggregate step streams into. `items` give names and substations, by
+/// asset id.
 pub fn results(
     run: &RunInfo,
     records: &[DiagnosisRecord],
     items: &[AssetItem],
     rejected: &[RowError],
 ) -> Result<Vec<u8>, XlsxError> {
-    let mut wb = Workbook::new();
-    if let Some(created) = run.created_at {
-        wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
-    }
-    let bold = Format::new().set_bold();
     let by_id: std::collections::HashMap<&str, &AssetItem> = items.iter().map(|i| (i.asset_id.as_str(), i)).collect();
-
-    {
-        let ws = wb.add_worksheet().set_name("Summary")?;
-        ws.set_column_width(0, 34)?;
-        ws.set_column_width(1, 40)?;
-        ws.write_string_with_format(0, 0, "Substation DGA results", &bold)?;
-        let mut by_status = [0u64; 3];
-        let mut faults: std::collections::BTreeMap<String, u64> = Default::default();
-        for r in records {
-            by_status[usize::from(r.diagnosis.status.number() - 1)] += 1;
-            *faults.entry(r.diagnosis.fault.to_string()).or_default() += 1;
-        }
-        let rows: Vec<(&str, String)> = vec![
-            ("Source file", run.source_file.clone()),
-            ("Run started", run.started_at.clone()),
-            ("Assets diagnosed", records.len().to_string()),
-            ("Status 3 (act now)", by_status[2].to_string()),
-            ("Status 2 (investigate)", by_status[1].to_string()),
-            ("Status 1 (normal)", by_status[0].to_string()),
-            ("Rows read", run.rows_read.to_string()),
-            ("Samples accepted", run.samples_accepted.to_string()),
-            ("Rows rejected (see Rejected rows)", run.rows_rejected.to_string()),
-            ("Rows skipped (blank, totals)", run.rows_skipped.to_string()),
-        ];
-        for (i, (k, v)) in rows.iter().enumerate() {
-            ws.write_string(2 + i as u32, 0, *k)?;
-            match v.parse::<f64>() {
-                Ok(n) if !k.starts_with("Source") && !k.starts_with("Run") => ws.write_number(2 + i as u32, 1, n)?,
-                _ => ws.write_string(2 + i as u32, 1, v)?,
-            };
-        }
-        let mut r = 4 + rows.len() as u32;
-        ws.write_string_with_format(r, 0, "Assets by fault", &bold)?;
-        for (fault, n) in &faults {
-            r += 1;
-            ws.write_string(r, 0, fault)?;
-            ws.write_number(r, 1, *n as f64)?;
-        }
+    let mut w = ResultsWriter::new(run)?;
+    for rec in records {
+        let item = rec.asset_id.as_deref().and_then(|id| by_id.get(id));
+        w.push(&ReportRow::new(rec, item.and_then(|i| i.name.as_deref()), item.and_then(|i| i.substation.as_deref())))?;
     }
-    {
-        let ws = wb.add_worksheet().set_name("Diagnoses")?;
-        let mut headers = vec![
-            "Asset ID",
-            "Name",
-            "Substation",
-            "Status",
-            "Fault",
-            "Fault description",
-            "Refinements",
-            "Confidence",
-            "P(fault)",
-            "Priority",
-            "IEEE 2008 cond.",
-            "Duval T1",
-            "Duval P1",
-            "IEC 60599",
-            "Rogers",
-            "Latest sample",
-            "Row",
-        ];
-        let gases = [Gas::H2, Gas::CH4, Gas::C2H6, Gas::C2H4, Gas::C2H2, Gas::CO, Gas::CO2];
-        let gas_headers: Vec<String> = gases.iter().map(|g| format!("{g} (ppm)")).collect();
-        headers.extend(gas_headers.iter().map(String::as_str));
-        headers.extend(["Trend", "First reason", "Action", "Warnings"]);
-        write_header(ws, 0, &headers)?;
-        let code = |c: Option<dga::FaultCode>| c.map_or("—".to_owned(), |c| c.to_string());
-        let dates = date_format();
-        let percent = Format::new().set_num_format("0%");
-        let one_decimal = Format::new().set_num_format("0.0");
-        for (i, rec) in records.iter().enumerate() {
-            let r = 1 + i as u32;
-            let d = &rec.diagnosis;
-            let item = rec.asset_id.as_deref().and_then(|id| by_id.get(id));
-            ws.write_string(r, 0, rec.asset_id.as_deref().unwrap_or(""))?;
-            ws.write_string(r, 1, item.and_then(|i| i.name.as_deref()).unwrap_or(""))?;
-            ws.write_string(r, 2, item.and_then(|i| i.substation.as_deref()).unwrap_or(""))?;
-            ws.write_number_with_format(r, 3, f64::from(d.status.number()), &status_format(d.status.number()))?;
-            ws.write_string(r, 4, d.fault_label())?;
-            ws.write_string(r, 5, d.fault_description.as_ref())?;
-            let refinements: Vec<String> =
-                d.refinements.iter().map(|x| format!("{}: {} ({})", x.code, x.meaning, x.method)).collect();
-            ws.write_string(r, 6, refinements.join("; "))?;
-            ws.write_string(r, 7, d.confidence_word())?;
-            ws.write_number_with_format(r, 8, d.fault_probability(), &percent)?;
-            ws.write_number_with_format(r, 9, d.priority.score, &one_decimal)?;
-            if let Some(c) = d.ieee_2008_condition {
-                ws.write_number(r, 10, f64::from(c))?;
-            }
-            ws.write_string(r, 11, code(d.methods.duval_triangle_1))?;
-            ws.write_string(r, 12, code(d.methods.duval_pentagon_1))?;
-            ws.write_string(r, 13, code(d.methods.iec_60599))?;
-            ws.write_string(r, 14, code(d.methods.rogers))?;
-            if let Some(date) = d.latest_sampled_on {
-                ws.write_date_with_format(r, 15, date, &dates)?;
-            }
-            if let Some(row) = rec.row {
-                ws.write_number(r, 16, row as f64)?;
-            }
-            let latest = item.and_then(|i| i.samples.last());
-            for (j, gas) in gases.iter().enumerate() {
-                let col = 17 + j as u16;
-                match latest.map(|s| s.sample.get(*gas)) {
-                    Some(GasReading::Measured(v)) => ws.write_number(r, col, v)?,
-                    Some(other @ GasReading::BelowDetection { .. }) => ws.write_string(r, col, reading_text(other))?,
-                    _ => ws,
-                };
-            }
-            let base = 17 + gases.len() as u16;
-            ws.write_string(r, base, trend(rec))?;
-            ws.write_string(r, base + 1, d.ieee_c57_104_2019.reasons.first().map_or("", |x| x.text.as_str()))?;
-            ws.write_string(r, base + 2, &d.action)?;
-            let warnings: Vec<&str> = rec.warnings.iter().map(|w| w.text.as_str()).collect();
-            ws.write_string(r, base + 3, warnings.join("; "))?;
-        }
-        let last_col = headers.len() as u16 - 1;
-        ws.autofilter(0, 0, records.len().max(1) as u32, last_col)?;
-        ws.set_freeze_panes(1, 1)?;
-    }
-    {
-        let ws = wb.add_worksheet().set_name("Rejected rows")?;
-        write_header(ws, 0, &["Sheet", "Row", "Column", "Value", "Reason"])?;
-        ws.set_column_width(4, 80)?;
-        for (i, e) in rejected.iter().enumerate() {
-            let r = 1 + i as u32;
-            ws.write_string(r, 0, &e.sheet)?;
-            ws.write_number(r, 1, f64::from(e.row))?;
-            let column = match (&e.column_letter, &e.column) {
-                (Some(l), Some(c)) => format!("{l} ({c})"),
-                (None, Some(c)) => c.clone(),
-                _ => String::new(),
-            };
-            ws.write_string(r, 2, column)?;
-            ws.write_string(r, 3, e.value.as_deref().unwrap_or(""))?;
-            ws.write_string(r, 4, &e.reason)?;
-        }
-        ws.autofilter(0, 0, rejected.len().max(1) as u32, 4)?;
-        ws.set_freeze_panes(1, 0)?;
-    }
-    {
-        let ws = wb.add_worksheet().set_name("Legend")?;
-        write_header(ws, 0, &["Kind", "Code", "Meaning"])?;
-        ws.set_column_width(0, 12)?;
-        ws.set_column_width(1, 14)?;
-        ws.set_column_width(2, 100)?;
-        for (i, entry) in dga::legend::entries().iter().enumerate() {
-            let r = 1 + i as u32;
-            ws.write_string(r, 0, entry.kind)?;
-            ws.write_string(r, 1, entry.code)?;
-            ws.write_string(r, 2, entry.meaning)?;
-        }
-    }
-    wb.save_to_buffer()
+    w.finish(rejected)
 }
 
 /// The trend of the gas that drove the status (not simply the largest ppm/year, usually CO2).

@@ -1,0 +1,298 @@
+//! The pass over the batches and the reconciliation: every asset of `assets.jsonl` ends
+//! diagnosed, failed or never started, and `results/<run>/` is written, the summary last.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Deserialize;
+use workbook::RowError;
+use workbook::write::{ResultsWriter, RunInfo};
+
+use super::result_writer::{self, MapResults, manifest_error};
+use super::summary::{Tally, failure};
+use super::{AggregateOutput, AggregateRequest, Mode};
+use super::{ResultFilesWritten, RunStatus, SUMMARY_SCHEMA_VERSION, Summary, SummaryCounts};
+use crate::diagnose::{AssetDigest, AssetFailure, BatchOutput, DiagnosedDigest, DiagnosisLine, LineProvenance};
+use crate::error::FlowError;
+use crate::layout::{ROWS_SUFFIX, RunLayout};
+use crate::start::ExecutionInput;
+use crate::store::{ObjectStore, ObjectWriter, StoreError};
+
+/// One line of `results/<run>/rejected.jsonl`: a rejected row with its provenance.
+#[derive(Debug, serde::Serialize)]
+struct RejectedLine<'a> {
+    schema_version: u32,
+    #[serde(flatten)]
+    row_error: &'a RowError,
+    provenance: &'a LineProvenance,
+}
+
+/// Only the id of an asset item: the reconciliation reads `assets.jsonl` for nothing else.
+#[derive(Deserialize)]
+struct ItemId {
+    asset_id: String,
+}
+
+fn started_at(input: &ExecutionInput) -> Option<chrono::NaiveDateTime> {
+    chrono::DateTime::parse_from_rfc3339(&input.upload.event_time).ok().map(|d| d.naive_utc())
+}
+
+/// Where the pass writes, and what it has seen.
+struct Pass<'a, W> {
+    diagnoses: W,
+    report: ResultsWriter,
+    tally: Tally,
+    seen: HashSet<String>,
+    failed: HashMap<String, String>,
+    provenance: &'a LineProvenance,
+}
+
+impl<W: ObjectWriter> Pass<'_, W> {
+    fn diagnosed(&mut self, d: &DiagnosedDigest) -> Result<(), FlowError> {
+        self.seen.insert(d.report.asset_id.clone());
+        self.tally.add(d);
+        self.report.push(&d.report).map_err(|e| FlowError::Report(e.to_string()))
+    }
+
+    fn failed(&mut self, f: AssetFailure) {
+        self.failed.insert(f.asset_id.unwrap_or_default(), f.error);
+    }
+
+    /// A batch whose lines are final: its digests feed the tally and the report, its lines are
+    /// copied as they are.
+    async fn final_batch<S: ObjectStore>(
+        &mut self,
+        store: &S,
+        lines_key: &str,
+        rows_key: &str,
+    ) -> Result<(), FlowError> {
+        let rows = store.get(rows_key).await?;
+        for line in crate::jsonl::lines(&rows) {
+            match serde_json::from_slice::<AssetDigest>(line) {
+                Ok(AssetDigest::Diagnosed(d)) => self.diagnosed(&d)?,
+                Ok(AssetDigest::Failed(f)) => self.failed(f),
+                Err(e) => return Err(manifest_error(rows_key, format!("a digest line is not valid: {e}"))),
+            }
+        }
+        let lines = store.get(lines_key).await?;
+        Ok(self.diagnoses.write(&lines).await?)
+    }
+
+    /// A batch written without its provenance (by an older definition): each line is read,
+    /// given its provenance and written again.
+    async fn legacy_batch<S: ObjectStore>(&mut self, store: &S, key: &str) -> Result<(), FlowError> {
+        let bytes = store.get(key).await?;
+        let mut out = Vec::new();
+        for line in crate::jsonl::lines(&bytes) {
+            // A diagnosis line first (nearly every line), a failure otherwise: an untagged enum
+            // would buffer every line before trying its variants.
+            match serde_json::from_slice::<DiagnosisLine>(line) {
+                Ok(mut d) => {
+                    self.diagnosed(&DiagnosedDigest::of(&d))?;
+                    d.provenance = Some(self.provenance.clone());
+                    crate::jsonl::push(&mut out, &d)?;
+                }
+                Err(e) => match serde_json::from_slice::<AssetFailure>(line) {
+                    Ok(f) => self.failed(f),
+                    Err(_) => return Err(manifest_error(key, format!("a batch line is not valid: {e}"))),
+                },
+            }
+        }
+        Ok(self.diagnoses.write(&out).await?)
+    }
+
+    async fn batch<S: ObjectStore>(&mut self, store: &S, b: &BatchOutput) -> Result<(), FlowError> {
+        match &b.rows_key {
+            Some(rows) => self.final_batch(store, &b.key, rows).await,
+            None => self.legacy_batch(store, &b.key).await,
+        }
+    }
+}
+
+/// Step 3: reconciles every asset of `assets.jsonl` with the Map's results (or, in the rejected
+/// and partial modes, with what there is) and persists `results/<run>/`, the summary last.
+pub async fn aggregate<S: ObjectStore>(
+    store: &S,
+    request: &AggregateRequest,
+    config: &config::SharedConfig,
+) -> Result<AggregateOutput, FlowError> {
+    let state = &request.state;
+    let input = &state.execution;
+    let layout = RunLayout::new(&input.run_id, config);
+    let mut summary = Summary {
+        schema_version: SUMMARY_SCHEMA_VERSION,
+        run_id: input.run_id.clone(),
+        status: RunStatus::Complete,
+        reason: None,
+        source: input.upload.clone(),
+        provenance: input.provenance.clone(),
+        map_run_arn: None,
+        counts: SummaryCounts::default(),
+        by_status: Default::default(),
+        by_fault: Default::default(),
+        act_first: Vec::new(),
+        assets_with_warnings: 0,
+        warnings: Vec::new(),
+        failures: Vec::new(),
+        files: ResultFilesWritten { summary: layout.summary(), diagnoses: None, rejected: None, report: None },
+    };
+
+    if request.mode == Mode::Rejected {
+        summary.status = RunStatus::Rejected;
+        summary.reason = Some(match &state.error {
+            Some(e) => format!("{}: {}", e.error, e.message()),
+            None => "the workbook was rejected".to_owned(),
+        });
+        return persist_summary(store, &summary).await;
+    }
+
+    let parse = state
+        .parse
+        .as_ref()
+        .ok_or_else(|| FlowError::InputInvalid("the aggregate step needs the parse step's output".into()))?;
+    let results = match (request.mode, &state.map_run) {
+        (Mode::Complete, Some(map)) => result_writer::read(store, &map.result_writer_details.key).await?,
+        (Mode::Complete, None) => {
+            return Err(FlowError::InputInvalid("the complete mode needs the Map's ResultWriterDetails".into()));
+        }
+        _ => {
+            summary.status = RunStatus::Incomplete;
+            summary.reason = state.error.as_ref().map(|e| format!("{}: {}", e.error, e.message()));
+            let manifests: Vec<String> = store
+                .list(&format!("{}/", parse.map_results_prefix))
+                .await?
+                .into_iter()
+                .filter(|k| k.ends_with("/manifest.json"))
+                .collect();
+            match manifests.last() {
+                Some(key) => result_writer::read(store, key).await?,
+                None => batch_files(store, &layout).await?,
+            }
+        }
+    };
+    summary.map_run_arn = results.map_run_arn.clone().or_else(|| state.map_run.as_ref().map(|m| m.map_run_arn.clone()));
+
+    let rejected: Vec<RowError> = match store.get(&parse.rejected_key).await {
+        Ok(b) => crate::jsonl::read(&b, &parse.rejected_key)?,
+        Err(StoreError::NotFound { .. }) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let provenance = LineProvenance::new(&input.run_id, &input.provenance, &input.upload);
+    let c = parse.counts;
+    let run = RunInfo {
+        source_file: input.upload.key.clone(),
+        started_at: input.upload.event_time.clone(),
+        rows_read: c.rows_read,
+        samples_accepted: c.samples_accepted,
+        rows_rejected: c.rows_rejected,
+        rows_skipped: c.rows_skipped,
+        created_at: started_at(input),
+    };
+    let diagnoses_key = layout.diagnoses();
+    let mut pass = Pass {
+        diagnoses: store.writer(&diagnoses_key).await?,
+        report: ResultsWriter::new(&run).map_err(|e| FlowError::Report(e.to_string()))?,
+        tally: Tally::default(),
+        seen: HashSet::new(),
+        failed: results.failed.into_iter().collect(),
+        provenance: &provenance,
+    };
+    for b in &results.batches {
+        pass.batch(store, b).await?;
+    }
+
+    // Reconcile: every asset of assets.jsonl ends diagnosed, failed or never started.
+    let items = store.get(&parse.assets_key).await?;
+    let mut assets = 0u64;
+    for line in crate::jsonl::lines(&items) {
+        let item: ItemId =
+            serde_json::from_slice(line).map_err(|e| FlowError::InputInvalid(format!("{}: {e}", parse.assets_key)))?;
+        assets += 1;
+        if pass.seen.contains(&item.asset_id) {
+            continue;
+        }
+        match pass.failed.remove(&item.asset_id) {
+            Some(error) => {
+                summary.counts.failed += 1;
+                summary.failures.push(failure(&item.asset_id, error));
+            }
+            // In a PENDING batch, or in none the results mention: never started either way.
+            None => {
+                summary.counts.not_started += 1;
+                summary
+                    .failures
+                    .push(failure(&item.asset_id, "never started: the Map stopped before its batch ran".into()));
+            }
+        }
+    }
+    drop(items);
+    if summary.status == RunStatus::Complete && (summary.counts.failed > 0 || summary.counts.not_started > 0) {
+        // Within the tolerated failures: the run succeeded, some assets did not.
+        summary.reason = Some(format!(
+            "{} assets failed and {} never started (within the tolerated failure percentage)",
+            summary.counts.failed, summary.counts.not_started
+        ));
+    }
+    summary.counts.rows_read = c.rows_read;
+    summary.counts.samples_accepted = c.samples_accepted;
+    summary.counts.rows_rejected = c.rows_rejected;
+    summary.counts.rows_skipped = c.rows_skipped;
+    summary.counts.assets = assets;
+    let Pass { diagnoses, report, mut tally, .. } = pass;
+    summary.counts.diagnosed = tally.diagnosed;
+    summary.act_first = tally.act_first();
+    summary.by_status = std::mem::take(&mut tally.by_status);
+    summary.by_fault = std::mem::take(&mut tally.by_fault);
+    summary.assets_with_warnings = tally.assets_with_warnings;
+    summary.warnings = std::mem::take(&mut tally.warnings);
+
+    diagnoses.finish().await?;
+    let rejected_lines = rejected.iter().map(|r| RejectedLine {
+        schema_version: SUMMARY_SCHEMA_VERSION,
+        row_error: r,
+        provenance: &provenance,
+    });
+    store.put(&layout.rejected(), crate::jsonl::write(rejected_lines)?).await?;
+    let report = report.finish(&rejected).map_err(|e| FlowError::Report(e.to_string()))?;
+    store.put(&layout.report(), report).await?;
+    summary.files.diagnoses = Some(layout.diagnoses());
+    summary.files.rejected = Some(layout.rejected());
+    summary.files.report = Some(layout.report());
+    persist_summary(store, &summary).await
+}
+
+/// Without a manifest (the Map failed before writing one): whatever batch files exist, with
+/// their digests where they have them.
+async fn batch_files<S: ObjectStore>(store: &S, layout: &RunLayout) -> Result<MapResults, FlowError> {
+    let keys = store.list(&layout.diagnoses_prefix()).await?;
+    let with_rows: HashSet<&str> = keys.iter().filter_map(|k| k.strip_suffix(ROWS_SUFFIX)).collect();
+    let batches = keys
+        .iter()
+        .filter(|k| !k.ends_with(ROWS_SUFFIX))
+        .map(|k| {
+            let stem = k.strip_suffix(".jsonl").unwrap_or(k);
+            BatchOutput {
+                batch_id: stem.rsplit('/').next().unwrap_or_default().to_owned(),
+                key: k.clone(),
+                assets: 0,
+                diagnosed: 0,
+                failed: 0,
+                rows_key: with_rows.contains(stem).then(|| format!("{stem}{ROWS_SUFFIX}")),
+            }
+        })
+        .collect();
+    Ok(MapResults { batches, ..Default::default() })
+}
+
+async fn persist_summary<S: ObjectStore>(store: &S, summary: &Summary) -> Result<AggregateOutput, FlowError> {
+    let mut body = serde_json::to_vec_pretty(summary).map_err(|e| FlowError::InputInvalid(e.to_string()))?;
+    body.push(b'\n');
+    // Written last: a summary means the other result files are complete.
+    store.put(&summary.files.summary, body).await?;
+    tracing::info!(run_id = %summary.run_id, status = ?summary.status, diagnosed = summary.counts.diagnosed, "results persisted");
+    Ok(AggregateOutput {
+        run_id: summary.run_id.clone(),
+        status: summary.status,
+        counts: summary.counts.clone(),
+        summary_key: summary.files.summary.clone(),
+    })
+}
