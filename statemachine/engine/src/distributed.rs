@@ -107,9 +107,9 @@ fn reader_failed(m: impl Into<String>) -> StatesError {
 }
 
 /// The items, one after another: from memory, or from a JSONL object line by line.
-type Items = Box<dyn Iterator<Item = Result<Value, StatesError>> + Send>;
+type Items<'a> = Box<dyn Iterator<Item = Result<Value, StatesError>> + Send + 'a>;
 
-fn jsonl_items(reader: ObjectReader) -> Items {
+fn jsonl_items(reader: ObjectReader) -> Items<'static> {
     Box::new(reader.split(b'\n').filter_map(|line| match line {
         Err(e) => Some(Err(reader_failed(e.to_string()))),
         Ok(l) if l.iter().all(u8::is_ascii_whitespace) => None,
@@ -200,20 +200,10 @@ pub(crate) async fn run(
 ) -> Result<Value, StatesError> {
     let (source, max_items) = source(run, map, d, eff, ctx).await?;
     let entered = run.now();
-    let select = |index: usize, item: Value| -> Result<Value, StatesError> {
+    let select = move |index: usize, item: Value| -> Result<Value, StatesError> {
         match &map.item_selector {
             Some(t) => t.apply(eff, &run.context(&state.name, entered, 0, Some((index, &item)))),
             None => Ok(item),
-        }
-    };
-    let open = || async {
-        match &source {
-            Source::Jsonl { bucket, key } => {
-                let storage = run.shared.storage.as_ref().ok_or_else(|| reader_failed("no storage is configured"))?;
-                let reader = storage.open(bucket, key).await.map_err(|e| reader_failed(e.to_string()))?;
-                Ok::<Items, StatesError>(jsonl_items(reader))
-            }
-            Source::Memory(_) => Ok(Box::new(std::iter::empty()) as Items),
         }
     };
 
@@ -245,48 +235,73 @@ pub(crate) async fn run(
         None => (None, None, None),
     };
     let batched = d.batcher.is_some();
+    let take = max_items.unwrap_or(usize::MAX);
 
-    // Pass 1: the plan — how many items each child gets.
+    // Pass 1, the plan: how many items each child gets, from the items' sizes.
     let mut plan: Vec<usize> = Vec::new();
-    let mut memory: Vec<Value> = Vec::new();
-    {
-        let mut packer = Packer::new(json_len(&envelope(batch_input.as_ref(), Vec::new())), max_per_batch, max_bytes);
-        let mut add = |item: &Value| {
-            if !batched || plan.is_empty() || packer.push(json_len(item)) {
-                if batched && plan.is_empty() {
-                    packer.push(json_len(item));
+    let mut packer = Packer::new(json_len(&envelope(batch_input.as_ref(), Vec::new())), max_per_batch, max_bytes);
+    let mut add = |item_bytes: usize| {
+        let new_batch = packer.push(item_bytes);
+        if !batched || new_batch || plan.is_empty() {
+            plan.push(0);
+        }
+        if let Some(last) = plan.last_mut() {
+            *last += 1;
+        }
+    };
+    let mut items: Items<'_> = match source {
+        Source::Memory(items) => {
+            let selected = items
+                .into_iter()
+                .take(take)
+                .enumerate()
+                .map(|(i, item)| select(i, item))
+                .collect::<Result<Vec<_>, _>>()?;
+            selected.iter().for_each(|item| add(json_len(item)));
+            Box::new(selected.into_iter().map(Ok))
+        }
+        Source::Jsonl { bucket, key } => {
+            let storage = run.shared.storage.as_ref().ok_or_else(|| reader_failed("no storage is configured"))?;
+            let open = || async { storage.open(&bucket, &key).await.map_err(|e| reader_failed(e.to_string())) };
+            if map.item_selector.is_none() {
+                // An item's size is its line's: nothing is parsed to plan (a line that is not
+                // JSON fails the Map when its batch is built, with States.ItemReaderFailed).
+                let mut count = 0usize;
+                for line in open().await?.split(b'\n') {
+                    let line = line.map_err(|e| reader_failed(e.to_string()))?;
+                    let item = line.trim_ascii();
+                    if !item.is_empty() {
+                        if count >= take {
+                            break;
+                        }
+                        count += 1;
+                        add(item.len());
+                    }
                 }
-                plan.push(0);
-            }
-            if let Some(last) = plan.last_mut() {
-                *last += 1;
-            }
-        };
-        match &source {
-            Source::Memory(items) => {
-                for (i, item) in items.iter().take(max_items.unwrap_or(usize::MAX)).enumerate() {
-                    let selected = select(i, item.clone())?;
-                    add(&selected);
-                    memory.push(selected);
+            } else {
+                for (i, item) in jsonl_items(open().await?).take(take).enumerate() {
+                    add(json_len(&select(i, item?)?));
                 }
             }
-            Source::Jsonl { .. } => {
-                for (i, item) in open().await?.take(max_items.unwrap_or(usize::MAX)).enumerate() {
-                    add(&select(i, item?)?);
-                }
+            let selected = map.item_selector.is_some();
+            let mut index = 0usize;
+            let parsed = jsonl_items(open().await?).take(take);
+            if selected {
+                Box::new(parsed.map(move |item| {
+                    let i = index;
+                    index += 1;
+                    item.and_then(|v| select(i, v))
+                }))
+            } else {
+                Box::new(parsed)
             }
         }
-    }
-    let selected_in_memory = matches!(source, Source::Memory(_));
-    let mut items: Items = if selected_in_memory { Box::new(memory.into_iter().map(Ok)) } else { open().await? };
-    let mut next_index = 0usize;
+    };
     // Pass 2: each child's input, as it starts.
     let mut next_input = |count: usize| -> Result<Value, StatesError> {
         let mut batch = Vec::with_capacity(count);
         for _ in 0..count {
-            let item = items.next().ok_or_else(|| reader_failed("the item file changed while it was read"))??;
-            batch.push(if selected_in_memory { item } else { select(next_index, item)? });
-            next_index += 1;
+            batch.push(items.next().ok_or_else(|| reader_failed("the item file changed while it was read"))??);
         }
         Ok(if batched { envelope(batch_input.as_ref(), batch) } else { batch.pop().unwrap_or(Value::Null) })
     };
@@ -342,10 +357,19 @@ pub(crate) async fn run(
     let mut running = FuturesUnordered::new();
     let mut failed = 0;
     let mut stop_launching = false;
+    let mut reader_error = None;
     loop {
         while !stop_launching && children.len() < total && running.len() < max_concurrency {
             let index = children.len();
-            let input = Arc::new(next_input(plan[index])?);
+            let input = match next_input(plan[index]) {
+                Ok(v) => Arc::new(v),
+                Err(e) => {
+                    // Let the running children end before the Map fails: none is left behind.
+                    reader_error = Some(e);
+                    stop_launching = true;
+                    break;
+                }
+            };
             let name = uuid::Uuid::new_v4().to_string();
             let child = run.child(&child_sm_arn, &child_sm_name, &name, input.clone());
             let processor = map.processor.clone();
@@ -374,6 +398,9 @@ pub(crate) async fn run(
         }
         children[index].stop = now();
         children[index].outcome = Some(result);
+    }
+    if let Some(e) = reader_error {
+        return Err(e);
     }
     // Children never started: their inputs, for the PENDING records.
     let mut pending_inputs = Vec::new();

@@ -220,3 +220,32 @@ async fn item_reader_recorded_cases() {
         assert_eq!(r.output, Some(expected), "MaxItems {max}");
     }
 }
+
+/// Items are planned from their lines' sizes without parsing them; a line that is not JSON
+/// still fails the Map run with `States.ItemReaderFailed`, and a blank line is no item.
+#[tokio::test]
+async fn a_line_that_is_not_json_fails_the_item_reader() {
+    let (storage, exec, _) = setup(0);
+    storage.0.lock().unwrap().insert("bad.jsonl".into(), b"{\"id\": 1}\n\n{\"id\": 2}\n{not json}\n".to_vec());
+    let r = exec
+        .start(
+            &machine(map_def(json!({}))),
+            "bad",
+            json!({"key": "bad.jsonl", "per_batch": 1, "run": "x", "concurrency": 1}),
+        )
+        .await
+        .unwrap();
+    let e = r.error.unwrap();
+    assert_eq!(e.error, "States.ItemReaderFailed");
+    assert!(e.cause.contains("a JSONL line is not JSON"), "{e}");
+    storage.0.lock().unwrap().insert("ok.jsonl".into(), b"{\"id\": 1}\n\n{\"id\": 2}\n".to_vec());
+    let r = exec
+        .start(
+            &machine(map_def(json!({}))),
+            "ok",
+            json!({"key": "ok.jsonl", "per_batch": 1, "run": "x", "concurrency": 1}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.output, Some(json!([{"run": "x", "ids": [1]}, {"run": "x", "ids": [2]}])));
+}
