@@ -37,6 +37,19 @@ pub struct StateMachine {
 pub(crate) struct States {
     pub start_at: String,
     pub states: HashMap<String, State>,
+    /// Whether anything in these states (or nested ones) may read the context object (`$$`):
+    /// when nothing does, a Distributed Map child needs no copy of its input for it.
+    pub reads_context: bool,
+}
+
+/// Whether any string of a definition fragment mentions `$$` (conservative: a literal counts).
+fn mentions_context(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains("$$"),
+        Value::Array(a) => a.iter().any(mentions_context),
+        Value::Object(o) => o.iter().any(|(k, v)| k.contains("$$") || mentions_context(v)),
+        _ => false,
+    }
 }
 
 /// `InputPath` / `OutputPath`: absent is `$`, `null` gives `{}`.
@@ -441,7 +454,11 @@ fn compile_states(states: &Value, start_at: Option<&Value>, scope: &str) -> Resu
     for (name, state) in states {
         compiled.insert(name.clone(), compile_state(name, state, states)?);
     }
-    Ok(Arc::new(States { start_at: start.to_owned(), states: compiled }))
+    Ok(Arc::new(States {
+        start_at: start.to_owned(),
+        states: compiled,
+        reads_context: states.values().any(mentions_context),
+    }))
 }
 
 fn compile_state(name: &str, state: &Value, states: &Map<String, Value>) -> Result<State, DefinitionError> {

@@ -106,15 +106,60 @@ fn reader_failed(m: impl Into<String>) -> StatesError {
     StatesError::new("States.ItemReaderFailed", m)
 }
 
-/// The items, one after another: from memory, or from a JSONL object line by line.
-type Items<'a> = Box<dyn Iterator<Item = Result<Value, StatesError>> + Send + 'a>;
+/// The items, one after another: from memory, or from a JSONL object line by line (with the
+/// line's text, kept for a failed child's record instead of a copy of the item).
+type Items<'a> = Box<dyn Iterator<Item = Result<(Value, Option<Vec<u8>>), StatesError>> + Send + 'a>;
 
 fn jsonl_items(reader: ObjectReader) -> Items<'static> {
-    Box::new(reader.split(b'\n').filter_map(|line| match line {
-        Err(e) => Some(Err(reader_failed(e.to_string()))),
-        Ok(l) if l.iter().all(u8::is_ascii_whitespace) => None,
-        Ok(l) => Some(serde_json::from_slice(&l).map_err(|e| reader_failed(format!("a JSONL line is not JSON: {e}")))),
+    Box::new(reader.split(b'\n').filter_map(|line| {
+        match line {
+            Err(e) => Some(Err(reader_failed(e.to_string()))),
+            Ok(l) if l.iter().all(u8::is_ascii_whitespace) => None,
+            Ok(l) => Some(
+                serde_json::from_slice(&l)
+                    .map(|v| (v, Some(l)))
+                    .map_err(|e| reader_failed(format!("a JSONL line is not JSON: {e}"))),
+            ),
+        }
     }))
+}
+
+/// What is kept of a running child's input for its record in the result files.
+enum KeptInput {
+    /// The input itself (the NONE form records every child's input).
+    Value(Arc<Value>),
+    /// The items' lines and the batch input: enough to write the input's text if it fails.
+    Lines { batch_input: Option<Arc<Value>>, batched: bool, lines: Vec<Vec<u8>> },
+}
+
+impl KeptInput {
+    /// The input as JSON text (compact; the items as their lines hold them).
+    fn text(&self) -> String {
+        match self {
+            KeptInput::Value(v) => crate::compact(v),
+            KeptInput::Lines { batch_input, batched: false, lines } => {
+                let _ = batch_input;
+                lines.first().map(|l| String::from_utf8_lossy(l.trim_ascii()).into_owned()).unwrap_or_default()
+            }
+            KeptInput::Lines { batch_input, batched: true, lines } => {
+                let mut out = String::from("{");
+                if let Some(b) = batch_input {
+                    out.push_str("\"BatchInput\":");
+                    out.push_str(&crate::compact(b));
+                    out.push(',');
+                }
+                out.push_str("\"Items\":[");
+                for (i, l) in lines.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&String::from_utf8_lossy(l.trim_ascii()));
+                }
+                out.push_str("]}");
+                out
+            }
+        }
+    }
 }
 
 fn csv_items(bytes: &[u8]) -> Result<Vec<Value>, StatesError> {
@@ -186,7 +231,7 @@ struct Child {
     name: String,
     start: String,
     stop: String,
-    input: Option<Arc<Value>>,
+    input: Option<KeptInput>,
     outcome: Option<Result<Value, StatesError>>,
 }
 
@@ -258,7 +303,7 @@ pub(crate) async fn run(
                 .map(|(i, item)| select(i, item))
                 .collect::<Result<Vec<_>, _>>()?;
             selected.iter().for_each(|item| add(json_len(item)));
-            Box::new(selected.into_iter().map(Ok))
+            Box::new(selected.into_iter().map(|v| Ok((v, None))))
         }
         Source::Jsonl { bucket, key } => {
             let storage = run.shared.storage.as_ref().ok_or_else(|| reader_failed("no storage is configured"))?;
@@ -280,17 +325,18 @@ pub(crate) async fn run(
                 }
             } else {
                 for (i, item) in jsonl_items(open().await?).take(take).enumerate() {
-                    add(json_len(&select(i, item?)?));
+                    add(json_len(&select(i, item?.0)?));
                 }
             }
             let selected = map.item_selector.is_some();
             let mut index = 0usize;
             let parsed = jsonl_items(open().await?).take(take);
             if selected {
+                // A selected item is not its line: no line is kept for it.
                 Box::new(parsed.map(move |item| {
                     let i = index;
                     index += 1;
-                    item.and_then(|v| select(i, v))
+                    item.and_then(|(v, _)| select(i, v).map(|v| (v, None)))
                 }))
             } else {
                 Box::new(parsed)
@@ -298,12 +344,23 @@ pub(crate) async fn run(
         }
     };
     // Pass 2: each child's input, as it starts.
-    let mut next_input = |count: usize| -> Result<Value, StatesError> {
+    let shared_batch_input = batch_input.clone().map(Arc::new);
+    let mut next_input = |count: usize| -> Result<(Value, Option<KeptInput>), StatesError> {
         let mut batch = Vec::with_capacity(count);
+        let mut lines = Vec::with_capacity(count);
         for _ in 0..count {
-            batch.push(items.next().ok_or_else(|| reader_failed("the item file changed while it was read"))??);
+            let (item, line) =
+                items.next().ok_or_else(|| reader_failed("the item file changed while it was read"))??;
+            batch.push(item);
+            lines.extend(line);
         }
-        Ok(if batched { envelope(batch_input.as_ref(), batch) } else { batch.pop().unwrap_or(Value::Null) })
+        let kept = (lines.len() == count).then(|| KeptInput::Lines {
+            batch_input: shared_batch_input.clone(),
+            batched,
+            lines,
+        });
+        let input = if batched { envelope(batch_input.as_ref(), batch) } else { batch.pop().unwrap_or(Value::Null) };
+        Ok((input, kept))
     };
 
     let max_concurrency = match &map.max_concurrency {
@@ -361,8 +418,8 @@ pub(crate) async fn run(
     loop {
         while !stop_launching && children.len() < total && running.len() < max_concurrency {
             let index = children.len();
-            let input = match next_input(plan[index]) {
-                Ok(v) => Arc::new(v),
+            let (input, lines) = match next_input(plan[index]) {
+                Ok(v) => v,
                 Err(e) => {
                     // Let the running children end before the Map fails: none is left behind.
                     reader_error = Some(e);
@@ -371,12 +428,21 @@ pub(crate) async fn run(
                 }
             };
             let name = uuid::Uuid::new_v4().to_string();
-            let child = run.child(&child_sm_arn, &child_sm_name, &name, input.clone());
             let processor = map.processor.clone();
-            let task = async move {
-                let input = (*child.input).clone();
-                run_states(&child, &processor, input).await
+            // The input moves into the child. A copy is made only for the context object
+            // (`$$.Execution.Input`) when the processor reads it, and for the result files when
+            // they hold every input (NONE) or the input has no lines to rebuild it from.
+            let needs_value = keep_inputs || lines.is_none();
+            let (child, input, kept) = if processor.reads_context || needs_value {
+                let shared = Arc::new(input);
+                let owned = (*shared).clone();
+                let kept = if needs_value { Some(KeptInput::Value(shared.clone())) } else { lines };
+                let ctx_input = if processor.reads_context { shared } else { Arc::new(Value::Null) };
+                (run.child(&child_sm_arn, &child_sm_name, &name, ctx_input), owned, kept)
+            } else {
+                (run.child(&child_sm_arn, &child_sm_name, &name, Arc::new(Value::Null)), input, lines)
             };
+            let task = async move { run_states(&child, &processor, input).await };
             // Children run as tasks of their own: CPU-bound handler work spreads over every core.
             let handle = tokio::spawn(task);
             running.push(async move {
@@ -385,7 +451,7 @@ pub(crate) async fn run(
                     .unwrap_or_else(|e| Err(StatesError::runtime(format!("the child execution panicked: {e}"))));
                 (index, r)
             });
-            children.push(Child { name, start: now(), stop: String::new(), input: Some(input), outcome: None });
+            children.push(Child { name, start: now(), stop: String::new(), input: kept, outcome: None });
         }
         let Some((index, result)) = running.next().await else { break };
         if result.is_err() {
@@ -394,6 +460,7 @@ pub(crate) async fn run(
                 stop_launching = true;
             }
         } else if !keep_inputs {
+            // A child that succeeded is recorded without its input (COMPACT, FLATTEN).
             children[index].input = None;
         }
         children[index].stop = now();
@@ -405,7 +472,7 @@ pub(crate) async fn run(
     // Children never started: their inputs, for the PENDING records.
     let mut pending_inputs = Vec::new();
     while children.len() + pending_inputs.len() < total {
-        pending_inputs.push(next_input(plan[children.len() + pending_inputs.len()])?);
+        pending_inputs.push(next_input(plan[children.len() + pending_inputs.len()])?.0);
     }
 
     let threshold_exceeded = exceeded(failed);
@@ -436,7 +503,7 @@ pub(crate) async fn run(
 
 /// A child's record in the `NONE` form (DescribeExecution-like; `Input`/`Output` are JSON text).
 fn record(c: &Child, arn: &str, sm_arn: &str) -> Value {
-    let input = c.input.as_deref().map(crate::compact).unwrap_or_default();
+    let input = c.input.as_ref().map(KeptInput::text).unwrap_or_default();
     match &c.outcome {
         Some(Ok(out)) => json!({
             "ExecutionArn": arn, "Input": input, "InputDetails": {"Included": true}, "Name": c.name,

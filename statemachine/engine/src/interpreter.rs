@@ -15,7 +15,10 @@ use serde_json::{Value, json};
 use crate::definition::{StateMachine, States};
 use crate::error::StatesError;
 use crate::path::Ctx;
-use crate::runtime::{BusyClock, Clock, Handler, History, HistoryEvent, MAX_PAYLOAD_BYTES, SharedStorage, exceeds};
+use crate::runtime::{
+    BusyClock, Clock, Handler, History, HistoryEvent, MAX_NESTING, MAX_PAYLOAD_BYTES, SharedStorage, exceeds,
+    nests_deeper_than,
+};
 use crate::{compact, states};
 
 /// How long one top-level state took, and how much of it was spent inside handlers.
@@ -217,6 +220,14 @@ pub(crate) fn run_states<'a>(run: &'a Run, states: &'a States, input: Value) -> 
             let cpu_before = run.timings.as_ref().and(run.shared.cpu_clock).and_then(|c| c());
             run.event(&format!("{}StateEntered", state.type_name), || json!({"name": current, "input": compact(&raw)}));
             let (output, next) = states::run(run, state, raw).await?;
+            if nests_deeper_than(&output, MAX_NESTING) {
+                // Not dropped: a value this deep would overflow the stack on the way down.
+                std::mem::forget(output);
+                return Err(StatesError::runtime(format!(
+                    "The state/task '{}' returned a result nested deeper than {MAX_NESTING} levels",
+                    state.name
+                )));
+            }
             if exceeds(&output, MAX_PAYLOAD_BYTES) {
                 return Err(StatesError::data_limit(&state.name));
             }

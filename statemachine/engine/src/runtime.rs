@@ -249,6 +249,29 @@ impl Drop for BusyGuard<'_> {
     }
 }
 
+/// The deepest nesting of arrays and objects a state's output may have. AWS's Java JSON
+/// parser (Jackson) refuses documents nested deeper than 1,000 levels by default; that AWS
+/// keeps this default is UNCONFIRMED. Without a limit, a state looping through a Parallel
+/// nests its output one level per turn until anything walking it overflows the stack.
+pub const MAX_NESTING: usize = 1_000;
+
+/// Whether a value nests deeper than `max`, measured without recursion.
+pub(crate) fn nests_deeper_than(v: &Value, max: usize) -> bool {
+    let mut stack: Vec<(&Value, usize)> = vec![(v, 1)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(a) => Box::new(a.iter()),
+            Value::Object(o) => Box::new(o.values()),
+            _ => continue,
+        };
+        if depth > max {
+            return true;
+        }
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    false
+}
+
 /// Measures a value's compact JSON size without building the text; stops counting past `limit`.
 pub(crate) fn exceeds(v: &Value, limit: usize) -> bool {
     struct Counter {
@@ -299,6 +322,19 @@ mod tests {
         assert_eq!(json_len(&v), crate::compact(&v).len());
         assert!(!exceeds(&v, crate::compact(&v).len()));
         assert!(exceeds(&v, crate::compact(&v).len() - 1));
+    }
+
+    #[test]
+    fn nesting_is_measured_without_recursion() {
+        let mut v = json!(1);
+        for _ in 0..5_000 {
+            v = Value::Array(vec![v]);
+        }
+        assert!(nests_deeper_than(&v, MAX_NESTING));
+        assert!(!nests_deeper_than(&json!({"a": [[1]]}), 3));
+        assert!(nests_deeper_than(&json!({"a": [[1]]}), 2));
+        // Dropping it must not recurse 5,000 frames deep either.
+        std::mem::forget(v);
     }
 
     #[test]

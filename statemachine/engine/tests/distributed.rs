@@ -249,3 +249,33 @@ async fn a_line_that_is_not_json_fails_the_item_reader() {
         .unwrap();
     assert_eq!(r.output, Some(json!([{"run": "x", "ids": [1]}, {"run": "x", "ids": [2]}])));
 }
+
+/// With COMPACT results, a failed child's record still carries its input (rebuilt from the
+/// items' lines, not copied), as AWS records failures in the NONE form.
+#[tokio::test]
+async fn a_failed_child_keeps_its_input_in_the_compact_form() {
+    let (storage, exec, _) = setup(20);
+    let def = map_def(json!({
+        "ToleratedFailurePercentage": 50,
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "p"},
+                         "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSON"}}
+    }));
+    let r = exec
+        .start(&machine(def), "compact", json!({"key": "items.jsonl", "per_batch": 5, "run": "x", "concurrency": 2}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, "SUCCEEDED");
+    let files = storage.0.lock().unwrap().clone();
+    let failed_key = files.keys().find(|k| k.ends_with("FAILED_0.json")).unwrap();
+    let failed: Vec<Value> = serde_json::from_slice(&files[failed_key]).unwrap();
+    let input: Value = serde_json::from_str(failed[0]["Input"].as_str().unwrap()).unwrap();
+    let ids: Vec<i64> = (10..15).collect();
+    assert_eq!(
+        input,
+        json!({"BatchInput": {"run": "x"}, "Items": ids.iter().map(|i| json!({"id": i})).collect::<Vec<_>>()})
+    );
+    let succeeded_key = files.keys().find(|k| k.ends_with("SUCCEEDED_0.json")).unwrap();
+    let succeeded: Vec<Value> = serde_json::from_slice(&files[succeeded_key]).unwrap();
+    assert_eq!(succeeded.len(), 3);
+    assert_eq!(succeeded[0], json!({"run": "x", "ids": [0, 1, 2, 3, 4]}));
+}

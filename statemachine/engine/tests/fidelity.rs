@@ -272,3 +272,16 @@ async fn writer_config_forms() {
         std::str::from_utf8(&files[key]).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(Value::Array(lines), items);
 }
+
+/// A state looping through a Parallel nests its output one level per turn: the execution ends
+/// at 1,000 levels (Jackson's default depth; that AWS keeps it is UNCONFIRMED) instead of
+/// overflowing the stack, as a generated definition did.
+#[tokio::test]
+async fn nesting_without_end_stops() {
+    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Parallel", "Next": "A",
+        "Branches": [{"StartAt": "X", "States": {"X": {"Type": "Pass", "End": true}}}]}}});
+    let r = exec().record_history(false).start(&load(def).unwrap(), "deep", json!({})).await.unwrap();
+    let e = r.error.unwrap();
+    assert_eq!(e.error, "States.Runtime");
+    assert!(e.cause.contains("nested deeper than 1000 levels"), "{e}");
+}
