@@ -155,7 +155,9 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
         input.map.max_items_per_batch = n;
     }
     let layout = flow::layout::RunLayout::new(&input.run_id, &config);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    // One worker per core (the Map's children run on all of them), with stacks as large as a main
+    // thread's: a state's output may nest up to the engine's 1,000 levels.
+    let runtime = tokio::runtime::Builder::new_multi_thread().thread_stack_size(8 << 20).enable_all().build()?;
 
     if !args.force
         && let Ok(existing) = runtime.block_on(store.get(&layout.summary()))

@@ -190,7 +190,13 @@ export class SubstationStack extends Stack {
       }),
     );
     roles.parse.addToPolicy(
-      new iam.PolicyStatement({ sid: 'WriteRuns', actions: ['s3:PutObject'], resources: [objects(`${runs}*`)] }),
+      // Large items files go up as multipart uploads (PutObject covers their parts; an upload
+      // that fails is aborted, and the lifecycle rule removes any left).
+      new iam.PolicyStatement({
+        sid: 'WriteRuns',
+        actions: ['s3:AbortMultipartUpload', 's3:PutObject'],
+        resources: [objects(`${runs}*`)],
+      }),
     );
     // A workbook deleted before it was parsed must read as NoSuchKey (404, `ObjectNotFound`), not
     // AccessDenied (403, retried as `StorageUnavailable`): S3 answers 404 only to a caller that
@@ -200,7 +206,8 @@ export class SubstationStack extends Stack {
     acknowledgeKeys(roles.parse, `${config.upload_prefix}*`, 'parse reads whichever workbook the upload event names; scoped to the upload prefix');
     acknowledgeKeys(roles.parse, `${runs}*`, 'parse writes runs/<run id>/ for a run id it derives at run time; scoped to the runs prefix');
 
-    // diagnose: writes one file per batch under runs/<run>/diagnoses/; reads nothing.
+    // diagnose: writes two files per batch (lines and digests) under runs/<run>/diagnoses/;
+    // reads nothing.
     roles.diagnose.addToPolicy(
       new iam.PolicyStatement({
         sid: 'WriteBatchDiagnoses',
@@ -211,7 +218,7 @@ export class SubstationStack extends Stack {
     acknowledgeKeys(roles.diagnose, `${runs}*/${layout.diagnoses}*`, 'diagnose writes runs/<run id>/diagnoses/<batch>.jsonl for run and batch ids known at run time only');
 
     // aggregate: reads runs/ (items, rejected rows, ResultWriter files, batch files), lists the
-    // ResultWriter and batch folders, writes results/.
+    // ResultWriter and batch folders, writes results/ (diagnoses.jsonl as a multipart upload).
     roles.aggregate.addToPolicy(
       new iam.PolicyStatement({ sid: 'ReadRuns', actions: ['s3:GetObject'], resources: [objects(`${runs}*`)] }),
     );
@@ -219,7 +226,7 @@ export class SubstationStack extends Stack {
     roles.aggregate.addToPolicy(
       new iam.PolicyStatement({
         sid: 'WriteResults',
-        actions: ['s3:PutObject'],
+        actions: ['s3:AbortMultipartUpload', 's3:PutObject'],
         resources: [objects(`${config.results_prefix}*`)],
       }),
     );

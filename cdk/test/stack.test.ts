@@ -171,7 +171,8 @@ for (const stage of STAGES) {
         logsOf('parse'),
         xray,
         allow(['s3:GetObject'], [bucketArn(stack, stage, `${CONFIG.upload_prefix}*`)]),
-        allow(['s3:PutObject'], [bucketArn(stack, stage, `${runs}*`)]),
+        // The items file goes up as a multipart upload when large.
+        allow(['s3:AbortMultipartUpload', 's3:PutObject'], [bucketArn(stack, stage, `${runs}*`)]),
         allow(['s3:ListBucket'], [bucketArn(stack, stage)], {
           StringLike: { 's3:prefix': [`${CONFIG.upload_prefix}*`] },
         }),
@@ -186,7 +187,8 @@ for (const stage of STAGES) {
         xray,
         allow(['s3:GetObject'], [bucketArn(stack, stage, `${runs}*`)]),
         allow(['s3:ListBucket'], [bucketArn(stack, stage)], { StringLike: { 's3:prefix': [`${runs}*`] } }),
-        allow(['s3:PutObject'], [bucketArn(stack, stage, `${CONFIG.results_prefix}*`)]),
+        // diagnoses.jsonl goes up as a multipart upload.
+        allow(['s3:AbortMultipartUpload', 's3:PutObject'], [bucketArn(stack, stage, `${CONFIG.results_prefix}*`)]),
       ],
     };
     for (const fn of FUNCTIONS) {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::FlowError;
 use crate::layout::RunLayout;
 use crate::start::ExecutionInput;
-use crate::store::ObjectStore;
+use crate::store::{ObjectStore, ObjectWriter};
 
 /// What the parse step returns (kept small: it travels in the execution's state).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +30,9 @@ pub struct ParseOutput {
 
 const MAX_WARNINGS_IN_OUTPUT: usize = 20;
 
+/// How much of the items file is serialized before it is handed to the store.
+const PART_BYTES: usize = 1 << 20;
+
 /// Step 1: reads the upload and writes its asset items and rejected rows under `runs/<run>/`.
 pub async fn parse<S: ObjectStore>(
     store: &S,
@@ -39,7 +42,8 @@ pub async fn parse<S: ObjectStore>(
     let layout = RunLayout::new(&input.run_id, config);
     let bytes = store.get(&input.upload.key).await?;
     let file = input.upload.key.rsplit('/').next().unwrap_or(&input.upload.key);
-    let parsed = workbook::read_workbook(&bytes, file, &config.workbook_limits)?;
+    let mut parsed = workbook::read_workbook(&bytes, file, &config.workbook_limits)?;
+    drop(bytes);
     tracing::info!(
         run_id = %input.run_id,
         assets = parsed.assets.len(),
@@ -47,7 +51,20 @@ pub async fn parse<S: ObjectStore>(
         rows_rejected = parsed.counts.rows_rejected,
         "workbook parsed"
     );
-    store.put(&layout.assets(), crate::jsonl::write(&parsed.assets)?).await?;
+    // Written part by part, each item freed once written: the items file is never held whole
+    // beside the items (240 MB at 100,000 assets).
+    let assets_key = layout.assets();
+    let mut w = store.writer(&assets_key).await?;
+    let mut buf = Vec::with_capacity(PART_BYTES + (64 << 10));
+    for item in std::mem::take(&mut parsed.assets) {
+        crate::jsonl::push(&mut buf, &item)?;
+        if buf.len() >= PART_BYTES {
+            w.write(&buf).await?;
+            buf.clear();
+        }
+    }
+    w.write(&buf).await?;
+    w.finish().await?;
     store.put(&layout.rejected_rows(), crate::jsonl::write(&parsed.rejected)?).await?;
     let warnings_omitted = parsed.warnings.len().saturating_sub(MAX_WARNINGS_IN_OUTPUT);
     Ok(ParseOutput {

@@ -42,12 +42,18 @@ pub trait ObjectWriter: Send {
 
 /// A small port: what the steps need from S3 and nothing more.
 pub trait ObjectStore: Send + Sync {
-    /// The store's part-by-part writer.
-    type Writer<'a>: ObjectWriter + 'a
-    where
-        Self: 'a;
+    /// The store's part-by-part writer (owning what it needs: it borrows nothing).
+    type Writer: ObjectWriter;
     /// Starts writing the object at `key` part by part.
-    fn writer<'a>(&'a self, key: &'a str) -> impl Future<Output = Result<Self::Writer<'a>, StoreError>> + Send + 'a;
+    fn writer(&self, key: &str) -> impl Future<Output = Result<Self::Writer, StoreError>> + Send;
+    /// Appends the object at `key` to a writer: read and written by default; a store that can
+    /// copy without reading (a folder: the kernel copies) does.
+    fn copy_into(&self, key: &str, writer: &mut Self::Writer) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            let bytes = self.get(key).await?;
+            writer.write(&bytes).await
+        }
+    }
     /// The object's bytes.
     fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
     /// Writes the object, replacing any object at that key.
@@ -100,10 +106,11 @@ fn unavailable(key: &str, e: &std::io::Error) -> StoreError {
     StoreError::Unavailable { key: key.to_owned(), message: e.to_string() }
 }
 
-/// A file under the store's folder, renamed into place when finished.
+/// A file under the store's folder, renamed into place when finished. Its writes are plain
+/// buffered file writes: a local disk answers at once.
 #[derive(Debug)]
 pub struct LocalWriter {
-    file: tokio::io::BufWriter<tokio::fs::File>,
+    file: std::io::BufWriter<std::fs::File>,
     tmp: PathBuf,
     path: PathBuf,
     key: String,
@@ -111,13 +118,13 @@ pub struct LocalWriter {
 
 impl ObjectWriter for LocalWriter {
     async fn write(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
-        use tokio::io::AsyncWriteExt;
-        self.file.write_all(chunk).await.map_err(|e| unavailable(&self.key, &e))
+        use std::io::Write;
+        self.file.write_all(chunk).map_err(|e| unavailable(&self.key, &e))
     }
 
     async fn finish(mut self) -> Result<(), StoreError> {
-        use tokio::io::AsyncWriteExt;
-        self.file.flush().await.map_err(|e| unavailable(&self.key, &e))?;
+        use std::io::Write;
+        self.file.flush().map_err(|e| unavailable(&self.key, &e))?;
         tokio::fs::rename(&self.tmp, &self.path).await.map_err(|e| unavailable(&self.key, &e))
     }
 }
@@ -130,16 +137,33 @@ fn partial_path(path: &Path) -> PathBuf {
 }
 
 impl ObjectStore for LocalStore {
-    type Writer<'a> = LocalWriter;
+    type Writer = LocalWriter;
 
-    async fn writer<'a>(&'a self, key: &'a str) -> Result<LocalWriter, StoreError> {
+    async fn writer(&self, key: &str) -> Result<LocalWriter, StoreError> {
         let path = self.path(key)?;
         if let Some(dir) = path.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(|e| unavailable(key, &e))?;
         }
         let tmp = partial_path(&path);
-        let file = tokio::fs::File::create(&tmp).await.map_err(|e| unavailable(key, &e))?;
-        Ok(LocalWriter { file: tokio::io::BufWriter::with_capacity(1 << 20, file), tmp, path, key: key.to_owned() })
+        let file = std::fs::File::create(&tmp).map_err(|e| unavailable(key, &e))?;
+        Ok(LocalWriter { file: std::io::BufWriter::with_capacity(1 << 20, file), tmp, path, key: key.to_owned() })
+    }
+
+    /// File to file in the kernel (copy_file_range), never through a buffer of ours.
+    fn copy_into(&self, key: &str, writer: &mut LocalWriter) -> impl Future<Output = Result<(), StoreError>> + Send {
+        use std::io::Write;
+        let copied = (|| {
+            let mut source = match std::fs::File::open(self.path(key)?) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(StoreError::NotFound { key: key.to_owned() });
+                }
+                Err(e) => return Err(unavailable(key, &e)),
+            };
+            writer.file.flush().map_err(|e| unavailable(&writer.key, &e))?;
+            std::io::copy(&mut source, writer.file.get_mut()).map(|_| ()).map_err(|e| unavailable(key, &e))
+        })();
+        std::future::ready(copied)
     }
 
     async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
@@ -202,11 +226,13 @@ mod tests {
         let store = LocalStore::new(dir.path());
         let mut w = store.writer("results/r/diagnoses.jsonl").await.unwrap();
         w.write(b"{\"a\":1}\n").await.unwrap();
+        store.put("runs/r/part.jsonl", b"{\"b\":1}\n".to_vec()).await.unwrap();
+        store.copy_into("runs/r/part.jsonl", &mut w).await.unwrap();
         w.write(b"{\"a\":2}\n").await.unwrap();
         assert!(matches!(store.get("results/r/diagnoses.jsonl").await, Err(StoreError::NotFound { .. })));
         assert!(store.list("results/").await.unwrap().is_empty(), "the partial file is not listed");
         w.finish().await.unwrap();
-        assert_eq!(store.get("results/r/diagnoses.jsonl").await.unwrap(), b"{\"a\":1}\n{\"a\":2}\n");
+        assert_eq!(store.get("results/r/diagnoses.jsonl").await.unwrap(), b"{\"a\":1}\n{\"b\":1}\n{\"a\":2}\n");
     }
 
     #[tokio::test]

@@ -59,17 +59,17 @@ pub const PART_BYTES: usize = 8 << 20;
 /// An S3 object written part by part: a single PUT when it stays under one part, else a
 /// multipart upload (aborted if a part fails; the bucket's lifecycle rule removes any left).
 #[derive(Debug)]
-pub struct S3Writer<'a> {
-    store: &'a S3Store,
-    key: &'a str,
+pub struct S3Writer {
+    store: S3Store,
+    key: String,
     buffer: Vec<u8>,
     upload_id: Option<String>,
     parts: Vec<CompletedPart>,
 }
 
-impl S3Writer<'_> {
+impl S3Writer {
     async fn upload_part(&mut self) -> Result<(), StoreError> {
-        let (client, bucket, key) = (&self.store.client, &self.store.bucket, self.key);
+        let (client, bucket, key) = (&self.store.client, &self.store.bucket, self.key.as_str());
         let upload_id = match &self.upload_id {
             Some(id) => id.clone(),
             None => {
@@ -111,7 +111,7 @@ impl S3Writer<'_> {
     }
 }
 
-impl ObjectWriter for S3Writer<'_> {
+impl ObjectWriter for S3Writer {
     async fn write(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
         self.buffer.extend_from_slice(chunk);
         if self.buffer.len() >= PART_BYTES {
@@ -122,12 +122,12 @@ impl ObjectWriter for S3Writer<'_> {
 
     async fn finish(mut self) -> Result<(), StoreError> {
         if self.upload_id.is_none() {
-            return self.store.put(self.key, std::mem::take(&mut self.buffer)).await;
+            return self.store.put(&self.key, std::mem::take(&mut self.buffer)).await;
         }
         if !self.buffer.is_empty() {
             self.upload_part().await?;
         }
-        let (client, bucket, key) = (&self.store.client, &self.store.bucket, self.key);
+        let (client, bucket, key) = (&self.store.client, &self.store.bucket, self.key.as_str());
         let upload_id = self.upload_id.clone().unwrap_or_default();
         client
             .complete_multipart_upload()
@@ -145,10 +145,17 @@ impl ObjectWriter for S3Writer<'_> {
 }
 
 impl ObjectStore for S3Store {
-    type Writer<'a> = S3Writer<'a>;
+    type Writer = S3Writer;
 
-    async fn writer<'a>(&'a self, key: &'a str) -> Result<S3Writer<'a>, StoreError> {
-        Ok(S3Writer { store: self, key, buffer: Vec::new(), upload_id: None, parts: Vec::new() })
+    async fn writer(&self, key: &str) -> Result<S3Writer, StoreError> {
+        // The client is a handle (cloning it shares its connections).
+        Ok(S3Writer {
+            store: self.clone(),
+            key: key.to_owned(),
+            buffer: Vec::new(),
+            upload_id: None,
+            parts: Vec::new(),
+        })
     }
 
     async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {

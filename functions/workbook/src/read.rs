@@ -112,7 +112,24 @@ pub fn read_workbook(bytes: &[u8], file: &str, limits: &Limits) -> Result<Parsed
             reason: format!("the file is {} bytes, more than the limit of {}", bytes.len(), limits.max_file_bytes),
         });
     }
-    let mut book = Book::open(bytes, file)?;
+    if !bytes.starts_with(crate::source::ZIP_MAGIC) {
+        return read_book(bytes, file, limits, None);
+    }
+    // Whether an xlsx has merged cells takes a pass over its inflated XML. It runs on another
+    // core while the workbook is read as if it had none; the rare workbook that has some is
+    // read again, with them. (The read is a pure function of the bytes: nothing to undo.)
+    std::thread::scope(|s| {
+        let scan = s.spawn(|| crate::source::any_merged_cells(bytes));
+        let first = read_book(bytes, file, limits, Some(false));
+        match scan.join() {
+            Ok(false) => first,
+            _ => read_book(bytes, file, limits, Some(true)),
+        }
+    })
+}
+
+fn read_book(bytes: &[u8], file: &str, limits: &Limits, merges: Option<bool>) -> Result<ParsedWorkbook, WorkbookError> {
+    let mut book = Book::open(bytes, file, merges)?;
     let mut collector = Collector::new(file, limits);
     for sheet in book.sheet_names() {
         let mut state = SheetState::new(&sheet, limits);
@@ -241,6 +258,21 @@ struct AssetFields {
 }
 
 impl AssetFields {
+    /// True when no field but the id is known.
+    fn nothing_but_the_id(&self) -> bool {
+        self.name.is_none()
+            && self.substation.is_none()
+            && self.manufacture_year.is_none()
+            && self.commissioning_year.is_none()
+            && self.age_years.is_none()
+            && self.rated_mva.is_none()
+            && self.voltage_kv.is_none()
+            && self.oil_type.is_none()
+            && self.breathing.is_none()
+            && self.oltc_communicating.is_none()
+            && self.attributes.is_empty()
+    }
+
     /// Fills what `other` knows and `self` does not.
     fn merge_missing(&mut self, other: &AssetFields) {
         macro_rules! fill {
@@ -270,7 +302,9 @@ struct SampleRow {
     row: u32,
     asset_id: String,
     sample: DgaSample,
-    fields: AssetFields,
+    /// The asset columns of a one-sheet layout; `None` when the row names only its asset (the
+    /// two-sheet layout): a million sample rows need no million empty field sets.
+    fields: Option<Box<AssetFields>>,
 }
 
 struct AssetRow {
@@ -552,12 +586,14 @@ impl<'a> Collector<'a> {
             return;
         }
         self.counts.samples_accepted += 1;
+        let asset_id = asset_id.unwrap_or_default();
+        let only_the_id = fields.id.as_deref().is_none_or(|id| id == asset_id) && fields.nothing_but_the_id();
         self.samples.push(SampleRow {
             sheet: sheet.to_owned(),
             row,
-            asset_id: asset_id.unwrap_or_default(),
+            asset_id,
             sample,
-            fields,
+            fields: (!only_the_id).then(|| Box::new(fields)),
         });
     }
 
@@ -649,7 +685,11 @@ impl<'a> Collector<'a> {
                 continue;
             }
             // One-sheet layout: asset columns repeated on sample rows; the first value wins.
-            items[index].0.merge_missing(&s.fields);
+            match &s.fields {
+                Some(f) => items[index].0.merge_missing(f),
+                None if items[index].0.id.is_none() => items[index].0.id = Some(s.asset_id.clone()),
+                None => {}
+            }
             items[index].2.push(ItemSample { sheet: s.sheet, row: s.row, sample: s.sample });
         }
 

@@ -9,7 +9,7 @@ use crate::Limits;
 use crate::cells::CellValue;
 use crate::error::WorkbookError;
 
-const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+pub(crate) const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
 pub(crate) enum Book<'a> {
@@ -30,15 +30,16 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 impl<'a> Book<'a> {
     /// Opens by content: a zip is xlsx/xlsm, xlsb or ods; an OLE container is a legacy .xls or
-    /// an encrypted (password-protected) xlsx.
-    pub fn open(bytes: &'a [u8], file: &str) -> Result<Book<'a>, WorkbookError> {
+    /// an encrypted (password-protected) xlsx. `merges` says whether an xlsx may have merged
+    /// cells (see [`any_merged_cells`]); `None` looks.
+    pub fn open(bytes: &'a [u8], file: &str, merges: Option<bool>) -> Result<Book<'a>, WorkbookError> {
         let invalid = |reason: String| WorkbookError::Invalid { file: file.to_owned(), reason };
         if bytes.is_empty() {
             return Err(invalid("the file is empty".into()));
         }
         if bytes.starts_with(ZIP_MAGIC) {
             let xlsx_err = match Xlsx::new(Cursor::new(bytes)) {
-                Ok(b) => return Ok(Book::Xlsx(b, any_merged_cells(bytes))),
+                Ok(b) => return Ok(Book::Xlsx(b, merges.unwrap_or_else(|| any_merged_cells(bytes)))),
                 Err(e) => e.to_string(),
             };
             if let Ok(b) = Xlsb::new(Cursor::new(bytes)) {
@@ -132,7 +133,7 @@ impl<'a> Book<'a> {
 
 /// Whether any worksheet of an xlsx declares merged cells: a byte search of the inflated sheet
 /// XML, streamed in chunks (a fraction of the cost of parsing it).
-fn any_merged_cells(bytes: &[u8]) -> bool {
+pub(crate) fn any_merged_cells(bytes: &[u8]) -> bool {
     use std::io::Read;
     let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else { return true };
     let finder = memchr::memmem::Finder::new(b"<mergeCell ");

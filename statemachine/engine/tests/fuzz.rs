@@ -95,18 +95,27 @@ proptest! {
     #[test]
     fn every_loaded_definition_runs_to_an_end(def in definition(), input in input()) {
         let Ok(machine) = StateMachine::load("fuzz", &def.to_string(), &BTreeMap::new()) else { return Ok(()) };
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-        let result = runtime.block_on(async {
-            let mut exec = Executor::new(Arc::new(VirtualClock::new(chrono::Utc::now()))).record_history(false);
-            exec.register("work", handler(|v: Value| async move {
-                if v.get("n") == Some(&json!(0)) {
-                    Err(HandlerError { error_type: "Zero".into(), error_message: "n is 0".into() })
-                } else {
-                    Ok(v)
-                }
-            }));
-            tokio::time::timeout(Duration::from_secs(20), exec.start(&machine, "fuzz", input)).await
-        });
+        // A stack as large as a main thread's: a looping state may nest its output up to the
+        // engine's 1,000-level limit, and a debug build walks such a value in deep frames.
+        let result = std::thread::Builder::new()
+            .stack_size(16 << 20)
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+                runtime.block_on(async {
+                    let mut exec = Executor::new(Arc::new(VirtualClock::new(chrono::Utc::now()))).record_history(false);
+                    exec.register("work", handler(|v: Value| async move {
+                        if v.get("n") == Some(&json!(0)) {
+                            Err(HandlerError { error_type: "Zero".into(), error_message: "n is 0".into() })
+                        } else {
+                            Ok(v)
+                        }
+                    }));
+                    tokio::time::timeout(Duration::from_secs(20), exec.start(&machine, "fuzz", input)).await
+                })
+            })
+            .unwrap()
+            .join()
+            .expect("no panic");
         let result = result.expect("the execution ends (a loop ends at the history limit)");
         if let Ok(r) = result {
             prop_assert!(r.status == "SUCCEEDED" || r.status == "FAILED");

@@ -37,8 +37,9 @@ fn started_at(input: &ExecutionInput) -> Option<chrono::NaiveDateTime> {
 }
 
 /// Where the pass writes, and what it has seen.
-struct Pass<'a, W> {
-    diagnoses: W,
+struct Pass<'a, 's, S: ObjectStore> {
+    store: &'s S,
+    diagnoses: S::Writer,
     report: ResultsWriter,
     tally: Tally,
     seen: HashSet<String>,
@@ -46,7 +47,7 @@ struct Pass<'a, W> {
     provenance: &'a LineProvenance,
 }
 
-impl<W: ObjectWriter> Pass<'_, W> {
+impl<S: ObjectStore> Pass<'_, '_, S> {
     fn diagnosed(&mut self, d: &DiagnosedDigest) -> Result<(), FlowError> {
         self.seen.insert(d.report.asset_id.clone());
         self.tally.add(d);
@@ -59,12 +60,8 @@ impl<W: ObjectWriter> Pass<'_, W> {
 
     /// A batch whose lines are final: its digests feed the tally and the report, its lines are
     /// copied as they are.
-    async fn final_batch<S: ObjectStore>(
-        &mut self,
-        store: &S,
-        lines_key: &str,
-        rows_key: &str,
-    ) -> Result<(), FlowError> {
+    async fn final_batch(&mut self, lines_key: &str, rows_key: &str) -> Result<(), FlowError> {
+        let store = self.store;
         let rows = store.get(rows_key).await?;
         for line in crate::jsonl::lines(&rows) {
             match serde_json::from_slice::<AssetDigest>(line) {
@@ -73,14 +70,13 @@ impl<W: ObjectWriter> Pass<'_, W> {
                 Err(e) => return Err(manifest_error(rows_key, format!("a digest line is not valid: {e}"))),
             }
         }
-        let lines = store.get(lines_key).await?;
-        Ok(self.diagnoses.write(&lines).await?)
+        Ok(store.copy_into(lines_key, &mut self.diagnoses).await?)
     }
 
     /// A batch written without its provenance (by an older definition): each line is read,
     /// given its provenance and written again.
-    async fn legacy_batch<S: ObjectStore>(&mut self, store: &S, key: &str) -> Result<(), FlowError> {
-        let bytes = store.get(key).await?;
+    async fn legacy_batch(&mut self, key: &str) -> Result<(), FlowError> {
+        let bytes = self.store.get(key).await?;
         let mut out = Vec::new();
         for line in crate::jsonl::lines(&bytes) {
             // A diagnosis line first (nearly every line), a failure otherwise: an untagged enum
@@ -100,10 +96,10 @@ impl<W: ObjectWriter> Pass<'_, W> {
         Ok(self.diagnoses.write(&out).await?)
     }
 
-    async fn batch<S: ObjectStore>(&mut self, store: &S, b: &BatchOutput) -> Result<(), FlowError> {
+    async fn batch(&mut self, b: &BatchOutput) -> Result<(), FlowError> {
         match &b.rows_key {
-            Some(rows) => self.final_batch(store, &b.key, rows).await,
-            None => self.legacy_batch(store, &b.key).await,
+            Some(rows) => self.final_batch(&b.key, rows).await,
+            None => self.legacy_batch(&b.key).await,
         }
     }
 }
@@ -189,6 +185,7 @@ pub async fn aggregate<S: ObjectStore>(
     };
     let diagnoses_key = layout.diagnoses();
     let mut pass = Pass {
+        store,
         diagnoses: store.writer(&diagnoses_key).await?,
         report: ResultsWriter::new(&run).map_err(|e| FlowError::Report(e.to_string()))?,
         tally: Tally::default(),
@@ -197,7 +194,7 @@ pub async fn aggregate<S: ObjectStore>(
         provenance: &provenance,
     };
     for b in &results.batches {
-        pass.batch(store, b).await?;
+        pass.batch(b).await?;
     }
 
     // Reconcile: every asset of assets.jsonl ends diagnosed, failed or never started.
