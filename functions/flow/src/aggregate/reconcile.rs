@@ -36,11 +36,50 @@ fn started_at(input: &ExecutionInput) -> Option<chrono::NaiveDateTime> {
     chrono::DateTime::parse_from_rfc3339(&input.upload.event_time).ok().map(|d| d.naive_utc())
 }
 
+/// The report's rows are written on a thread of their own, while the pass reads the next
+/// batches: the aggregate step has two cores, and the workbook is half its work.
+struct ReportThread {
+    rows: Option<std::sync::mpsc::SyncSender<workbook::write::ReportRow>>,
+    writer: std::thread::JoinHandle<Result<ResultsWriter, String>>,
+}
+
+impl ReportThread {
+    fn start(mut w: ResultsWriter) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<workbook::write::ReportRow>(1024);
+        let writer = std::thread::spawn(move || {
+            for row in rx {
+                w.push(&row).map_err(|e| e.to_string())?;
+            }
+            Ok(w)
+        });
+        ReportThread { rows: Some(tx), writer }
+    }
+
+    fn push(&mut self, row: workbook::write::ReportRow) -> Result<(), FlowError> {
+        match &self.rows {
+            // A send fails only when the writer stopped on an error: finish() reports it.
+            Some(tx) if tx.send(row).is_err() => self.rows = None,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, rejected: Vec<RowError>) -> Result<Vec<u8>, FlowError> {
+        self.rows = None;
+        let w = self
+            .writer
+            .join()
+            .map_err(|_| FlowError::Report("the report's writer panicked".into()))?
+            .map_err(FlowError::Report)?;
+        w.finish(&rejected).map_err(|e| FlowError::Report(e.to_string()))
+    }
+}
+
 /// Where the pass writes, and what it has seen.
 struct Pass<'a, 's, S: ObjectStore> {
     store: &'s S,
     diagnoses: S::Writer,
-    report: ResultsWriter,
+    report: ReportThread,
     tally: Tally,
     seen: HashSet<String>,
     failed: HashMap<String, String>,
@@ -48,10 +87,10 @@ struct Pass<'a, 's, S: ObjectStore> {
 }
 
 impl<S: ObjectStore> Pass<'_, '_, S> {
-    fn diagnosed(&mut self, d: &DiagnosedDigest) -> Result<(), FlowError> {
+    fn diagnosed(&mut self, d: DiagnosedDigest) -> Result<(), FlowError> {
         self.seen.insert(d.report.asset_id.clone());
-        self.tally.add(d);
-        self.report.push(&d.report).map_err(|e| FlowError::Report(e.to_string()))
+        self.tally.add(&d);
+        self.report.push(d.report)
     }
 
     fn failed(&mut self, f: AssetFailure) {
@@ -65,7 +104,7 @@ impl<S: ObjectStore> Pass<'_, '_, S> {
         let rows = store.get(rows_key).await?;
         for line in crate::jsonl::lines(&rows) {
             match serde_json::from_slice::<AssetDigest>(line) {
-                Ok(AssetDigest::Diagnosed(d)) => self.diagnosed(&d)?,
+                Ok(AssetDigest::Diagnosed(d)) => self.diagnosed(*d)?,
                 Ok(AssetDigest::Failed(f)) => self.failed(f),
                 Err(e) => return Err(manifest_error(rows_key, format!("a digest line is not valid: {e}"))),
             }
@@ -83,7 +122,7 @@ impl<S: ObjectStore> Pass<'_, '_, S> {
             // would buffer every line before trying its variants.
             match serde_json::from_slice::<DiagnosisLine>(line) {
                 Ok(mut d) => {
-                    self.diagnosed(&DiagnosedDigest::of(&d))?;
+                    self.diagnosed(DiagnosedDigest::of(&d))?;
                     d.provenance = Some(self.provenance.clone());
                     crate::jsonl::push(&mut out, &d)?;
                 }
@@ -187,7 +226,7 @@ pub async fn aggregate<S: ObjectStore>(
     let mut pass = Pass {
         store,
         diagnoses: store.writer(&diagnoses_key).await?,
-        report: ResultsWriter::new(&run).map_err(|e| FlowError::Report(e.to_string()))?,
+        report: ReportThread::start(ResultsWriter::new(&run).map_err(|e| FlowError::Report(e.to_string()))?),
         tally: Tally::default(),
         seen: HashSet::new(),
         failed: results.failed.into_iter().collect(),
@@ -197,9 +236,12 @@ pub async fn aggregate<S: ObjectStore>(
         pass.batch(b).await?;
     }
 
-    // Reconcile: every asset of assets.jsonl ends diagnosed, failed or never started.
-    let items = store.get(&parse.assets_key).await?;
-    let mut assets = 0u64;
+    // Reconcile: every asset of assets.jsonl ends diagnosed, failed or never started. When the
+    // batches diagnosed every asset the parse step counted, there is nothing to look for and the
+    // items file is not read again.
+    let all_diagnosed = pass.failed.is_empty() && pass.seen.len() as u64 == parse.counts.assets;
+    let items = if all_diagnosed { Vec::new() } else { store.get(&parse.assets_key).await? };
+    let mut assets = if all_diagnosed { parse.counts.assets } else { 0 };
     for line in crate::jsonl::lines(&items) {
         let item: ItemId =
             serde_json::from_slice(line).map_err(|e| FlowError::InputInvalid(format!("{}: {e}", parse.assets_key)))?;
@@ -249,7 +291,7 @@ pub async fn aggregate<S: ObjectStore>(
         provenance: &provenance,
     });
     store.put(&layout.rejected(), crate::jsonl::write(rejected_lines)?).await?;
-    let report = report.finish(&rejected).map_err(|e| FlowError::Report(e.to_string()))?;
+    let report = report.finish(rejected)?;
     store.put(&layout.report(), report).await?;
     summary.files.diagnoses = Some(layout.diagnoses());
     summary.files.rejected = Some(layout.rejected());
