@@ -73,6 +73,15 @@ fn process_cpu_time() -> Option<std::time::Duration> {
     Some(std::time::Duration::from_millis((utime + stime) * 10))
 }
 
+/// The process's peak resident set, KiB (VmHWM of /proc/self/status; Linux).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
 fn print_timings(stats: &engine::ExecutionStats, json: bool) -> anyhow::Result<()> {
     let secs = |d: std::time::Duration| (d.as_secs_f64() * 1000.0).round() / 1000.0;
     let engine_s = stats.wall.saturating_sub(stats.in_handlers);
@@ -91,7 +100,8 @@ fn print_timings(stats: &engine::ExecutionStats, json: bool) -> anyhow::Result<(
             })
             .collect();
         let all = serde_json::json!({"wall_s": secs(stats.wall), "in_steps_s": secs(stats.in_handlers),
-            "engine_s": secs(engine_s), "history_events": stats.events, "states": states});
+            "engine_s": secs(engine_s), "history_events": stats.events, "peak_rss_kib": peak_rss_kib(),
+            "states": states});
         eprintln!("{all}");
         return Ok(());
     }
@@ -121,6 +131,9 @@ fn print_timings(stats: &engine::ExecutionStats, json: bool) -> anyhow::Result<(
         String::new(),
     ]);
     eprintln!("{table}");
+    if let Some(kib) = peak_rss_kib() {
+        eprintln!("peak memory: {:.0} MiB", kib as f64 / 1024.0);
+    }
     Ok(())
 }
 

@@ -145,6 +145,41 @@ pub trait Storage: Send + Sync {
 /// Shared storage.
 pub type SharedStorage = Arc<dyn Storage>;
 
+/// Storage in memory, one bucket (the bucket name is ignored): for tests and one-off runs.
+#[derive(Debug, Default)]
+pub struct MemoryStorage(Mutex<std::collections::HashMap<String, Vec<u8>>>);
+
+impl MemoryStorage {
+    /// Stores an object.
+    pub fn insert(&self, key: &str, body: impl Into<Vec<u8>>) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(key.to_owned(), body.into());
+        }
+    }
+
+    /// Every object, by key.
+    pub fn objects(&self) -> std::collections::HashMap<String, Vec<u8>> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn get(&self, _bucket: &str, key: &str) -> BoxFuture<Result<Vec<u8>, StorageError>> {
+        let r = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(key).cloned())
+            .ok_or_else(|| StorageError::NotFound { key: key.to_owned() });
+        Box::pin(async move { r })
+    }
+
+    fn put(&self, _bucket: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), StorageError>> {
+        self.insert(key, body);
+        Box::pin(async { Ok(()) })
+    }
+}
+
 /// One history event, named as AWS names them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEvent {

@@ -1,26 +1,12 @@
 //! The Distributed Map: ItemReader, ItemBatcher envelopes, concurrency bounded by
 //! MaxConcurrency, tolerated failures, and the ResultWriter files in AWS's format.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
-use engine::{BoxFuture, Executor, HandlerError, StateMachine, Storage, StorageError, VirtualClock, handler};
+use engine::{Executor, HandlerError, MemoryStorage, StateMachine, VirtualClock, handler};
 use serde_json::{Value, json};
-
-#[derive(Default)]
-struct Memory(Mutex<HashMap<String, Vec<u8>>>);
-
-impl Storage for Memory {
-    fn get(&self, _bucket: &str, key: &str) -> BoxFuture<Result<Vec<u8>, StorageError>> {
-        let r = self.0.lock().unwrap().get(key).cloned().ok_or_else(|| StorageError::NotFound { key: key.to_owned() });
-        Box::pin(async move { r })
-    }
-    fn put(&self, _bucket: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), StorageError>> {
-        self.0.lock().unwrap().insert(key.to_owned(), body);
-        Box::pin(async { Ok(()) })
-    }
-}
 
 fn map_def(extra: Value) -> Value {
     let mut map = json!({
@@ -41,10 +27,10 @@ fn map_def(extra: Value) -> Value {
     json!({"StartAt": "M", "States": {"M": map}})
 }
 
-fn setup(items: usize) -> (Arc<Memory>, Executor, Arc<AtomicUsize>) {
-    let storage = Arc::new(Memory::default());
+fn setup(items: usize) -> (Arc<MemoryStorage>, Executor, Arc<AtomicUsize>) {
+    let storage = Arc::new(MemoryStorage::default());
     let lines: String = (0..items).map(|i| format!("{{\"id\": {i}}}\n")).collect();
-    storage.0.lock().unwrap().insert("items.jsonl".into(), lines.into_bytes());
+    storage.insert("items.jsonl".into(), lines.into_bytes());
     let clock = Arc::new(VirtualClock::new(chrono::Utc::now()));
     let max_seen = Arc::new(AtomicUsize::new(0));
     let in_flight = Arc::new(AtomicUsize::new(0));
@@ -115,7 +101,7 @@ async fn result_writer_files_and_tolerated_failures() {
     assert!(key.starts_with("runs/r/map/") && key.ends_with("/manifest.json"), "{key}");
     let uuid = out["MapRunArn"].as_str().unwrap().rsplit(':').next().unwrap().to_owned();
     assert!(out["MapRunArn"].as_str().unwrap().contains(":mapRun:sm/Work:"));
-    let files = storage.0.lock().unwrap().clone();
+    let files = storage.objects();
     let manifest: Value = serde_json::from_slice(&files[&key]).unwrap();
     assert_eq!(manifest["DestinationBucket"], "b");
     assert_eq!(manifest["ResultFiles"]["SUCCEEDED"][0]["Key"], format!("runs/r/map/{uuid}/SUCCEEDED_0.json"));
@@ -154,7 +140,7 @@ async fn exceeding_the_tolerance_fails_the_map_run() {
         out["error"],
         json!({"Error": "States.ExceedToleratedFailureThreshold", "Cause": "The specified tolerated failure threshold was exceeded"})
     );
-    let files = storage.0.lock().unwrap().clone();
+    let files = storage.objects();
     let manifest_key = files.keys().find(|k| k.ends_with("manifest.json")).unwrap().clone();
     let manifest: Value = serde_json::from_slice(&files[&manifest_key]).unwrap();
     let count = |status: &str| -> usize {
@@ -170,8 +156,8 @@ async fn exceeding_the_tolerance_fails_the_map_run() {
 
 #[tokio::test]
 async fn csv_items_are_strings() {
-    let storage = Arc::new(Memory::default());
-    storage.0.lock().unwrap().insert("i.csv".into(), b"rating,movieId\n3.5,307\n4\n".to_vec());
+    let storage = Arc::new(MemoryStorage::default());
+    storage.insert("i.csv".into(), b"rating,movieId\n3.5,307\n4\n".to_vec());
     let mut exec = Executor::new(Arc::new(VirtualClock::new(chrono::Utc::now()))).with_storage(storage.clone());
     exec.register("work", handler(|v: Value| async move { Ok(v) }));
     let mut def = map_def(json!({}));
@@ -179,7 +165,7 @@ async fn csv_items_are_strings() {
     def["States"]["M"].as_object_mut().unwrap().remove("ItemBatcher");
     let r = exec.start(&machine(def.clone()), "csv", json!({"key": "i.csv", "concurrency": 1})).await.unwrap();
     assert_eq!(r.output, Some(json!([{"rating": "3.5", "movieId": "307"}, {"rating": "4", "movieId": ""}])));
-    storage.0.lock().unwrap().insert("d.csv".into(), b"a,a\n1,2\n".to_vec());
+    storage.insert("d.csv".into(), b"a,a\n1,2\n".to_vec());
     let r = exec.start(&machine(def), "csv2", json!({"key": "d.csv", "concurrency": 1})).await.unwrap();
     assert_eq!(
         r.error.unwrap(),
@@ -192,9 +178,9 @@ async fn csv_items_are_strings() {
 /// ItemReader, ItemsPath has no effect and MapStateStarted's length is 0.
 #[tokio::test]
 async fn item_reader_recorded_cases() {
-    let storage = Arc::new(Memory::default());
-    storage.0.lock().unwrap().insert("obj.json".into(), br#"{"not": "a list"}"#.to_vec());
-    storage.0.lock().unwrap().insert("list.json".into(), br#"[{"id": 0}, {"id": 1}, {"id": 2}]"#.to_vec());
+    let storage = Arc::new(MemoryStorage::default());
+    storage.insert("obj.json".into(), br#"{"not": "a list"}"#.to_vec());
+    storage.insert("list.json".into(), br#"[{"id": 0}, {"id": 1}, {"id": 2}]"#.to_vec());
     let mut exec = Executor::new(Arc::new(VirtualClock::new(chrono::Utc::now()))).with_storage(storage.clone());
     exec.register("work", handler(|v: Value| async move { Ok(v) }));
     let mut def = map_def(json!({"ItemsPath": "$.ignored"}));
@@ -226,7 +212,7 @@ async fn item_reader_recorded_cases() {
 #[tokio::test]
 async fn a_line_that_is_not_json_fails_the_item_reader() {
     let (storage, exec, _) = setup(0);
-    storage.0.lock().unwrap().insert("bad.jsonl".into(), b"{\"id\": 1}\n\n{\"id\": 2}\n{not json}\n".to_vec());
+    storage.insert("bad.jsonl".into(), b"{\"id\": 1}\n\n{\"id\": 2}\n{not json}\n".to_vec());
     let r = exec
         .start(
             &machine(map_def(json!({}))),
@@ -238,7 +224,7 @@ async fn a_line_that_is_not_json_fails_the_item_reader() {
     let e = r.error.unwrap();
     assert_eq!(e.error, "States.ItemReaderFailed");
     assert!(e.cause.contains("a JSONL line is not JSON"), "{e}");
-    storage.0.lock().unwrap().insert("ok.jsonl".into(), b"{\"id\": 1}\n\n{\"id\": 2}\n".to_vec());
+    storage.insert("ok.jsonl".into(), b"{\"id\": 1}\n\n{\"id\": 2}\n".to_vec());
     let r = exec
         .start(
             &machine(map_def(json!({}))),
@@ -265,7 +251,7 @@ async fn a_failed_child_keeps_its_input_in_the_compact_form() {
         .await
         .unwrap();
     assert_eq!(r.status, "SUCCEEDED");
-    let files = storage.0.lock().unwrap().clone();
+    let files = storage.objects();
     let failed_key = files.keys().find(|k| k.ends_with("FAILED_0.json")).unwrap();
     let failed: Vec<Value> = serde_json::from_slice(&files[failed_key]).unwrap();
     let input: Value = serde_json::from_str(failed[0]["Input"].as_str().unwrap()).unwrap();

@@ -3,9 +3,9 @@
 //! localstack/localstack, `tests/aws/services/stepfunctions/`.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use engine::{BoxFuture, Executor, StateMachine, Storage, StorageError, VirtualClock, handler};
+use engine::{Executor, MemoryStorage, StateMachine, VirtualClock, handler};
 use serde_json::{Value, json};
 
 fn exec() -> Executor {
@@ -221,30 +221,16 @@ async fn execution_input_over_256_kib_is_refused() {
     assert_eq!(e.error, "States.DataLimitExceeded");
 }
 
-#[derive(Default)]
-struct Memory(Mutex<BTreeMap<String, Vec<u8>>>);
-
-impl Storage for Memory {
-    fn get(&self, _b: &str, key: &str) -> BoxFuture<Result<Vec<u8>, StorageError>> {
-        let r = self.0.lock().unwrap().get(key).cloned().ok_or_else(|| StorageError::NotFound { key: key.into() });
-        Box::pin(async move { r })
-    }
-    fn put(&self, _b: &str, key: &str, body: Vec<u8>) -> BoxFuture<Result<(), StorageError>> {
-        self.0.lock().unwrap().insert(key.into(), body);
-        Box::pin(async { Ok(()) })
-    }
-}
-
 /// WriterConfig as the AWS ResultWriter guide's examples show it: each child returns an array;
 /// COMPACT keeps the children's outputs with their array structure, FLATTEN flattens them one
 /// level, and WriterConfig without Resource makes the formatted results the state's output. In
 /// S3, COMPACT with OutputType JSONL writes one output per line.
 #[tokio::test]
 async fn writer_config_forms() {
-    let storage = Arc::new(Memory::default());
+    let storage = Arc::new(MemoryStorage::default());
     let items = json!([[{"customer_id": "145538", "order_id": "100000"}, {"customer_id": "898037", "order_id": "100001"}],
                        [{"customer_id": "169881", "order_id": "100002"}]]);
-    storage.0.lock().unwrap().insert("items.json".into(), items.to_string().into_bytes());
+    storage.insert("items.json".into(), items.to_string().into_bytes());
     let mut e = Executor::new(Arc::new(VirtualClock::new(chrono::Utc::now()))).with_storage(storage.clone());
     e.register("echo", handler(|v: Value| async move { Ok(v) }));
     let def = |writer: Value| {
@@ -265,7 +251,7 @@ async fn writer_config_forms() {
         "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSONL"}})))
         .unwrap();
     let out = e.start(&m, "jsonl", json!({})).await.unwrap().output.unwrap();
-    let files = storage.0.lock().unwrap().clone();
+    let files = storage.objects();
     let manifest: Value = serde_json::from_slice(&files[out["ResultWriterDetails"]["Key"].as_str().unwrap()]).unwrap();
     let key = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"].as_str().unwrap();
     let lines: Vec<Value> =
