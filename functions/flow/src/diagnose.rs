@@ -83,8 +83,9 @@ pub struct DiagnosisLine {
     pub sample_rows: Vec<SourceRow>,
     /// Older samples left out of the item (docs/asset-item.md).
     pub samples_omitted: usize,
-    /// Which run, program, configuration and source object produced the line; added when the
-    /// results are persisted (the batch files leave it out).
+    /// Which run, program, configuration and source object produced the line: written by the
+    /// diagnose step when its BatchInput carries them (the bulk-upload definition passes them),
+    /// else added by the aggregate step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<LineProvenance>,
 }
