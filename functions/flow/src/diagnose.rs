@@ -270,7 +270,7 @@ pub async fn diagnose_batch<S: ObjectStore>(
     let provenance = envelope.batch_input.line_provenance();
     // About 10 KB of lines and 1.5 KB of digest per asset: sized once, not grown by doubling.
     let n = envelope.items.len();
-    let (mut body, mut rows) = (Vec::with_capacity(n * 10 << 10), Vec::with_capacity(n * 1536));
+    let (mut body, mut rows) = (Vec::with_capacity((n * 10) << 10), Vec::with_capacity(n * 1536));
     let (mut diagnosed, mut failed) = (0, 0);
     for item in &envelope.items {
         let line = diagnose_item(item, thresholds);

@@ -30,7 +30,7 @@ fn map_def(extra: Value) -> Value {
 fn setup(items: usize) -> (Arc<MemoryStorage>, Executor, Arc<AtomicUsize>) {
     let storage = Arc::new(MemoryStorage::default());
     let lines: String = (0..items).map(|i| format!("{{\"id\": {i}}}\n")).collect();
-    storage.insert("items.jsonl".into(), lines.into_bytes());
+    storage.insert("items.jsonl", lines.into_bytes());
     let clock = Arc::new(VirtualClock::new(chrono::Utc::now()));
     let max_seen = Arc::new(AtomicUsize::new(0));
     let in_flight = Arc::new(AtomicUsize::new(0));
@@ -157,7 +157,7 @@ async fn exceeding_the_tolerance_fails_the_map_run() {
 #[tokio::test]
 async fn csv_items_are_strings() {
     let storage = Arc::new(MemoryStorage::default());
-    storage.insert("i.csv".into(), b"rating,movieId\n3.5,307\n4\n".to_vec());
+    storage.insert("i.csv", b"rating,movieId\n3.5,307\n4\n".to_vec());
     let mut exec = Executor::new(Arc::new(VirtualClock::new(chrono::Utc::now()))).with_storage(storage.clone());
     exec.register("work", handler(|v: Value| async move { Ok(v) }));
     let mut def = map_def(json!({}));
@@ -165,7 +165,7 @@ async fn csv_items_are_strings() {
     def["States"]["M"].as_object_mut().unwrap().remove("ItemBatcher");
     let r = exec.start(&machine(def.clone()), "csv", json!({"key": "i.csv", "concurrency": 1})).await.unwrap();
     assert_eq!(r.output, Some(json!([{"rating": "3.5", "movieId": "307"}, {"rating": "4", "movieId": ""}])));
-    storage.insert("d.csv".into(), b"a,a\n1,2\n".to_vec());
+    storage.insert("d.csv", b"a,a\n1,2\n".to_vec());
     let r = exec.start(&machine(def), "csv2", json!({"key": "d.csv", "concurrency": 1})).await.unwrap();
     assert_eq!(
         r.error.unwrap(),
@@ -179,8 +179,8 @@ async fn csv_items_are_strings() {
 #[tokio::test]
 async fn item_reader_recorded_cases() {
     let storage = Arc::new(MemoryStorage::default());
-    storage.insert("obj.json".into(), br#"{"not": "a list"}"#.to_vec());
-    storage.insert("list.json".into(), br#"[{"id": 0}, {"id": 1}, {"id": 2}]"#.to_vec());
+    storage.insert("obj.json", br#"{"not": "a list"}"#.to_vec());
+    storage.insert("list.json", br#"[{"id": 0}, {"id": 1}, {"id": 2}]"#.to_vec());
     let mut exec = Executor::new(Arc::new(VirtualClock::new(chrono::Utc::now()))).with_storage(storage.clone());
     exec.register("work", handler(|v: Value| async move { Ok(v) }));
     let mut def = map_def(json!({"ItemsPath": "$.ignored"}));
@@ -212,7 +212,7 @@ async fn item_reader_recorded_cases() {
 #[tokio::test]
 async fn a_line_that_is_not_json_fails_the_item_reader() {
     let (storage, exec, _) = setup(0);
-    storage.insert("bad.jsonl".into(), b"{\"id\": 1}\n\n{\"id\": 2}\n{not json}\n".to_vec());
+    storage.insert("bad.jsonl", b"{\"id\": 1}\n\n{\"id\": 2}\n{not json}\n".to_vec());
     let r = exec
         .start(
             &machine(map_def(json!({}))),
@@ -224,7 +224,7 @@ async fn a_line_that_is_not_json_fails_the_item_reader() {
     let e = r.error.unwrap();
     assert_eq!(e.error, "States.ItemReaderFailed");
     assert!(e.cause.contains("a JSONL line is not JSON"), "{e}");
-    storage.insert("ok.jsonl".into(), b"{\"id\": 1}\n\n{\"id\": 2}\n".to_vec());
+    storage.insert("ok.jsonl", b"{\"id\": 1}\n\n{\"id\": 2}\n".to_vec());
     let r = exec
         .start(
             &machine(map_def(json!({}))),
@@ -264,4 +264,25 @@ async fn a_failed_child_keeps_its_input_in_the_compact_form() {
     let succeeded: Vec<Value> = serde_json::from_slice(&files[succeeded_key]).unwrap();
     assert_eq!(succeeded.len(), 3);
     assert_eq!(succeeded[0], json!({"run": "x", "ids": [0, 1, 2, 3, 4]}));
+}
+
+/// Without an ItemBatcher, a failed child's record carries its item (its line) as the input.
+#[tokio::test]
+async fn a_failed_unbatched_child_records_its_item() {
+    let (storage, exec, _) = setup(0);
+    storage.insert("one.jsonl", b"{\"Items\": [{\"id\": 13}]}\n{\"Items\": [{\"id\": 1}]}\n".to_vec());
+    let mut def = map_def(json!({
+        "ToleratedFailurePercentage": 50,
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "u"},
+                         "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSONL"}}
+    }));
+    def["States"]["M"].as_object_mut().unwrap().remove("ItemBatcher");
+    let r = exec.start(&machine(def), "unbatched", json!({"key": "one.jsonl", "concurrency": 1})).await.unwrap();
+    assert_eq!(r.status, "SUCCEEDED");
+    let files = storage.objects();
+    let failed_key = files.keys().find(|k| k.starts_with("u/") && k.contains("FAILED_0")).unwrap();
+    let record: Value = serde_json::from_slice(files[failed_key].split(|b| *b == b'\n').next().unwrap()).unwrap();
+    let input: Value = serde_json::from_str(record["Input"].as_str().unwrap()).unwrap();
+    assert_eq!(input, json!({"Items": [{"id": 13}]}));
+    assert_eq!((record["Status"].as_str(), record["Error"].as_str()), (Some("FAILED"), Some("Poison")));
 }

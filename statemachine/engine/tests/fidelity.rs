@@ -230,7 +230,7 @@ async fn writer_config_forms() {
     let storage = Arc::new(MemoryStorage::default());
     let items = json!([[{"customer_id": "145538", "order_id": "100000"}, {"customer_id": "898037", "order_id": "100001"}],
                        [{"customer_id": "169881", "order_id": "100002"}]]);
-    storage.insert("items.json".into(), items.to_string().into_bytes());
+    storage.insert("items.json", items.to_string().into_bytes());
     let mut e = Executor::new(Arc::new(VirtualClock::new(chrono::Utc::now()))).with_storage(storage.clone());
     e.register("echo", handler(|v: Value| async move { Ok(v) }));
     let def = |writer: Value| {
