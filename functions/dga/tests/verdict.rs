@@ -220,16 +220,22 @@ proptest! {
     fn probabilities_agree_with_a_monte_carlo_of_the_model(history in history_strategy(), seed in any::<u64>()) {
         let t = Thresholds::default();
         let a = diagnose_asset(&history, &AssetInfo::default(), &t).unwrap();
-        let (faults, status) = monte_carlo(&history, &t, 10_000, seed | 1);
+        const DRAWS: usize = 10_000;
+        let (faults, status) = monte_carlo(&history, &t, DRAWS, seed | 1);
+        // Both sides are estimates: the Monte Carlo's own error (four standard errors of a
+        // share from 10,000 draws: at most 0.02) plus 0.01 for the library's 2,048 Halton draws,
+        // where it draws. A fixed 0.02 for both together failed on an honest case (D1 0.370 vs
+        // 0.390, kept in verdict.proptest-regressions).
+        let tolerance = |p: f64| 4.0 * (p * (1.0 - p) / DRAWS as f64).sqrt() + 0.01;
         let sp = a.status_probabilities;
         for (got, want) in [sp.one, sp.two, sp.three].into_iter().zip(status) {
-            prop_assert!((got - want).abs() <= 0.02, "status {:?} vs Monte Carlo {:?}", sp, status);
+            prop_assert!((got - want).abs() <= tolerance(want), "status {:?} vs Monte Carlo {:?}", sp, status);
         }
         let codes: std::collections::BTreeSet<FaultCode> = faults.keys().chain(a.fault_probabilities.keys()).copied().collect();
         for code in codes {
             let got = a.fault_probabilities.get(&code).copied().unwrap_or(0.0);
             let want = faults.get(&code).copied().unwrap_or(0.0);
-            prop_assert!((got - want).abs() <= 0.02, "{code}: {got} vs Monte Carlo {want}; {:?} vs {faults:?}", a.fault_probabilities);
+            prop_assert!((got - want).abs() <= tolerance(want), "{code}: {got} vs Monte Carlo {want}; {:?} vs {faults:?}", a.fault_probabilities);
         }
     }
 }

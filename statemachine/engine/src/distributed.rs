@@ -137,8 +137,7 @@ impl KeptInput {
     fn text(&self) -> String {
         match self {
             KeptInput::Value(v) => crate::compact(v),
-            KeptInput::Lines { batch_input, batched: false, lines } => {
-                let _ = batch_input;
+            KeptInput::Lines { batched: false, lines, .. } => {
                 lines.first().map(|l| String::from_utf8_lossy(l.trim_ascii()).into_owned()).unwrap_or_default()
             }
             KeptInput::Lines { batch_input, batched: true, lines } => {

@@ -271,3 +271,34 @@ async fn nesting_without_end_stops() {
     assert_eq!(e.error, "States.Runtime");
     assert!(e.cause.contains("nested deeper than 1000 levels"), "{e}");
 }
+
+/// `MaxItemsPath` read at run time as AWS recorded it (LS snap
+/// `test_map_item_reader_csv_max_items_paths`, 2024-03-25; shared/reference §1.2): `-1` is
+/// `States.ItemReaderFailed` "field MaxItems must be positive"; `1.5` is `States.Runtime`, "The
+/// MaxItemsPath field refers to value "1.5" which is not a valid integer: $.MaxItems".
+#[tokio::test]
+async fn max_items_path_values() {
+    let storage = Arc::new(MemoryStorage::default());
+    storage.insert("items.csv", b"a\n1\n2\n3\n".to_vec());
+    let mut e = Executor::new(Arc::new(VirtualClock::new(chrono::Utc::now()))).with_storage(storage);
+    e.register("echo", handler(|v: Value| async move { Ok(v) }));
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map",
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItemsPath": "$.MaxItems"},
+            "Parameters": {"Bucket": "b", "Key": "items.csv"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "T",
+            "States": {"T": {"Type": "Task", "Resource": "local:echo", "End": true}}},
+        "End": true}}});
+    let m = load(def).unwrap();
+    let r = e.start(&m, "two", json!({"MaxItems": 2})).await.unwrap();
+    assert_eq!(r.output, Some(json!([{"a": "1"}, {"a": "2"}])));
+    let r = e.start(&m, "negative", json!({"MaxItems": -1})).await.unwrap();
+    assert_eq!(r.error, Some(engine::StatesError::new("States.ItemReaderFailed", "field MaxItems must be positive")));
+    let r = e.start(&m, "fraction", json!({"MaxItems": 1.5})).await.unwrap();
+    let err = r.error.unwrap();
+    assert_eq!(err.error, "States.Runtime");
+    assert!(
+        err.cause.ends_with("The MaxItemsPath field refers to value \"1.5\" which is not a valid integer: $.MaxItems"),
+        "{err}"
+    );
+}
