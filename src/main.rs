@@ -95,6 +95,7 @@ pub fn print_out(text: &str) -> std::io::Result<()> {
     }
 }
 
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
