@@ -17,15 +17,20 @@ fn run_json(out: &std::path::Path, file: &std::path::Path, extra: &[&str]) -> (i
     (code, serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr))))
 }
 
+/// `substation sample`: 120 transformers × 4 samples, with the mistakes of this seed.
+fn sample_fleet(file: &std::path::Path, seed: u64) {
+    substation()
+        .args(["sample", "--assets", "120", "--samples-per-asset", "4", "--seed", &seed.to_string(), "-o"])
+        .arg(file)
+        .assert()
+        .success();
+}
+
 #[test]
 fn a_generated_fleet_runs_through_the_state_machine() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fleet.xlsx");
-    substation()
-        .args(["sample", "--assets", "120", "--samples-per-asset", "4", "--seed", "5", "-o"])
-        .arg(&file)
-        .assert()
-        .success();
+    sample_fleet(&file, 5);
     let out = dir.path().join("data");
     // Small batches and bounded concurrency: many children.
     let (code, s) = run_json(&out, &file, &["--batch-size", "7", "--max-concurrency", "3"]);
@@ -92,11 +97,7 @@ fn a_rejected_newest_sample_is_said_in_the_results() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fleet.xlsx");
     // Seed 7's mistakes include one asset's newest sample (seed 5's do not).
-    substation()
-        .args(["sample", "--assets", "120", "--samples-per-asset", "4", "--seed", "7", "-o"])
-        .arg(&file)
-        .assert()
-        .success();
+    sample_fleet(&file, 7);
     let out = dir.path().join("data");
     let (code, s) = run_json(&out, &file, &[]);
     assert_eq!(code, 0, "{s}");

@@ -139,9 +139,8 @@ pub struct DiagnosedDigest {
     pub refinement_codes: Vec<String>,
     /// `high`, `medium` or `low`; `None` for `UNDETERMINED`.
     pub confidence: Option<String>,
-    /// The worst IEEE C57.104-2019 exceedance, in a sentence.
-    pub first_reason: Option<String>,
-    /// The same reason as a table shows it.
+    /// The worst IEEE C57.104-2019 exceedance as a table shows it (the sentence is the report
+    /// row's `first_reason`).
     pub first_reason_short: Option<String>,
     /// The fault's energy rank (dga::priority::fault_energy): equal priorities go by it.
     pub fault_energy: u8,
@@ -161,7 +160,6 @@ impl DiagnosedDigest {
             ),
             refinement_codes: d.refinement_codes().into_iter().map(|c| c.to_string()).collect(),
             confidence: d.confidence.map(|c| c.word().to_owned()),
-            first_reason: d.ieee_c57_104_2019.reasons.first().map(|r| r.text.clone()),
             first_reason_short: d.ieee_c57_104_2019.reasons.first().map(|r| r.short()),
             fault_energy: dga::priority::fault_energy(d.fault),
             warnings: line.record.warnings.clone(),

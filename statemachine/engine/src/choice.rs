@@ -249,8 +249,9 @@ impl Rule {
     }
 }
 
-/// Compiles and evaluates `rule` (tests and one-off use).
-pub fn evaluate(rule: &Value, input: &Value, context: &Value) -> Result<bool, StatesError> {
+/// Compiles and evaluates `rule` (tests).
+#[cfg(test)]
+fn evaluate(rule: &Value, input: &Value, context: &Value) -> Result<bool, StatesError> {
     let rule = Rule::compile(rule).map_err(StatesError::runtime)?;
     rule.evaluate(input, &Ctx::fixed(context.clone()))
 }

@@ -84,10 +84,14 @@ pub type CpuClock = fn() -> Option<Duration>;
 
 impl Shared {
     pub(crate) fn handler_names(&self) -> Vec<String> {
-        let mut n: Vec<String> = self.handlers.keys().cloned().collect();
-        n.sort();
-        n
+        sorted_names(&self.handlers)
     }
+}
+
+fn sorted_names(handlers: &HashMap<String, Handler>) -> Vec<String> {
+    let mut n: Vec<String> = handlers.keys().cloned().collect();
+    n.sort();
+    n
 }
 
 /// Runs executions of state machines: the handlers, the clock, the storage behind ItemReader
@@ -218,7 +222,12 @@ pub(crate) fn run_states<'a>(run: &'a Run, states: &'a States, input: Value) -> 
                 .ok_or_else(|| StatesError::runtime(format!("no state named '{current}'")))?;
             let (started, busy_before) = (Instant::now(), run.shared.busy.busy());
             let cpu_before = run.timings.as_ref().and(run.shared.cpu_clock).and_then(|c| c());
-            run.event(&format!("{}StateEntered", state.type_name), || json!({"name": current, "input": compact(&raw)}));
+            run.history.state_event(
+                run.clock(),
+                state.type_name,
+                "StateEntered",
+                || json!({"name": current, "input": compact(&raw)}),
+            );
             let (output, next) = states::run(run, state, raw).await?;
             if nests_deeper_than(&output, MAX_NESTING) {
                 // Not dropped: a value this deep would overflow the stack on the way down.
@@ -231,8 +240,10 @@ pub(crate) fn run_states<'a>(run: &'a Run, states: &'a States, input: Value) -> 
             if exceeds(&output, MAX_PAYLOAD_BYTES) {
                 return Err(StatesError::data_limit(&state.name));
             }
-            run.event(
-                &format!("{}StateExited", state.type_name),
+            run.history.state_event(
+                run.clock(),
+                state.type_name,
+                "StateExited",
                 || json!({"name": current, "output": compact(&output)}),
             );
             if let Some(t) = &run.timings
@@ -307,9 +318,7 @@ impl Executor {
 
     /// The registered handlers' names, sorted.
     pub fn handler_names(&self) -> Vec<String> {
-        let mut n: Vec<String> = self.handlers.keys().cloned().collect();
-        n.sort();
-        n
+        sorted_names(&self.handlers)
     }
 
     /// Starts and runs an execution to its end. A name used before is `ExecutionAlreadyExists`;

@@ -165,8 +165,9 @@ impl Intrinsic {
     }
 }
 
-/// Parses and evaluates `expr` (tests and one-off use).
-pub fn evaluate(expr: &str, input: &Value, context: &Value) -> Result<Value, StatesError> {
+/// Parses and evaluates `expr` (tests).
+#[cfg(test)]
+fn evaluate(expr: &str, input: &Value, context: &Value) -> Result<Value, StatesError> {
     Intrinsic::parse(expr)?.evaluate(input, &Ctx::fixed(context.clone()))
 }
 

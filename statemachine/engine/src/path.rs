@@ -277,19 +277,16 @@ impl ReferencePath {
     }
 }
 
-/// Reads `path` from `input` (`$…`) or from `context` (`$$…`), compiling it first.
-pub fn read(path: &str, input: &Value, context: &Value) -> Result<Value, StatesError> {
+/// Reads `path` from `input` (`$…`) or from `context` (`$$…`), compiling it first (tests).
+#[cfg(test)]
+fn read(path: &str, input: &Value, context: &Value) -> Result<Value, StatesError> {
     let p = Path::parse(path).map_err(StatesError::runtime)?;
     p.read(input, &Ctx::fixed(context.clone()))
 }
 
-/// Checks a `ResultPath` at load time.
-pub fn check_reference(path: &str) -> Result<(), String> {
-    ReferencePath::parse(path).map(|_| ())
-}
-
-/// Places `value` at `path` in `target` (ResultPath), compiling the path first.
-pub fn write(target: Value, path: &str, value: Value) -> Result<Value, StatesError> {
+/// Places `value` at `path` in `target` (ResultPath), compiling the path first (tests).
+#[cfg(test)]
+fn write(target: Value, path: &str, value: Value) -> Result<Value, StatesError> {
     let p = ReferencePath::parse(path).map_err(|e| StatesError::runtime(format!("ResultPath '{path}': {e}")))?;
     p.write(target, value)
 }

@@ -100,9 +100,9 @@ impl Node {
     }
 }
 
-/// Compiles and applies `template` (tests and one-off use); a template that does not compile is
-/// `States.Runtime`.
-pub fn apply(template: &Value, input: &Value, context: &Value) -> Result<Value, StatesError> {
+/// Compiles and applies `template` (tests); a template that does not compile is `States.Runtime`.
+#[cfg(test)]
+fn apply(template: &Value, input: &Value, context: &Value) -> Result<Value, StatesError> {
     Template::compile(template)
         .map_err(|e| StatesError::runtime(format!("The value of the field {e}")))?
         .apply(input, &Ctx::fixed(context.clone()))

@@ -223,6 +223,22 @@ impl History {
         }
     }
 
+    /// Counts a state's event (`<Type><suffix>`, e.g. `TaskStateEntered`); the name is joined
+    /// only when recording.
+    pub(crate) fn state_event(
+        &self,
+        clock: &dyn Clock,
+        type_name: &str,
+        suffix: &str,
+        details: impl FnOnce() -> Value,
+    ) {
+        if self.record {
+            self.event(clock, &format!("{type_name}{suffix}"), details);
+        } else {
+            self.count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Events so far.
     pub(crate) fn count(&self) -> u64 {
         self.count.load(Ordering::Relaxed)
@@ -307,8 +323,8 @@ pub(crate) fn nests_deeper_than(v: &Value, max: usize) -> bool {
     false
 }
 
-/// Measures a value's compact JSON size without building the text; stops counting past `limit`.
-pub(crate) fn exceeds(v: &Value, limit: usize) -> bool {
+/// Counts the bytes of a value's compact JSON without building the text, stopping past `limit`.
+fn counted(v: &Value, limit: usize) -> usize {
     struct Counter {
         n: usize,
         limit: usize,
@@ -326,24 +342,18 @@ pub(crate) fn exceeds(v: &Value, limit: usize) -> bool {
         }
     }
     let mut c = Counter { n: 0, limit };
-    serde_json::to_writer(&mut c, v).is_err()
+    let _ = serde_json::to_writer(&mut c, v);
+    c.n
 }
 
-/// A value's compact JSON size, bytes, without building the text.
+/// Whether a value's compact JSON is longer than `limit` bytes.
+pub(crate) fn exceeds(v: &Value, limit: usize) -> bool {
+    counted(v, limit) > limit
+}
+
+/// A value's compact JSON size, bytes.
 pub(crate) fn json_len(v: &Value) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut c = Counter(0);
-    let _ = serde_json::to_writer(&mut c, v);
-    c.0
+    counted(v, usize::MAX)
 }
 
 #[cfg(test)]

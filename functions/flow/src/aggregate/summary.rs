@@ -168,7 +168,7 @@ impl Tally {
                     refinements: d.refinement_codes.clone(),
                     confidence: d.confidence.clone(),
                     row: r.row,
-                    first_reason: d.first_reason.clone(),
+                    first_reason: Some(r.first_reason.clone()).filter(|t| !t.is_empty()),
                     first_reason_short: d.first_reason_short.clone(),
                 },
             ));
