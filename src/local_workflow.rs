@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use engine::runtime::ObjectReader;
-use engine::{BoxFuture, Clock, Executor, Handler, HandlerError, Storage, StorageError, handler};
+use engine::{BoxFuture, Clock, Event, Executor, Handler, HandlerError, Storage, StorageError, event_handler, handler};
 use flow::aggregate::AggregateRequest;
 use flow::diagnose::BatchEnvelope;
 use flow::start::ExecutionInput;
@@ -107,10 +107,12 @@ impl Steps {
 
     pub fn diagnose(&self, progress: ProgressBar) -> Handler {
         let steps = self.clone();
-        handler(move |payload: Value| {
+        // The batch arrives as the text the engine built from the item lines, and is read
+        // straight into the envelope, as the Lambda reads its event.
+        event_handler(move |event: Event| {
             let (s, p) = (steps.clone(), progress.clone());
             async move {
-                let envelope: BatchEnvelope = serde_json::from_value(payload).map_err(input_error)?;
+                let envelope: BatchEnvelope = event.deserialize().map_err(input_error)?;
                 let out = flow::diagnose::diagnose_batch(&*s.store, &envelope, &s.thresholds, &s.config)
                     .await
                     .map_err(step_error)?;

@@ -88,7 +88,7 @@ async fn setup(fault: Fault, tolerated_pct: f64) -> Setup {
                     }
                     _ => {}
                 }
-                diagnose(p).await
+                diagnose(engine::Event::Value(p)).await
             }
         }),
     );

@@ -3,6 +3,7 @@
 
 use dga::{DiagnosisRecord, Thresholds, diagnose_asset};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use workbook::AssetItem;
 use workbook::item::SourceRow;
@@ -34,14 +35,15 @@ impl BatchInput {
 }
 
 /// The child's input: `{"BatchInput": {...}, "Items": [...]}` (AWS ItemBatcher).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BatchEnvelope {
     /// What the ASL passes to every batch.
     #[serde(rename = "BatchInput")]
     pub batch_input: BatchInput,
-    /// The batch's asset items, as JSON (a malformed item fails alone).
+    /// The batch's asset items, as their JSON text (each read on its own: a malformed item
+    /// fails alone, and no value tree is built for any).
     #[serde(rename = "Items")]
-    pub items: Vec<serde_json::Value>,
+    pub items: Vec<Box<RawValue>>,
 }
 
 /// Asset metadata carried into the results next to the diagnosis.
@@ -206,28 +208,46 @@ pub struct BatchOutput {
 }
 
 /// Deterministic from the batch's items, so a retried batch overwrites its file: the hash of
-/// their asset ids (unique within a run), or of the whole item where it has none.
-pub fn batch_id(items: &[serde_json::Value]) -> String {
+/// their asset ids (unique within a run), or of the whole item's text where it has none.
+pub fn batch_id<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
     let mut h = Sha256::new();
-    for item in items {
-        match item.get("asset_id").and_then(|v| v.as_str()) {
-            Some(id) => h.update(id.as_bytes()),
-            None => h.update(item.to_string().as_bytes()),
-        }
+    for key in keys {
+        h.update(key.as_bytes());
         h.update(b"\n");
     }
     h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Diagnoses one asset item; a malformed item or a failed diagnosis is a `Failed` line, never an
-/// error.
-pub fn diagnose_item(item: &serde_json::Value, t: &Thresholds) -> BatchLine {
-    let asset_id = item.get("asset_id").and_then(|v| v.as_str()).map(str::to_owned);
-    // Read through the borrowed value: no copy of the item.
-    let asset = match AssetItem::deserialize(item) {
-        Ok(a) => a,
-        Err(e) => return BatchLine::Failed(AssetFailure { asset_id, error: format!("not an asset item: {e}") }),
-    };
+/// An item read from its JSON text: the asset item, or why it is not one (with the item's
+/// asset id when it has one).
+pub fn read_item(item: &RawValue) -> Result<AssetItem, AssetFailure> {
+    serde_json::from_str::<AssetItem>(item.get()).map_err(|e| {
+        /// Only the id, from an item that is not an asset item (`null` when it has none).
+        #[derive(Deserialize)]
+        struct Id {
+            #[serde(default)]
+            asset_id: Option<serde_json::Value>,
+        }
+        let asset_id = serde_json::from_str::<Id>(item.get())
+            .ok()
+            .and_then(|i| i.asset_id)
+            .and_then(|v| v.as_str().map(str::to_owned));
+        AssetFailure { asset_id, error: format!("not an asset item: {e}") }
+    })
+}
+
+/// Diagnoses one asset item from its JSON text; a malformed item or a failed diagnosis is a
+/// `Failed` line, never an error.
+pub fn diagnose_item(item: &RawValue, t: &Thresholds) -> BatchLine {
+    match read_item(item) {
+        Ok(asset) => diagnose_asset_item(&asset, t),
+        Err(f) => BatchLine::Failed(f),
+    }
+}
+
+/// Diagnoses one asset item; a failed diagnosis is a `Failed` line, never an error.
+pub fn diagnose_asset_item(asset: &AssetItem, t: &Thresholds) -> BatchLine {
+    let asset_id = Some(asset.asset_id.clone());
     match diagnose_asset(&asset.samples(), &asset.asset_info(), t) {
         Ok(d) => {
             let row = asset.latest_row().map(|s| u64::from(s.row));
@@ -261,7 +281,13 @@ pub async fn diagnose_batch<S: ObjectStore>(
     config: &config::SharedConfig,
 ) -> Result<BatchOutput, FlowError> {
     let layout = RunLayout::new(&envelope.batch_input.run_id, config);
-    let id = batch_id(&envelope.items);
+    // Each item is read once, straight from its text; a malformed one fails alone.
+    let items: Vec<Result<AssetItem, AssetFailure>> = envelope.items.iter().map(|i| read_item(i)).collect();
+    let id = batch_id(items.iter().zip(&envelope.items).map(|(item, raw)| match item {
+        Ok(a) => a.asset_id.as_str(),
+        Err(AssetFailure { asset_id: Some(id), .. }) => id.as_str(),
+        Err(_) => raw.get(),
+    }));
     // With the provenance, the lines are final (the aggregate copies them as they are) and
     // the digests go beside them; without (an older definition), the lines carry failures too
     // and the aggregate reads them as before.
@@ -270,8 +296,11 @@ pub async fn diagnose_batch<S: ObjectStore>(
     let n = envelope.items.len();
     let (mut body, mut rows) = (Vec::with_capacity((n * 10) << 10), Vec::with_capacity(n * 1536));
     let (mut diagnosed, mut failed) = (0, 0);
-    for item in &envelope.items {
-        let line = diagnose_item(item, thresholds);
+    for item in items {
+        let line = match item {
+            Ok(asset) => diagnose_asset_item(&asset, thresholds),
+            Err(f) => BatchLine::Failed(f),
+        };
         match line {
             BatchLine::Diagnosed(mut d) => {
                 diagnosed += 1;

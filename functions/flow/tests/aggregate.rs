@@ -26,11 +26,12 @@ async fn prepared(b: &Bucket, batches: bool) -> (flow::start::ExecutionInput, Pa
     let parsed = parse(&b.store, &input, &config()).await.unwrap();
     assert_eq!(parsed.counts.assets, 6);
     if batches {
-        let items: Vec<serde_json::Value> = String::from_utf8(b.store.get(&parsed.assets_key).await.unwrap())
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let items: Vec<Box<serde_json::value::RawValue>> =
+            String::from_utf8(b.store.get(&parsed.assets_key).await.unwrap())
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
         let t = dga::Thresholds::default();
         for (batch, range) in [("batch-a", 0..3), ("batch-b", 3..4)] {
             let mut body = Vec::new();

@@ -31,6 +31,7 @@ fn batches(
     let new = || BatchEnvelope { batch_input: batch_input.clone(), items: Vec::new() };
     let mut current = new();
     for item in items {
+        let item = serde_json::value::to_raw_value(&item).unwrap();
         let mut candidate = current.items.clone();
         candidate.push(item.clone());
         let size = serde_json::to_vec(&BatchEnvelope { batch_input: current.batch_input.clone(), items: candidate })

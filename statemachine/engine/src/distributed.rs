@@ -19,7 +19,7 @@ use crate::definition::{Distributed, InputType, MapState, OutputType, State, Tra
 use crate::error::StatesError;
 use crate::interpreter::{Run, run_states};
 use crate::path::Ctx;
-use crate::runtime::{MAX_PAYLOAD_BYTES, ObjectReader, json_len};
+use crate::runtime::{Event, MAX_PAYLOAD_BYTES, ObjectReader, json_len};
 use crate::states::{non_negative_integer, number};
 
 pub use crate::runtime::{SharedStorage, Storage, StorageError};
@@ -110,6 +110,21 @@ fn reader_failed(m: impl Into<String>) -> StatesError {
 /// line's text, kept for a failed child's record instead of a copy of the item).
 type Items<'a> = Box<dyn Iterator<Item = Result<(Value, Option<Vec<u8>>), StatesError>> + Send + 'a>;
 
+/// The lines of a JSONL object, each checked to be JSON without being read into a value: for
+/// children that get their input as text.
+fn jsonl_lines(reader: ObjectReader) -> Items<'static> {
+    Box::new(reader.split(b'\n').filter_map(|line| match line {
+        Err(e) => Some(Err(reader_failed(e.to_string()))),
+        Ok(l) if l.iter().all(u8::is_ascii_whitespace) => None,
+        Ok(l) => Some(match serde_json::from_slice::<serde::de::IgnoredAny>(&l) {
+            // The item is its line; no value is built for it.
+            Ok(_) if std::str::from_utf8(&l).is_ok() => Ok((Value::Null, Some(l))),
+            Ok(_) => Err(reader_failed("a JSONL line is not UTF-8")),
+            Err(e) => Err(reader_failed(format!("a JSONL line is not JSON: {e}"))),
+        }),
+    }))
+}
+
 fn jsonl_items(reader: ObjectReader) -> Items<'static> {
     Box::new(reader.split(b'\n').filter_map(|line| {
         match line {
@@ -130,6 +145,8 @@ enum KeptInput {
     Value(Arc<Value>),
     /// The items' lines and the batch input: enough to write the input's text if it fails.
     Lines { batch_input: Option<Arc<Value>>, batched: bool, lines: Vec<Vec<u8>> },
+    /// The input's text, shared with the child that runs on it.
+    Text(Arc<str>),
 }
 
 impl KeptInput {
@@ -137,28 +154,34 @@ impl KeptInput {
     fn text(&self) -> String {
         match self {
             KeptInput::Value(v) => crate::compact(v),
-            KeptInput::Lines { batched: false, lines, .. } => {
-                lines.first().map(|l| String::from_utf8_lossy(l.trim_ascii()).into_owned()).unwrap_or_default()
-            }
-            KeptInput::Lines { batch_input, batched: true, lines } => {
-                let mut out = String::from("{");
-                if let Some(b) = batch_input {
-                    out.push_str("\"BatchInput\":");
-                    out.push_str(&crate::compact(b));
-                    out.push(',');
-                }
-                out.push_str("\"Items\":[");
-                for (i, l) in lines.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&String::from_utf8_lossy(l.trim_ascii()));
-                }
-                out.push_str("]}");
-                out
-            }
+            KeptInput::Lines { batch_input, batched, lines } => input_text(batch_input.as_deref(), *batched, lines),
+            KeptInput::Text(t) => t.to_string(),
         }
     }
+}
+
+/// A child's input as JSON text, from its items' lines: the line itself, or the batch
+/// `{"BatchInput": …, "Items": [lines]}`.
+fn input_text(batch_input: Option<&Value>, batched: bool, lines: &[Vec<u8>]) -> String {
+    if !batched {
+        return lines.first().map(|l| String::from_utf8_lossy(l.trim_ascii()).into_owned()).unwrap_or_default();
+    }
+    let mut out = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum::<usize>() + 64);
+    out.push('{');
+    if let Some(b) = batch_input {
+        out.push_str("\"BatchInput\":");
+        out.push_str(&crate::compact(b));
+        out.push(',');
+    }
+    out.push_str("\"Items\":[");
+    for (i, l) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&String::from_utf8_lossy(l.trim_ascii()));
+    }
+    out.push_str("]}");
+    out
 }
 
 fn csv_items(bytes: &[u8]) -> Result<Vec<Value>, StatesError> {
@@ -293,6 +316,15 @@ pub(crate) async fn run(
             *last += 1;
         }
     };
+    // Children whose first state passes its input on whole get it as text, built from the
+    // lines, with no value tree: unless something reads items as values (an ItemSelector), the
+    // context object holds the input, or the NONE form records every input.
+    let keep_inputs = matches!(d.writer.as_ref().map(|w| w.transformation), Some(Transformation::None));
+    let as_text = map.item_selector.is_none()
+        && !map.processor.reads_context
+        && !keep_inputs
+        && map.processor.states.get(&map.processor.start_at).is_some_and(crate::states::takes_text);
+    let mut return_text = false;
     let mut items: Items<'_> = match source {
         Source::Memory(items) => {
             let selected = items
@@ -329,8 +361,11 @@ pub(crate) async fn run(
             }
             let selected = map.item_selector.is_some();
             let mut index = 0usize;
-            let parsed = jsonl_items(open().await?).take(take);
-            if selected {
+            if as_text {
+                return_text = true;
+                Box::new(jsonl_lines(open().await?).take(take))
+            } else if selected {
+                let parsed = jsonl_items(open().await?).take(take);
                 // A selected item is not its line: no line is kept for it.
                 Box::new(parsed.map(move |item| {
                     let i = index;
@@ -338,20 +373,26 @@ pub(crate) async fn run(
                     item.and_then(|(v, _)| select(i, v).map(|v| (v, None)))
                 }))
             } else {
-                Box::new(parsed)
+                Box::new(jsonl_items(open().await?).take(take))
             }
         }
     };
     // Pass 2: each child's input, as it starts.
     let shared_batch_input = batch_input.clone().map(Arc::new);
-    let mut next_input = |count: usize| -> Result<(Value, Option<KeptInput>), StatesError> {
+    let mut next_input = |count: usize| -> Result<(Event, Option<KeptInput>), StatesError> {
         let mut batch = Vec::with_capacity(count);
         let mut lines = Vec::with_capacity(count);
         for _ in 0..count {
             let (item, line) =
                 items.next().ok_or_else(|| reader_failed("the item file changed while it was read"))??;
-            batch.push(item);
+            if !return_text {
+                batch.push(item);
+            }
             lines.extend(line);
+        }
+        if return_text {
+            let text: Arc<str> = input_text(batch_input.as_ref(), batched, &lines).into();
+            return Ok((Event::Json(text.clone()), Some(KeptInput::Text(text))));
         }
         let kept = (lines.len() == count).then(|| KeptInput::Lines {
             batch_input: shared_batch_input.clone(),
@@ -359,7 +400,7 @@ pub(crate) async fn run(
             lines,
         });
         let input = if batched { envelope(batch_input.as_ref(), batch) } else { batch.pop().unwrap_or(Value::Null) };
-        Ok((input, kept))
+        Ok((Event::Value(input), kept))
     };
 
     let max_concurrency = match &map.max_concurrency {
@@ -407,7 +448,6 @@ pub(crate) async fn run(
             None => pct > tolerated_pct,
         }
     };
-    let keep_inputs = matches!(d.writer.as_ref().map(|w| w.transformation), Some(Transformation::None));
     let now = || run.now().to_rfc3339_opts(SecondsFormat::Millis, true);
     let mut children: Vec<Child> = Vec::with_capacity(total);
     let mut running = FuturesUnordered::new();
@@ -432,14 +472,16 @@ pub(crate) async fn run(
             // (`$$.Execution.Input`) when the processor reads it, and for the result files when
             // they hold every input (NONE) or the input has no lines to rebuild it from.
             let needs_value = keep_inputs || lines.is_none();
-            let (child, input, kept) = if processor.reads_context || needs_value {
-                let shared = Arc::new(input);
-                let owned = (*shared).clone();
-                let kept = if needs_value { Some(KeptInput::Value(shared.clone())) } else { lines };
-                let ctx_input = if processor.reads_context { shared } else { Arc::new(Value::Null) };
-                (run.child(&child_sm_arn, &child_sm_name, &name, ctx_input), owned, kept)
-            } else {
-                (run.child(&child_sm_arn, &child_sm_name, &name, Arc::new(Value::Null)), input, lines)
+            // A text input is never one of these: it is built only when neither applies.
+            let (child, input, kept) = match input {
+                Event::Value(input) if processor.reads_context || needs_value => {
+                    let shared = Arc::new(input);
+                    let owned = (*shared).clone();
+                    let kept = if needs_value { Some(KeptInput::Value(shared.clone())) } else { lines };
+                    let ctx_input = if processor.reads_context { shared } else { Arc::new(Value::Null) };
+                    (run.child(&child_sm_arn, &child_sm_name, &name, ctx_input), Event::Value(owned), kept)
+                }
+                input => (run.child(&child_sm_arn, &child_sm_name, &name, Arc::new(Value::Null)), input, lines),
             };
             let task = async move { run_states(&child, &processor, input).await };
             // Children run as tasks of their own: CPU-bound handler work spreads over every core.
@@ -471,7 +513,7 @@ pub(crate) async fn run(
     // Children never started: their inputs, for the PENDING records.
     let mut pending_inputs = Vec::new();
     while children.len() + pending_inputs.len() < total {
-        pending_inputs.push(next_input(plan[children.len() + pending_inputs.len()])?.0);
+        pending_inputs.push(next_input(plan[children.len() + pending_inputs.len()])?.0.text());
     }
 
     let threshold_exceeded = exceeded(failed);
@@ -558,7 +600,7 @@ async fn write_results(
     child_sm_arn: &str,
     child_sm_name: &str,
     children: &[Child],
-    pending_inputs: &[Value],
+    pending_inputs: &[String],
     eff: &Value,
     ctx: &Ctx<'_>,
 ) -> Result<Value, StatesError> {
@@ -592,7 +634,7 @@ async fn write_results(
         .collect();
     let pending: Vec<Value> = pending_inputs
         .iter()
-        .map(|i| json!({"Input": crate::compact(i), "InputDetails": {"Included": true}, "Status": "PENDING"}))
+        .map(|i| json!({"Input": i, "InputDetails": {"Included": true}, "Status": "PENDING"}))
         .collect();
     let Some(parameters) = &writer.parameters else {
         // WriterConfig alone: the formatted results are the state's output, nothing is stored.

@@ -16,7 +16,7 @@ use crate::definition::{StateMachine, States};
 use crate::error::StatesError;
 use crate::path::Ctx;
 use crate::runtime::{
-    BusyClock, Clock, Handler, History, HistoryEvent, MAX_NESTING, MAX_PAYLOAD_BYTES, SharedStorage, exceeds,
+    BusyClock, Clock, Event, Handler, History, HistoryEvent, MAX_NESTING, MAX_PAYLOAD_BYTES, SharedStorage, exceeds,
     nests_deeper_than,
 };
 use crate::{compact, states};
@@ -210,7 +210,7 @@ impl Run {
 pub(crate) type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Runs a set of states from its start to its end.
-pub(crate) fn run_states<'a>(run: &'a Run, states: &'a States, input: Value) -> BoxFut<'a, Result<Value, StatesError>> {
+pub(crate) fn run_states<'a>(run: &'a Run, states: &'a States, input: Event) -> BoxFut<'a, Result<Value, StatesError>> {
     Box::pin(async move {
         let mut current = states.start_at.as_str();
         let mut raw = input;
@@ -226,7 +226,7 @@ pub(crate) fn run_states<'a>(run: &'a Run, states: &'a States, input: Value) -> 
                 run.clock(),
                 state.type_name,
                 "StateEntered",
-                || json!({"name": current, "input": compact(&raw)}),
+                || json!({"name": current, "input": raw.text()}),
             );
             let (output, next) = states::run(run, state, raw).await?;
             if nests_deeper_than(&output, MAX_NESTING) {
@@ -259,7 +259,7 @@ pub(crate) fn run_states<'a>(run: &'a Run, states: &'a States, input: Value) -> 
             match next {
                 Some(n) => {
                     current = n;
-                    raw = output;
+                    raw = Event::Value(output);
                 }
                 None => return Ok(output),
             }
@@ -368,7 +368,7 @@ impl Executor {
         };
         run.event("ExecutionStarted", || json!({"input": compact(&run.input)}));
         let input = (*run.input).clone();
-        let outcome = run_states(&run, &machine.root, input).await;
+        let outcome = run_states(&run, &machine.root, Event::Value(input)).await;
         let (status, output, error) = match outcome {
             Ok(out) => {
                 run.event("ExecutionSucceeded", || json!({"output": compact(&out)}));

@@ -23,8 +23,8 @@ pub use definition::StateMachine;
 pub use error::{DefinitionError, StatesError};
 pub use interpreter::{CpuClock, ExecutionResult, ExecutionStats, Executor, StateTiming, check_execution_name};
 pub use runtime::{
-    BoxFuture, Clock, Handler, HandlerError, HistoryEvent, MemoryStorage, SharedStorage, Storage, StorageError,
-    SystemClock, VirtualClock, handler,
+    BoxFuture, Clock, Event, Handler, HandlerError, HistoryEvent, MemoryStorage, SharedStorage, Storage, StorageError,
+    SystemClock, VirtualClock, event_handler, handler,
 };
 
 /// Compact JSON, as AWS writes it in causes and intrinsic results.

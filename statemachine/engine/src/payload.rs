@@ -37,6 +37,22 @@ impl Template {
         self.0.apply(input, ctx)
     }
 
+    /// Whether the template is an object whose field `key` is the whole input (`"key.$": "$"`)
+    /// and whose other fields are literals: then applying it needs nothing of the input but the
+    /// input itself, which a Task can pass on as it holds it (e.g. as text).
+    pub fn passes_input_as(&self, key: &str) -> bool {
+        match &self.0 {
+            Node::Object(fields) => {
+                fields.iter().all(|(k, f)| match f {
+                    Field::Path(p) => k == key && p.is_root(),
+                    Field::Template(Node::Literal(_)) => k != key,
+                    _ => false,
+                }) && fields.iter().any(|(k, _)| k == key)
+            }
+            _ => false,
+        }
+    }
+
     /// The value of a literal field of an object template (e.g. a Lambda's `FunctionName`).
     pub fn literal_field(&self, key: &str) -> Option<&Value> {
         match &self.0 {
@@ -112,6 +128,19 @@ fn apply(template: &Value, input: &Value, context: &Value) -> Result<Value, Stat
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Only `{literal…, "key.$": "$"}` passes the input on whole.
+    #[test]
+    fn passes_input_as() {
+        let t = |v: Value| Template::compile(&v).unwrap();
+        assert!(t(json!({"FunctionName": "f", "Payload.$": "$"})).passes_input_as("Payload"));
+        assert!(!t(json!({"FunctionName": "f", "Payload.$": "$.a"})).passes_input_as("Payload"));
+        assert!(!t(json!({"FunctionName.$": "$.f", "Payload.$": "$"})).passes_input_as("Payload"));
+        assert!(!t(json!({"FunctionName": "f", "Payload": {"a.$": "$"}})).passes_input_as("Payload"));
+        assert!(!t(json!({"FunctionName": "f", "Payload.$": "$$"})).passes_input_as("Payload"));
+        assert!(!t(json!({"FunctionName": "f"})).passes_input_as("Payload"));
+        assert!(!t(json!({"Payload.$": "States.JsonMerge($, $, false)"})).passes_input_as("Payload"));
+    }
 
     /// AWS documentation example (input-output-inputpath-params.html).
     #[test]

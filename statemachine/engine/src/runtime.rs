@@ -92,16 +92,71 @@ pub struct HandlerError {
     pub error_message: String,
 }
 
-/// A function a Task state can invoke, as a Lambda handler.
-pub type Handler = Arc<dyn Fn(Value) -> BoxFuture<Result<Value, HandlerError>> + Send + Sync>;
+/// What a Task hands its function: a value, or — when the engine holds the input as JSON text
+/// and the Task passes it on whole (a Distributed Map child's batch, built from the item lines) —
+/// that text, as a Lambda function receives it. A function that reads the event into its own
+/// types does so straight from the text, without a `Value` tree in between.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A value.
+    Value(Value),
+    /// Compact JSON text, already checked to be JSON.
+    Json(Arc<str>),
+}
 
-/// Wraps an async function as a [`Handler`].
+impl Event {
+    /// The event as a value.
+    pub fn into_value(self) -> Result<Value, serde_json::Error> {
+        match self {
+            Event::Value(v) => Ok(v),
+            Event::Json(text) => serde_json::from_str(&text),
+        }
+    }
+
+    /// The event read into `T`, from the text when it is text.
+    pub fn deserialize<T: serde::de::DeserializeOwned>(self) -> Result<T, serde_json::Error> {
+        match self {
+            Event::Value(v) => serde_json::from_value(v),
+            Event::Json(text) => serde_json::from_str(&text),
+        }
+    }
+
+    /// The event as compact JSON text (history events).
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Event::Value(v) => crate::compact(v),
+            Event::Json(text) => text.to_string(),
+        }
+    }
+}
+
+/// A function a Task state can invoke, as a Lambda handler.
+pub type Handler = Arc<dyn Fn(Event) -> BoxFuture<Result<Value, HandlerError>> + Send + Sync>;
+
+/// Wraps an async function of a value as a [`Handler`].
 pub fn handler<F, Fut>(f: F) -> Handler
 where
     F: Fn(Value) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Value, HandlerError>> + Send + 'static,
 {
-    Arc::new(move |v| Box::pin(f(v)))
+    Arc::new(move |e: Event| match e.into_value() {
+        Ok(v) => Box::pin(f(v)),
+        // Unreachable in practice: the engine checks text events are JSON when it reads them.
+        Err(err) => Box::pin(std::future::ready(Err(HandlerError {
+            error_type: "States.Runtime".into(),
+            error_message: format!("the event is not JSON: {err}"),
+        }))),
+    })
+}
+
+/// Wraps an async function of an [`Event`] as a [`Handler`]: for functions that read the event
+/// into their own types (`Event::deserialize`) and so gain from text events.
+pub fn event_handler<F, Fut>(f: F) -> Handler
+where
+    F: Fn(Event) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, HandlerError>> + Send + 'static,
+{
+    Arc::new(move |e| Box::pin(f(e)))
 }
 
 /// Why the storage failed (the ItemReader and ResultWriter report it as

@@ -286,3 +286,52 @@ async fn a_failed_unbatched_child_records_its_item() {
     assert_eq!(input, json!({"Items": [{"id": 13}]}));
     assert_eq!((record["Status"].as_str(), record["Error"].as_str()), (Some("FAILED"), Some("Poison")));
 }
+
+/// A child whose Task passes its input on whole gets the batch as the JSON text built from the
+/// item lines (no value tree); a child that needs values (here an ItemSelector that rebuilds
+/// each item as it is) gets a value. Both give the same outputs and the same history.
+#[tokio::test]
+async fn a_passthrough_child_gets_its_batch_as_text_with_the_same_outcome() {
+    use engine::{Event, event_handler};
+    let storage = Arc::new(MemoryStorage::default());
+    storage.insert(
+        "items.jsonl",
+        b"{\"id\": 1, \"tag\": \"a\"}\n{\"id\": 2, \"tag\": \"b\"}\n{\"id\": 3, \"tag\": \"c\"}\n".to_vec(),
+    );
+    let texts = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut exec = Executor::new(Arc::new(VirtualClock::new(chrono::Utc::now())))
+        .with_storage(storage.clone())
+        .record_history(true);
+    let seen = texts.clone();
+    exec.register(
+        "work",
+        event_handler(move |e: Event| {
+            let seen = seen.clone();
+            async move {
+                if let Event::Json(t) = &e {
+                    seen.lock().unwrap().push(t.to_string());
+                }
+                let v = e.into_value().unwrap();
+                Ok(json!({"run": v["BatchInput"]["run"], "tags": v["Items"].as_array().unwrap().iter().map(|i| i["tag"].clone()).collect::<Vec<_>>()}))
+            }
+        }),
+    );
+    let input = json!({"key": "items.jsonl", "per_batch": 2, "run": "x", "concurrency": 1});
+    let text = exec.start(&machine(map_def(json!({}))), "text", input.clone()).await.unwrap();
+    assert_eq!(
+        *texts.lock().unwrap(),
+        vec![
+            r#"{"BatchInput":{"run":"x"},"Items":[{"id": 1, "tag": "a"},{"id": 2, "tag": "b"}]}"#.to_owned(),
+            r#"{"BatchInput":{"run":"x"},"Items":[{"id": 3, "tag": "c"}]}"#.to_owned(),
+        ]
+    );
+    texts.lock().unwrap().clear();
+    let selector = json!({"ItemSelector": {"id.$": "$$.Map.Item.Value.id", "tag.$": "$$.Map.Item.Value.tag"}});
+    let value = exec.start(&machine(map_def(selector)), "value", input).await.unwrap();
+    assert!(texts.lock().unwrap().is_empty(), "an ItemSelector's items are values");
+    assert_eq!(text.status, "SUCCEEDED");
+    assert_eq!(text.output, Some(json!([{"run": "x", "tags": ["a", "b"]}, {"run": "x", "tags": ["c"]}])));
+    assert_eq!(text.output, value.output);
+    let kinds = |r: &engine::ExecutionResult| r.history.iter().map(|e| e.event_type.clone()).collect::<Vec<_>>();
+    assert_eq!(kinds(&text), kinds(&value));
+}

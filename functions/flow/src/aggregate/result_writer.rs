@@ -103,7 +103,7 @@ fn envelope_asset_ids(input: Option<&str>, key: &str) -> Result<Vec<String>, Flo
     Ok(envelope
         .items
         .iter()
-        .map(|i| i.get("asset_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned())
+        .map(|i| crate::diagnose::read_item(i).map(|a| a.asset_id).unwrap_or_else(|f| f.asset_id.unwrap_or_default()))
         .collect())
 }
 

@@ -8,6 +8,7 @@ use crate::definition::{MapState, State};
 use crate::error::StatesError;
 use crate::interpreter::{Run, run_states};
 use crate::path::Ctx;
+use crate::runtime::Event;
 
 /// The items at `ItemsPath`: they must be an array.
 pub(crate) fn items(map: &MapState, eff: &Value, ctx: &Ctx<'_>) -> Result<Vec<Value>, StatesError> {
@@ -39,7 +40,7 @@ pub(super) async fn run(
             None => item.clone(),
         };
         run.event("MapIterationStarted", || json!({"index": index, "name": state.name}));
-        match run_states(run, &map.processor, input).await {
+        match run_states(run, &map.processor, Event::Value(input)).await {
             Ok(v) => {
                 run.event("MapIterationSucceeded", || json!({"index": index, "name": state.name}));
                 out.push(v);

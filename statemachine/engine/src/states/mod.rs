@@ -10,6 +10,7 @@ use crate::definition::{IoPath, Kind, ResultPath, State};
 use crate::error::StatesError;
 use crate::interpreter::Run;
 use crate::path::Ctx;
+use crate::runtime::Event;
 
 mod choice;
 mod fail;
@@ -76,9 +77,17 @@ pub(crate) fn matches(names: &[String], e: &StatesError) -> bool {
     })
 }
 
-/// Runs one state.
-pub(crate) async fn run<'a>(run: &'a Run, state: &'a State, raw: Value) -> Result<Step<'a>, StatesError> {
+/// Runs one state. Its input may be JSON text (a Distributed Map child's batch): a Task that
+/// passes its input on whole ([`task::takes_text`]) hands the text to its function; every other
+/// state reads it into a value first.
+pub(crate) async fn run<'a>(run: &'a Run, state: &'a State, raw: Event) -> Result<Step<'a>, StatesError> {
     let entered = run.now();
+    let raw = match raw {
+        Event::Json(text) if task::takes_text(state) => {
+            return with_recovery(run, state, Raw::Json(text), entered).await;
+        }
+        raw => raw.into_value().map_err(|e| StatesError::runtime(format!("the state input is not JSON: {e}")))?,
+    };
     let next = state.next.as_deref();
     match &state.kind {
         Kind::Pass { result } => pass::run(run, state, result.as_ref(), raw, entered).map(|v| (v, next)),
@@ -90,7 +99,9 @@ pub(crate) async fn run<'a>(run: &'a Run, state: &'a State, raw: Value) -> Resul
         Kind::Fail { error, cause } => Err(fail::error(run, state, error, cause, &raw, entered)?),
         Kind::Choice { choices, default } => choice::run(run, state, choices, default.as_deref(), raw, entered),
         Kind::Wait(w) => wait::run(run, state, w, raw, entered).await.map(|v| (v, next)),
-        Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => with_recovery(run, state, raw, entered).await,
+        Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
+            with_recovery(run, state, Raw::Value(raw), entered).await
+        }
     }
 }
 
@@ -100,17 +111,25 @@ pub(crate) async fn run<'a>(run: &'a Run, state: &'a State, raw: Value) -> Resul
 async fn with_recovery<'a>(
     run: &'a Run,
     state: &'a State,
-    raw: Value,
+    raw: Raw,
     entered: chrono::DateTime<chrono::Utc>,
 ) -> Result<Step<'a>, StatesError> {
     let outcome = {
         let ctx0 = run.context(&state.name, entered, 0, None);
-        let eff = effective(state, &raw, &ctx0)?;
+        let eff = match &raw {
+            Raw::Value(v) => Some(effective(state, v, &ctx0)?),
+            Raw::Json(_) => None,
+        };
         let mut attempts = vec![0u32; state.retry.len()];
         let mut retry_count = 0;
         loop {
             let ctx = run.context(&state.name, entered, retry_count, None);
-            let e = match work(run, state, &eff, &ctx).await {
+            let attempt = match (&eff, &raw) {
+                (Some(eff), _) => work(run, state, eff, &ctx).await,
+                (None, Raw::Json(text)) => task::run_text(run, state, text).await,
+                (None, Raw::Value(_)) => Err(StatesError::runtime("no effective input")),
+            };
+            let e = match attempt {
                 Ok(result) => break Ok(result),
                 Err(e) if e.is_terminal() => break Err(e),
                 Err(e) => e,
@@ -136,15 +155,34 @@ async fn with_recovery<'a>(
     };
     let ctx = run.context(&state.name, entered, 0, None);
     match outcome {
-        Ok(result) => Ok((finish(state, raw, result, &ctx)?, state.next.as_deref())),
+        Ok(result) => Ok((finish(state, raw.into_value(&state.result_path)?, result, &ctx)?, state.next.as_deref())),
         Err(e) => {
             for catcher in &state.catch {
                 if matches(&catcher.errors, &e) {
                     let error_output = json!({"Error": e.error, "Cause": e.cause});
+                    let raw = raw.into_value(&catcher.result_path)?;
                     return Ok((place(&catcher.result_path, raw, error_output)?, Some(catcher.next.as_str())));
                 }
             }
             Err(e)
+        }
+    }
+}
+
+/// A Task, Parallel or Map state's raw input: a value, or JSON text a Task passes on as it is.
+enum Raw {
+    Value(Value),
+    Json(std::sync::Arc<str>),
+}
+
+impl Raw {
+    /// The raw input as a value, for a ResultPath that keeps it; the text is read only then.
+    fn into_value(self, result_path: &ResultPath) -> Result<Value, StatesError> {
+        match (self, result_path) {
+            (Raw::Value(v), _) => Ok(v),
+            (Raw::Json(_), ResultPath::Replace) => Ok(Value::Null),
+            (Raw::Json(text), _) => serde_json::from_str(&text)
+                .map_err(|e| StatesError::runtime(format!("the state input is not JSON: {e}"))),
         }
     }
 }
@@ -206,6 +244,8 @@ pub(crate) fn max_concurrency(n: &crate::definition::Number, eff: &Value, ctx: &
     }
     Ok(m.min(1.0e9) as usize)
 }
+
+pub(crate) use task::takes_text;
 
 /// The items of a Map without an ItemReader.
 pub(crate) use map::items as map_items;

@@ -10,6 +10,7 @@ use crate::definition::{State, States};
 use crate::error::StatesError;
 use crate::interpreter::{Run, run_states};
 use crate::path::Ctx;
+use crate::runtime::Event;
 
 pub(super) async fn run(
     run: &Run,
@@ -22,7 +23,7 @@ pub(super) async fn run(
     run.event("ParallelStateStarted", || Value::Null);
     let mut out = Vec::with_capacity(branches.len());
     for branch in branches {
-        match run_states(run, branch, input.clone()).await {
+        match run_states(run, branch, Event::Value(input.clone())).await {
             Ok(v) => out.push(v),
             Err(e) => {
                 run.event("ParallelStateFailed", || serde_json::json!({"error": e.error}));
