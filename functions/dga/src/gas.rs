@@ -241,24 +241,45 @@ impl Serialize for GasReading {
         match self {
             GasReading::Measured(v) => s.serialize_f64(*v),
             GasReading::NotMeasured => s.serialize_none(),
-            below => s.serialize_str(&below.to_string()),
+            // Written straight into the output, with no string in between.
+            below => s.collect_str(below),
         }
     }
 }
 
 impl<'de> Deserialize<'de> for GasReading {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Number(f64),
-            Text(String),
+        // A visitor rather than an untagged enum: untagged buffers every value before trying
+        // each form, and an asset item holds nine readings per sample.
+        struct Reading;
+        impl<'de> serde::de::Visitor<'de> for Reading {
+            type Value = GasReading;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of ppm, \"<limit\", \"ND\" or null")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<GasReading, E> {
+                GasReading::ppm(v).map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<GasReading, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<GasReading, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<GasReading, E> {
+                v.parse().map_err(E::custom)
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<GasReading, E> {
+                Ok(GasReading::NotMeasured)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<GasReading, E> {
+                Ok(GasReading::NotMeasured)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<GasReading, D::Error> {
+                d.deserialize_any(Reading)
+            }
         }
-        match Option::<Raw>::deserialize(d)? {
-            None => Ok(GasReading::NotMeasured),
-            Some(Raw::Number(v)) => GasReading::ppm(v).map_err(serde::de::Error::custom),
-            Some(Raw::Text(t)) => t.parse().map_err(serde::de::Error::custom),
-        }
+        d.deserialize_option(Reading)
     }
 }
 
@@ -392,6 +413,11 @@ mod tests {
         let back: DgaSample = serde_json::from_str(&json).unwrap();
         assert_eq!(back, sample);
         assert!(serde_json::from_str::<DgaSample>(r#"{"h2_ppm": -1}"#).is_err());
+        // Integers are ppm too; a value of another kind names what is expected.
+        let ints: DgaSample = serde_json::from_str(r#"{"h2_ppm": 12, "ch4_ppm": "ND"}"#).unwrap();
+        assert_eq!((ints.h2_ppm, ints.ch4_ppm), (sample.h2_ppm, sample.ch4_ppm));
+        let e = serde_json::from_str::<DgaSample>(r#"{"h2_ppm": true}"#).unwrap_err().to_string();
+        assert!(e.contains("expected a number of ppm"), "{e}");
     }
 
     #[test]
