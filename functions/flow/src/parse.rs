@@ -30,8 +30,8 @@ pub struct ParseOutput {
 
 const MAX_WARNINGS_IN_OUTPUT: usize = 20;
 
-/// How much of the items file is serialized before it is handed to the store.
-const PART_BYTES: usize = 1 << 20;
+/// Items serialized at a time: about 2.4 MB of lines at 10 samples per asset.
+const ITEMS_PER_CHUNK: usize = 1024;
 
 /// Step 1: reads the upload and writes its asset items and rejected rows under `runs/<run>/`.
 pub async fn parse<S: ObjectStore>(
@@ -51,19 +51,39 @@ pub async fn parse<S: ObjectStore>(
         rows_rejected = parsed.counts.rows_rejected,
         "workbook parsed"
     );
-    // Written part by part, each item freed once written: the items file is never held whole
-    // beside the items (240 MB at 100,000 assets).
+    // Written chunk by chunk, each chunk's items freed once serialized: the items file is never
+    // held whole beside the items (240 MB at 100,000 assets). The reading used one core; the
+    // items are serialized on two, every other chunk on a helper thread that runs at most two
+    // chunks ahead, and written in order.
     let assets_key = layout.assets();
     let mut w = store.writer(&assets_key).await?;
-    let mut buf = Vec::with_capacity(PART_BYTES + (64 << 10));
-    for item in std::mem::take(&mut parsed.assets) {
-        crate::jsonl::push(&mut buf, &item)?;
-        if buf.len() >= PART_BYTES {
-            w.write(&buf).await?;
-            buf.clear();
+    let mut items = std::mem::take(&mut parsed.assets).into_iter();
+    let (mut mine, mut helpers) = (Vec::new(), Vec::new());
+    loop {
+        let chunk: Vec<workbook::AssetItem> = items.by_ref().take(ITEMS_PER_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        if mine.len() == helpers.len() { mine.push(chunk) } else { helpers.push(chunk) }
+    }
+    let helper_chunks = helpers.len();
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let helper = std::thread::spawn(move || {
+        for chunk in helpers {
+            if tx.send(lines(chunk)).is_err() {
+                break;
+            }
+        }
+    });
+    for (i, chunk) in mine.into_iter().enumerate() {
+        w.write(&lines(chunk)?).await?;
+        if i < helper_chunks {
+            let lines = rx.recv().map_err(|_| FlowError::InputInvalid("the items' writer thread stopped".into()))?;
+            w.write(&lines?).await?;
         }
     }
-    w.write(&buf).await?;
+    drop(rx);
+    let _ = helper.join();
     w.finish().await?;
     store.put(&layout.rejected_rows(), crate::jsonl::write(&parsed.rejected)?).await?;
     let warnings_omitted = parsed.warnings.len().saturating_sub(MAX_WARNINGS_IN_OUTPUT);
@@ -77,4 +97,14 @@ pub async fn parse<S: ObjectStore>(
         warnings: parsed.warnings.into_iter().take(MAX_WARNINGS_IN_OUTPUT).collect(),
         warnings_omitted,
     })
+}
+
+/// A chunk of items as JSON lines, in a buffer sized once (about 230 bytes a sample, 300 an item).
+fn lines(chunk: Vec<workbook::AssetItem>) -> Result<Vec<u8>, FlowError> {
+    let estimate: usize = chunk.iter().map(|i| 300 + 230 * i.samples.len()).sum();
+    let mut out = Vec::with_capacity(estimate);
+    for item in chunk {
+        crate::jsonl::push(&mut out, &item)?;
+    }
+    Ok(out)
 }

@@ -171,3 +171,19 @@ async fn a_generated_fleet_goes_through_every_step() {
     assert!(summary.act_first.windows(2).all(|w| w[0].priority >= w[1].priority), "{:?}", summary.act_first);
     assert_eq!(summary.by_status.values().sum::<u64>(), assets as u64);
 }
+
+/// The items file is written in chunks of 1,024 items serialized on two threads: across several
+/// chunks it still holds every asset once, in the workbook's order, exactly as read.
+#[tokio::test]
+async fn the_items_file_keeps_the_workbook_order_across_chunks() {
+    let b = bucket();
+    let opts = workbook::sample::SampleOptions { assets: 2_600, samples_per_asset: 1, seed: 5, ..Default::default() };
+    let bytes = workbook::sample::write_fleet(&opts).unwrap();
+    let expected = workbook::read_workbook(&bytes, "fleet.xlsx", &config().workbook_limits).unwrap().assets;
+    let input = upload(&b.store, "fleet.xlsx", bytes, None).await;
+    let parsed = parse(&b.store, &input, &config()).await.unwrap();
+    let text = String::from_utf8(b.store.get(&parsed.assets_key).await.unwrap()).unwrap();
+    let items: Vec<workbook::AssetItem> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(items.len() > 2 * 1024, "three chunks: {}", items.len());
+    assert_eq!(items, expected);
+}
