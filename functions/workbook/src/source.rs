@@ -104,18 +104,34 @@ impl<'a> Book<'a> {
                 rows.merged = Merged::new(merged);
                 let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| err(e.to_string()))?;
                 rows.check_claim(reader.dimensions())?;
-                while let Some(cell) = reader.next_cell().map_err(|e| err(e.to_string()))? {
-                    let (r, c) = cell.get_position();
-                    rows.push(r, c, CellValue::from_data_ref(cell.get_value()), &mut on_row)?;
-                }
+                pipelined(
+                    || {
+                        reader.next_cell().map(|c| {
+                            c.map(|cell| {
+                                let (r, c) = cell.get_position();
+                                (r, c, cell.get_value().clone())
+                            })
+                        })
+                    },
+                    |(r, c, v)| rows.push(r, c, CellValue::from_data_ref(&v), &mut on_row),
+                    |e| err(e.to_string()),
+                )?;
             }
             Book::Xlsb(book) => {
                 let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| err(e.to_string()))?;
                 rows.check_claim(reader.dimensions())?;
-                while let Some(cell) = reader.next_cell().map_err(|e| err(e.to_string()))? {
-                    let (r, c) = cell.get_position();
-                    rows.push(r, c, CellValue::from_data_ref(cell.get_value()), &mut on_row)?;
-                }
+                pipelined(
+                    || {
+                        reader.next_cell().map(|c| {
+                            c.map(|cell| {
+                                let (r, c) = cell.get_position();
+                                (r, c, cell.get_value().clone())
+                            })
+                        })
+                    },
+                    |(r, c, v)| rows.push(r, c, CellValue::from_data_ref(&v), &mut on_row),
+                    |e| err(e.to_string()),
+                )?;
             }
             // Legacy .xls (at most 65,536 × 256 cells) and .ods have no streaming reader.
             Book::Xls(book) => {
@@ -177,6 +193,60 @@ fn push_range(
         }
     }
     Ok(())
+}
+
+/// Cells read per message of [`pipelined`].
+const CELLS_PER_BATCH: usize = 8192;
+
+/// Reads cells on one thread (inflating and parsing the sheet's XML; a shared string is passed
+/// on as a reference to the workbook's table, not copied) while `consume` turns them into rows
+/// on this one: the read is about 60 % of a parse, the rows the rest, and a run has the
+/// second core idle then. At most two batches wait between the two, so memory stays bounded;
+/// when `consume` fails, the reader stops at its next batch.
+fn pipelined<T: Send, E: std::fmt::Display + Send>(
+    mut next: impl FnMut() -> Result<Option<T>, E> + Send,
+    mut consume: impl FnMut(T) -> Result<(), WorkbookError>,
+    read_error: impl Fn(String) -> WorkbookError,
+) -> Result<(), WorkbookError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<T>, String>>(2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            loop {
+                let mut batch = Vec::with_capacity(CELLS_PER_BATCH);
+                let end = loop {
+                    match next() {
+                        Ok(Some(cell)) => {
+                            batch.push(cell);
+                            if batch.len() == CELLS_PER_BATCH {
+                                break None;
+                            }
+                        }
+                        Ok(None) => break Some(Ok(())),
+                        Err(e) => break Some(Err(e.to_string())),
+                    }
+                };
+                let last = end.is_some();
+                if !batch.is_empty() && tx.send(Ok(batch)).is_err() {
+                    return;
+                }
+                match end {
+                    Some(Err(e)) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                    _ if last => return,
+                    _ => {}
+                }
+            }
+        });
+        // Dropping `rx` on an error ends the reader: its next send fails.
+        for message in rx {
+            for cell in message.map_err(&read_error)? {
+                consume(cell)?;
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Merged regions of a sheet; the top-left cell's value fills the region.
@@ -291,5 +361,64 @@ impl<'l> RowAssembler<'l> {
             self.cells.clear();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn too_large(n: usize) -> WorkbookError {
+        WorkbookError::TooLarge { file: "f.xlsx".into(), reason: format!("stop at {n}") }
+    }
+
+    /// Every cell arrives once, in order, across batches; a reader error arrives after the cells
+    /// read before it; a failing consumer stops the reader within the two batches in flight.
+    #[test]
+    fn the_pipeline_keeps_order_errors_and_bounds() {
+        let total = 3 * CELLS_PER_BATCH + 17;
+        let mut n = 0;
+        let mut seen = Vec::new();
+        let read_error = |e: String| WorkbookError::Invalid { file: "f.xlsx".into(), reason: e };
+        pipelined(
+            || -> Result<Option<usize>, String> {
+                n += 1;
+                Ok((n <= total).then_some(n))
+            },
+            |v| {
+                seen.push(v);
+                Ok(())
+            },
+            read_error,
+        )
+        .unwrap();
+        assert_eq!(seen, (1..=total).collect::<Vec<_>>());
+
+        let (mut n, mut got) = (0, 0);
+        let e = pipelined(
+            || {
+                n += 1;
+                if n > 10 { Err("corrupt XML at cell 11") } else { Ok(Some(n)) }
+            },
+            |_| {
+                got += 1;
+                Ok(())
+            },
+            read_error,
+        )
+        .unwrap_err();
+        assert_eq!((got, e.to_string().contains("corrupt XML at cell 11")), (10, true), "{e}");
+
+        let produced = AtomicUsize::new(0);
+        let e = pipelined(
+            || -> Result<Option<usize>, String> { Ok(Some(produced.fetch_add(1, Ordering::SeqCst))) },
+            |v| if v == 5 { Err(too_large(v)) } else { Ok(()) },
+            read_error,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("stop at 5"), "{e}");
+        // The batch being consumed, two in the channel, one being filled when the send fails.
+        assert!(produced.load(Ordering::SeqCst) <= 4 * CELLS_PER_BATCH + 1, "{}", produced.load(Ordering::SeqCst));
     }
 }
