@@ -221,19 +221,18 @@ pub fn batch_id<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
 /// An item read from its JSON text: the asset item, or why it is not one (with the item's
 /// asset id when it has one).
 pub fn read_item(item: &RawValue) -> Result<AssetItem, AssetFailure> {
-    serde_json::from_str::<AssetItem>(item.get()).map_err(|e| {
-        /// Only the id, from an item that is not an asset item (`null` when it has none).
-        #[derive(Deserialize)]
-        struct Id {
-            #[serde(default)]
-            asset_id: Option<serde_json::Value>,
-        }
-        let asset_id = serde_json::from_str::<Id>(item.get())
-            .ok()
-            .and_then(|i| i.asset_id)
-            .and_then(|v| v.as_str().map(str::to_owned));
-        AssetFailure { asset_id, error: format!("not an asset item: {e}") }
-    })
+    serde_json::from_str::<AssetItem>(item.get())
+        .map_err(|e| AssetFailure { asset_id: item_asset_id(item), error: format!("not an asset item: {e}") })
+}
+
+/// Only an item's asset id, whatever else it holds (`None` when it has no string id).
+pub fn item_asset_id(item: &RawValue) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Id {
+        #[serde(default)]
+        asset_id: Option<serde_json::Value>,
+    }
+    serde_json::from_str::<Id>(item.get()).ok()?.asset_id?.as_str().map(str::to_owned)
 }
 
 /// Diagnoses one asset item from its JSON text; a malformed item or a failed diagnosis is a

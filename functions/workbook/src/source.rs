@@ -104,34 +104,12 @@ impl<'a> Book<'a> {
                 rows.merged = Merged::new(merged);
                 let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| err(e.to_string()))?;
                 rows.check_claim(reader.dimensions())?;
-                pipelined(
-                    || {
-                        reader.next_cell().map(|c| {
-                            c.map(|cell| {
-                                let (r, c) = cell.get_position();
-                                (r, c, cell.get_value().clone())
-                            })
-                        })
-                    },
-                    |(r, c, v)| rows.push(r, c, CellValue::from_data_ref(&v), &mut on_row),
-                    |e| err(e.to_string()),
-                )?;
+                stream_cells(|| reader.next_cell(), &mut rows, &mut on_row, &err)?;
             }
             Book::Xlsb(book) => {
                 let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| err(e.to_string()))?;
                 rows.check_claim(reader.dimensions())?;
-                pipelined(
-                    || {
-                        reader.next_cell().map(|c| {
-                            c.map(|cell| {
-                                let (r, c) = cell.get_position();
-                                (r, c, cell.get_value().clone())
-                            })
-                        })
-                    },
-                    |(r, c, v)| rows.push(r, c, CellValue::from_data_ref(&v), &mut on_row),
-                    |e| err(e.to_string()),
-                )?;
+                stream_cells(|| reader.next_cell(), &mut rows, &mut on_row, &err)?;
             }
             // Legacy .xls (at most 65,536 × 256 cells) and .ods have no streaming reader.
             Book::Xls(book) => {
@@ -195,6 +173,27 @@ fn push_range(
     Ok(())
 }
 
+/// A streaming reader's cells (xlsx, xlsb) through [`pipelined`] into rows.
+fn stream_cells<'a, E: std::fmt::Display + Send>(
+    mut next_cell: impl FnMut() -> Result<Option<calamine::Cell<calamine::DataRef<'a>>>, E> + Send,
+    rows: &mut RowAssembler<'_>,
+    on_row: &mut impl FnMut(u32, &[CellValue]) -> Result<(), WorkbookError>,
+    err: &impl Fn(String) -> WorkbookError,
+) -> Result<(), WorkbookError> {
+    pipelined(
+        || {
+            next_cell().map(|c| {
+                c.map(|cell| {
+                    let (r, c) = cell.get_position();
+                    (r, c, cell.get_value().clone())
+                })
+            })
+        },
+        |(r, c, v)| rows.push(r, c, CellValue::from_data_ref(&v), on_row),
+        err,
+    )
+}
+
 /// Cells read per message of [`pipelined`].
 const CELLS_PER_BATCH: usize = 8192;
 
@@ -212,30 +211,24 @@ fn pipelined<T: Send, E: std::fmt::Display + Send>(
     std::thread::scope(|scope| {
         scope.spawn(move || {
             loop {
-                let mut batch = Vec::with_capacity(CELLS_PER_BATCH);
-                let end = loop {
+                let (mut batch, mut end) = (Vec::with_capacity(CELLS_PER_BATCH), None);
+                while end.is_none() && batch.len() < CELLS_PER_BATCH {
                     match next() {
-                        Ok(Some(cell)) => {
-                            batch.push(cell);
-                            if batch.len() == CELLS_PER_BATCH {
-                                break None;
-                            }
-                        }
-                        Ok(None) => break Some(Ok(())),
-                        Err(e) => break Some(Err(e.to_string())),
+                        Ok(Some(cell)) => batch.push(cell),
+                        Ok(None) => end = Some(Ok(())),
+                        Err(e) => end = Some(Err(e.to_string())),
                     }
-                };
-                let last = end.is_some();
+                }
                 if !batch.is_empty() && tx.send(Ok(batch)).is_err() {
                     return;
                 }
                 match end {
+                    None => {}
+                    Some(Ok(())) => return,
                     Some(Err(e)) => {
                         let _ = tx.send(Err(e));
                         return;
                     }
-                    _ if last => return,
-                    _ => {}
                 }
             }
         });

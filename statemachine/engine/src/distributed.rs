@@ -316,15 +316,15 @@ pub(crate) async fn run(
             *last += 1;
         }
     };
-    // Children whose first state passes its input on whole get it as text, built from the
+    // Children whose first state passes its input on whole get it as text, built from the JSONL
     // lines, with no value tree: unless something reads items as values (an ItemSelector), the
     // context object holds the input, or the NONE form records every input.
     let keep_inputs = matches!(d.writer.as_ref().map(|w| w.transformation), Some(Transformation::None));
-    let as_text = map.item_selector.is_none()
+    let as_text = matches!(source, Source::Jsonl { .. })
+        && map.item_selector.is_none()
         && !map.processor.reads_context
         && !keep_inputs
         && map.processor.states.get(&map.processor.start_at).is_some_and(crate::states::takes_text);
-    let mut return_text = false;
     let mut items: Items<'_> = match source {
         Source::Memory(items) => {
             let selected = items
@@ -362,7 +362,6 @@ pub(crate) async fn run(
             let selected = map.item_selector.is_some();
             let mut index = 0usize;
             if as_text {
-                return_text = true;
                 Box::new(jsonl_lines(open().await?).take(take))
             } else if selected {
                 let parsed = jsonl_items(open().await?).take(take);
@@ -385,12 +384,12 @@ pub(crate) async fn run(
         for _ in 0..count {
             let (item, line) =
                 items.next().ok_or_else(|| reader_failed("the item file changed while it was read"))??;
-            if !return_text {
+            if !as_text {
                 batch.push(item);
             }
             lines.extend(line);
         }
-        if return_text {
+        if as_text {
             let text: Arc<str> = input_text(batch_input.as_ref(), batched, &lines).into();
             return Ok((Event::Json(text.clone()), Some(KeptInput::Text(text))));
         }

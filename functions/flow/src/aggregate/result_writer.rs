@@ -100,11 +100,7 @@ fn envelope_asset_ids(input: Option<&str>, key: &str) -> Result<Vec<String>, Flo
     let input = input.ok_or_else(|| manifest_error(key, "a child record has no Input"))?;
     let envelope: BatchEnvelope =
         serde_json::from_str(input).map_err(|e| manifest_error(key, format!("a child's Input is not a batch: {e}")))?;
-    Ok(envelope
-        .items
-        .iter()
-        .map(|i| crate::diagnose::read_item(i).map(|a| a.asset_id).unwrap_or_else(|f| f.asset_id.unwrap_or_default()))
-        .collect())
+    Ok(envelope.items.iter().map(|i| crate::diagnose::item_asset_id(i).unwrap_or_default()).collect())
 }
 
 /// What a Map run's result files say.

@@ -117,17 +117,16 @@ async fn with_recovery<'a>(
     let outcome = {
         let ctx0 = run.context(&state.name, entered, 0, None);
         let eff = match &raw {
-            Raw::Value(v) => Some(effective(state, v, &ctx0)?),
-            Raw::Json(_) => None,
+            Raw::Value(v) => Eff::Value(effective(state, v, &ctx0)?),
+            Raw::Json(text) => Eff::Json(text),
         };
         let mut attempts = vec![0u32; state.retry.len()];
         let mut retry_count = 0;
         loop {
             let ctx = run.context(&state.name, entered, retry_count, None);
-            let attempt = match (&eff, &raw) {
-                (Some(eff), _) => work(run, state, eff, &ctx).await,
-                (None, Raw::Json(text)) => task::run_text(run, state, text).await,
-                (None, Raw::Value(_)) => Err(StatesError::runtime("no effective input")),
+            let attempt = match &eff {
+                Eff::Value(eff) => work(run, state, eff, &ctx).await,
+                Eff::Json(text) => task::run_text(run, state, text).await,
             };
             let e = match attempt {
                 Ok(result) => break Ok(result),
@@ -173,6 +172,12 @@ async fn with_recovery<'a>(
 enum Raw {
     Value(Value),
     Json(std::sync::Arc<str>),
+}
+
+/// The effective input: after InputPath, or the text itself (InputPath `$`).
+enum Eff<'a> {
+    Value(Cow<'a, Value>),
+    Json(&'a std::sync::Arc<str>),
 }
 
 impl Raw {
