@@ -13,12 +13,14 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use flow::aggregate::{AggregateRequest, MapRunOutput, Mode, ResultWriterDetails, RunState, aggregate};
+use flow::aggregate::aggregate;
 use flow::diagnose::{BatchEnvelope, BatchInput, BatchOutput, diagnose_batch};
 use flow::parse::parse;
-use flow::start::{StartDecision, Upload, start};
 use flow::{LocalStore, ObjectStore};
 use serde_json::json;
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 const TEMPLATE_ASSETS: usize = 100;
 
@@ -61,7 +63,7 @@ fn child(n: usize, root: &Path) {
 
 async fn prepare_and_aggregate(n: usize, root: &Path) -> (f64, u64) {
     let store = LocalStore::new(root);
-    let cfg = config::SharedConfig::embedded();
+    let cfg = common::config();
     let opts = workbook::sample::SampleOptions {
         assets: TEMPLATE_ASSETS,
         samples_per_asset: 10,
@@ -69,16 +71,7 @@ async fn prepare_and_aggregate(n: usize, root: &Path) -> (f64, u64) {
         ..Default::default()
     };
     let bytes = workbook::sample::write_fleet(&opts).expect("the generator writes");
-    let upload = Upload {
-        bucket: "substation-dev-data".into(),
-        key: "uploads/fleet.xlsx".into(),
-        size: bytes.len() as u64,
-        etag: None,
-        version_id: None,
-        event_time: "2026-12-01T10:00:00.000Z".into(),
-    };
-    store.put(&upload.key, bytes).await.expect("uploaded");
-    let StartDecision::Start(input) = start(&upload, "dev", &cfg).expect("starts") else { panic!("not started") };
+    let input = common::upload(&store, "fleet.xlsx", bytes, None).await;
     let mut parsed = parse(&store, &input, &cfg).await.expect("parsed");
 
     // The template batch: every asset of the small fleet, diagnosed for real.
@@ -132,31 +125,8 @@ async fn prepare_and_aggregate(n: usize, root: &Path) -> (f64, u64) {
     let total = copies * template_assets;
     parsed.counts.assets = total as u64;
     let prefix = format!("{}/run-uuid", parsed.map_results_prefix);
-    store
-        .put(&format!("{prefix}/SUCCEEDED_0.json"), serde_json::to_vec(&outputs).expect("JSON"))
-        .await
-        .expect("results written");
-    let manifest = json!({
-        "DestinationBucket": "substation-dev-data",
-        "MapRunArn": "arn:aws:states:eu-west-1:123456789012:mapRun:sm/DiagnoseAssets:run-uuid",
-        "ResultFiles": {"FAILED": [], "PENDING": [], "SUCCEEDED": [{"Key": format!("{prefix}/SUCCEEDED_0.json"), "Size": 1}]}
-    });
-    store.put(&format!("{prefix}/manifest.json"), serde_json::to_vec(&manifest).expect("JSON")).await.expect("written");
-    let request = AggregateRequest {
-        mode: Mode::Complete,
-        state: RunState {
-            execution: (*input).clone(),
-            parse: Some(parsed),
-            map_run: Some(MapRunOutput {
-                map_run_arn: "arn:aws:states:eu-west-1:123456789012:mapRun:sm/DiagnoseAssets:run-uuid".into(),
-                result_writer_details: ResultWriterDetails {
-                    bucket: "substation-dev-data".into(),
-                    key: format!("{prefix}/manifest.json"),
-                },
-            }),
-            error: None,
-        },
-    };
+    let manifest_key = common::put_succeeded(&store, &prefix, &outputs).await;
+    let request = common::complete_request(&input, &parsed, manifest_key);
     // The preparation's memory is not the aggregate's: the high-water mark is reset first.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let started = Instant::now();

@@ -6,9 +6,7 @@ mod common;
 
 use common::*;
 use flow::ObjectStore;
-use flow::aggregate::{
-    AggregateRequest, MapRunOutput, Mode, ResultWriterDetails, RunState, RunStatus, Summary, aggregate,
-};
+use flow::aggregate::{RunStatus, Summary, aggregate};
 use flow::diagnose::{BatchEnvelope, BatchInput, BatchOutput, DiagnosisLine, diagnose_batch};
 use flow::parse::parse;
 use serde_json::{Value, json};
@@ -98,29 +96,8 @@ async fn a_generated_fleet_goes_through_every_step() {
     }
     // The ResultWriter's files, as AWS writes them.
     let prefix = format!("{}/run-uuid", parsed.map_results_prefix);
-    b.store.put(&format!("{prefix}/SUCCEEDED_0.json"), serde_json::to_vec(&records).unwrap()).await.unwrap();
-    let manifest = json!({
-        "DestinationBucket": "substation-dev-data",
-        "MapRunArn": "arn:aws:states:eu-west-1:123456789012:mapRun:sm/DiagnoseAssets:run-uuid",
-        "ResultFiles": {"FAILED": [], "PENDING": [], "SUCCEEDED": [{"Key": format!("{prefix}/SUCCEEDED_0.json"), "Size": 1}]}
-    });
-    b.store.put(&format!("{prefix}/manifest.json"), serde_json::to_vec(&manifest).unwrap()).await.unwrap();
-
-    let request = AggregateRequest {
-        mode: Mode::Complete,
-        state: RunState {
-            execution: input.clone(),
-            parse: Some(parsed.clone()),
-            map_run: Some(MapRunOutput {
-                map_run_arn: "arn:aws:states:eu-west-1:123456789012:mapRun:sm/DiagnoseAssets:run-uuid".into(),
-                result_writer_details: ResultWriterDetails {
-                    bucket: "substation-dev-data".into(),
-                    key: format!("{prefix}/manifest.json"),
-                },
-            }),
-            error: None,
-        },
-    };
+    let manifest_key = put_succeeded(&b.store, &prefix, &records).await;
+    let request = complete_request(&input, &parsed, manifest_key);
     let out = aggregate(&b.store, &request, &cfg).await.unwrap();
     assert_eq!(out.status, RunStatus::Complete);
     assert_eq!((out.counts.assets as usize, out.counts.diagnosed as usize, out.counts.failed), (assets, assets, 0));

@@ -46,3 +46,42 @@ pub async fn upload(store: &LocalStore, name: &str, bytes: Vec<u8>, run_id: Opti
     }
     *input
 }
+
+/// The Map run the result files below belong to.
+pub const MAP_RUN_ARN: &str = "arn:aws:states:eu-west-1:123456789012:mapRun:sm/DiagnoseAssets:run-uuid";
+
+/// Writes `SUCCEEDED_0.json` holding `records` and its manifest under `prefix`, as the
+/// ResultWriter does; returns the manifest's key.
+pub async fn put_succeeded(store: &LocalStore, prefix: &str, records: &impl serde::Serialize) -> String {
+    let succeeded = format!("{prefix}/SUCCEEDED_0.json");
+    store.put(&succeeded, serde_json::to_vec(records).unwrap()).await.unwrap();
+    let manifest = serde_json::json!({
+        "DestinationBucket": "substation-dev-data",
+        "MapRunArn": MAP_RUN_ARN,
+        "ResultFiles": {"FAILED": [], "PENDING": [], "SUCCEEDED": [{"Key": succeeded, "Size": 1}]}
+    });
+    let key = format!("{prefix}/manifest.json");
+    store.put(&key, serde_json::to_vec(&manifest).unwrap()).await.unwrap();
+    key
+}
+
+/// The aggregate's request after a Map run that ended, its results under `manifest_key`.
+pub fn complete_request(
+    input: &ExecutionInput,
+    parsed: &flow::parse::ParseOutput,
+    manifest_key: String,
+) -> flow::aggregate::AggregateRequest {
+    use flow::aggregate::{AggregateRequest, MapRunOutput, Mode, ResultWriterDetails, RunState};
+    AggregateRequest {
+        mode: Mode::Complete,
+        state: RunState {
+            execution: input.clone(),
+            parse: Some(parsed.clone()),
+            map_run: Some(MapRunOutput {
+                map_run_arn: MAP_RUN_ARN.into(),
+                result_writer_details: ResultWriterDetails { bucket: "substation-dev-data".into(), key: manifest_key },
+            }),
+            error: None,
+        },
+    }
+}
