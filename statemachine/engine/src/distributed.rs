@@ -108,7 +108,7 @@ fn reader_failed(m: impl Into<String>) -> StatesError {
 
 /// The items, one after another: from memory, or from a JSONL object line by line (with the
 /// line's text, kept for a failed child's record instead of a copy of the item).
-type Items<'a> = Box<dyn Iterator<Item = Result<(Value, Option<Vec<u8>>), StatesError>> + Send + 'a>;
+type Items<'a> = Box<dyn Iterator<Item = Result<(Value, Option<String>), StatesError>> + Send + 'a>;
 
 /// The lines of a JSONL object, each checked to be JSON without being read into a value: for
 /// children that get their input as text.
@@ -116,26 +116,28 @@ fn jsonl_lines(reader: ObjectReader) -> Items<'static> {
     Box::new(reader.split(b'\n').filter_map(|line| match line {
         Err(e) => Some(Err(reader_failed(e.to_string()))),
         Ok(l) if l.iter().all(u8::is_ascii_whitespace) => None,
-        Ok(l) => Some(match serde_json::from_slice::<serde::de::IgnoredAny>(&l) {
-            // The item is its line; no value is built for it.
-            Ok(_) if std::str::from_utf8(&l).is_ok() => Ok((Value::Null, Some(l))),
-            Ok(_) => Err(reader_failed("a JSONL line is not UTF-8")),
-            Err(e) => Err(reader_failed(format!("a JSONL line is not JSON: {e}"))),
+        // Checked as UTF-8 once (an ignored string is not checked), then as JSON; the item is its
+        // line, and no value is built for it.
+        Ok(l) => Some(match String::from_utf8(l) {
+            Err(_) => Err(reader_failed("a JSONL line is not UTF-8")),
+            Ok(l) => match serde_json::from_str::<serde::de::IgnoredAny>(&l) {
+                Ok(_) => Ok((Value::Null, Some(l))),
+                Err(e) => Err(reader_failed(format!("a JSONL line is not JSON: {e}"))),
+            },
         }),
     }))
 }
 
 fn jsonl_items(reader: ObjectReader) -> Items<'static> {
-    Box::new(reader.split(b'\n').filter_map(|line| {
-        match line {
-            Err(e) => Some(Err(reader_failed(e.to_string()))),
-            Ok(l) if l.iter().all(u8::is_ascii_whitespace) => None,
-            Ok(l) => Some(
-                serde_json::from_slice(&l)
-                    .map(|v| (v, Some(l)))
-                    .map_err(|e| reader_failed(format!("a JSONL line is not JSON: {e}"))),
-            ),
-        }
+    Box::new(reader.split(b'\n').filter_map(|line| match line {
+        Err(e) => Some(Err(reader_failed(e.to_string()))),
+        Ok(l) if l.iter().all(u8::is_ascii_whitespace) => None,
+        Ok(l) => Some(String::from_utf8(l).map_err(|_| reader_failed("a JSONL line is not UTF-8")).and_then(|l| {
+            match serde_json::from_str(&l) {
+                Ok(v) => Ok((v, Some(l))),
+                Err(e) => Err(reader_failed(format!("a JSONL line is not JSON: {e}"))),
+            }
+        })),
     }))
 }
 
@@ -144,7 +146,7 @@ enum KeptInput {
     /// The input itself (the NONE form records every child's input).
     Value(Arc<Value>),
     /// The items' lines and the batch input: enough to write the input's text if it fails.
-    Lines { batch_input: Option<Arc<Value>>, batched: bool, lines: Vec<Vec<u8>> },
+    Lines { batch_input: Option<Arc<Value>>, batched: bool, lines: Vec<String> },
     /// The input's text, shared with the child that runs on it.
     Text(Arc<str>),
 }
@@ -162,9 +164,9 @@ impl KeptInput {
 
 /// A child's input as JSON text, from its items' lines: the line itself, or the batch
 /// `{"BatchInput": …, "Items": [lines]}`.
-fn input_text(batch_input: Option<&Value>, batched: bool, lines: &[Vec<u8>]) -> String {
+fn input_text(batch_input: Option<&Value>, batched: bool, lines: &[String]) -> String {
     if !batched {
-        return lines.first().map(|l| String::from_utf8_lossy(l.trim_ascii()).into_owned()).unwrap_or_default();
+        return lines.first().map(|l| l.trim_ascii().to_owned()).unwrap_or_default();
     }
     let mut out = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum::<usize>() + 64);
     out.push('{');
@@ -178,7 +180,7 @@ fn input_text(batch_input: Option<&Value>, batched: bool, lines: &[Vec<u8>]) -> 
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&String::from_utf8_lossy(l.trim_ascii()));
+        out.push_str(l.trim_ascii());
     }
     out.push_str("]}");
     out

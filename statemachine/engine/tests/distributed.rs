@@ -207,8 +207,10 @@ async fn item_reader_recorded_cases() {
     }
 }
 
-/// Items are planned from their lines' sizes without parsing them; a line that is not JSON
-/// still fails the Map run with `States.ItemReaderFailed`, and a blank line is no item.
+/// Items are planned from their lines' sizes without parsing them; a line that is not JSON, or
+/// not UTF-8 (in a string, which a check of the JSON alone skips), still fails the Map run with
+/// `States.ItemReaderFailed`, whether the items reach the child as text or as values (an
+/// ItemSelector); a blank line is no item.
 #[tokio::test]
 async fn a_line_that_is_not_json_fails_the_item_reader() {
     let (storage, exec, _) = setup(0);
@@ -224,6 +226,15 @@ async fn a_line_that_is_not_json_fails_the_item_reader() {
     let e = r.error.unwrap();
     assert_eq!(e.error, "States.ItemReaderFailed");
     assert!(e.cause.contains("a JSONL line is not JSON"), "{e}");
+    storage.insert("latin1.jsonl", b"{\"id\": 1}\n{\"id\": 2, \"site\": \"K\xf6ln\"}\n".to_vec());
+    let selector = json!({"ItemSelector": {"id.$": "$$.Map.Item.Value.id"}});
+    for (name, extra) in [("latin1-text", json!({})), ("latin1-value", selector)] {
+        let input = json!({"key": "latin1.jsonl", "per_batch": 1, "run": "x", "concurrency": 1});
+        let r = exec.start(&machine(map_def(extra)), name, input).await.unwrap();
+        let e = r.error.unwrap();
+        assert_eq!(e.error, "States.ItemReaderFailed", "{name}");
+        assert!(e.cause.contains("a JSONL line is not UTF-8"), "{name}: {e}");
+    }
     storage.insert("ok.jsonl", b"{\"id\": 1}\n\n{\"id\": 2}\n".to_vec());
     let r = exec
         .start(
