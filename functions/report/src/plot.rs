@@ -12,7 +12,7 @@ use dga::duval_triangle::{TernaryPoint, Triangle};
 use dga::geometry::{Point, polygon_area, polygon_centroid};
 use dga::{DgaSample, FaultCode, Gas};
 use svg::Document;
-use svg::node::element::{Circle, Line, Polygon, Polyline, Rectangle as Rect, Text, Title};
+use svg::node::element::{Circle, Definitions, Group, Line, Polygon, Polyline, Rectangle as Rect, Text, Title, Use};
 
 /// The font every label asks for: the report's, and the one embedded for rasterising.
 pub const FONT_FAMILY: &str = "DejaVu Sans, Verdana, Arial, sans-serif";
@@ -85,55 +85,228 @@ fn date_text(d: Option<NaiveDate>) -> String {
     d.map_or_else(|| "undated".to_owned(), |d| d.to_string())
 }
 
-/// The zones, their labels and the samples' path, shared by triangles and pentagons.
-fn draw_zones_and_samples(
-    mut doc: Document,
-    zones: &[(FaultCode, Vec<(f64, f64)>)],
-    grid: Vec<Line>,
-    samples: &[((f64, f64), String)],
-    empty_reason: Option<String>,
-    center: (f64, f64),
-) -> Document {
-    for (code, pts) in zones {
-        doc = doc.add(
-            Polygon::new()
-                .set("points", points_attr(pts))
-                .set("class", "zone")
-                .set("data-zone", code.to_string())
-                .set("fill", zone_fill(*code))
-                .set("stroke", INK)
-                .set("stroke-width", 0.8)
-                .add(Title::new(format!("{code}: {}", code.meaning()))),
-        );
+/// One of the five zone diagrams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Diagram {
+    /// A Duval triangle.
+    Triangle(Triangle),
+    /// A Duval pentagon.
+    Pentagon(Pentagon),
+}
+
+/// How a diagram's zones are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zones {
+    /// In the plot itself: a self-contained SVG.
+    Drawn,
+    /// By reference (`<use href="#zones-…">`) to [`shared_zones`] elsewhere in the same HTML
+    /// page: a report with a thousand plots draws each diagram's zones once.
+    Shared,
+}
+
+impl Diagram {
+    /// Every diagram, in the order a report shows them.
+    pub const ALL: [Diagram; 5] = [
+        Diagram::Triangle(Triangle::One),
+        Diagram::Triangle(Triangle::Four),
+        Diagram::Triangle(Triangle::Five),
+        Diagram::Pentagon(Pentagon::One),
+        Diagram::Pentagon(Pentagon::Two),
+    ];
+
+    /// The record's method key, e.g. `duval_triangle_1`.
+    pub fn key(self) -> &'static str {
+        self.method().key()
     }
-    // The grid over the zones' fill, faint enough to read the labels through.
-    for line in grid {
-        doc = doc.add(line);
-    }
-    for (code, pts) in zones {
-        let plane: Vec<Point> = pts.iter().map(|&(x, y)| Point { x, y }).collect();
-        let Some(c) = polygon_centroid(&plane) else { continue };
-        if polygon_area(&plane).abs() >= SMALL_ZONE_PX2 {
-            doc = doc.add(label(c.x, c.y + 4.0, 12.0, "middle", zone_label(*code)).set("font-weight", "bold"));
-        } else {
-            // Beside the zone, to its right, with a leader line (small zones sit in corners).
-            let _ = center;
-            let (lx, ly) = (c.x + 20.0, c.y - 6.0);
-            doc = doc
-                .add(
-                    Line::new()
-                        .set("x1", f(c.x))
-                        .set("y1", f(c.y))
-                        .set("x2", f(lx))
-                        .set("y2", f(ly))
-                        .set("stroke", INK)
-                        .set("stroke-width", 0.6),
-                )
-                .add(label(lx + 2.0, ly + 4.0, 11.0, "start", zone_label(*code)).set("font-weight", "bold"));
+
+    /// The method whose zones the diagram draws.
+    pub fn method(self) -> dga::MethodName {
+        match self {
+            Diagram::Triangle(t) => t.method(),
+            Diagram::Pentagon(Pentagon::One) => dga::MethodName::DuvalPentagon1,
+            Diagram::Pentagon(Pentagon::Two) => dga::MethodName::DuvalPentagon2,
         }
     }
-    if samples.len() > 1 {
-        let pts: Vec<(f64, f64)> = samples.iter().map(|(p, _)| *p).collect();
+
+    fn size(self) -> (f64, f64) {
+        match self {
+            Diagram::Triangle(_) => (TRIANGLE_SIDE_PX + 2.0 * MARGIN_PX, triangle_height_px() + 2.0 * MARGIN_PX),
+            Diagram::Pentagon(_) => (2.0 * (MARGIN_PX + PENTAGON_RADIUS_PX), 2.0 * (MARGIN_PX + PENTAGON_RADIUS_PX)),
+        }
+    }
+
+    fn center(self) -> (f64, f64) {
+        match self {
+            Diagram::Triangle(_) => triangle_xy([100.0 / 3.0; 3]),
+            Diagram::Pentagon(_) => pentagon_xy(Point { x: 0.0, y: 0.0 }),
+        }
+    }
+
+    /// The zone polygons in the plot's pixels, from the classifier's own vertex table.
+    fn zones_px(self) -> Vec<(FaultCode, Vec<(f64, f64)>)> {
+        match self {
+            Diagram::Triangle(t) => {
+                t.zones().iter().map(|(code, v)| (*code, v.iter().map(|p| triangle_xy(*p)).collect())).collect()
+            }
+            Diagram::Pentagon(p) => {
+                p.zones().iter().map(|(code, v)| (*code, v.iter().map(|p| pentagon_xy(*p)).collect())).collect()
+            }
+        }
+    }
+
+    /// Everything but the samples: outline, zones, grid or axes, zone and axis labels.
+    fn background(self) -> Group {
+        let mut g = Group::new().set("class", "zones");
+        if let Diagram::Pentagon(_) = self {
+            let outline: Vec<(f64, f64)> = AXES.iter().map(|(_, a)| pentagon_axis_xy(40.0, *a)).collect();
+            g = g.add(
+                Polygon::new()
+                    .set("points", points_attr(&outline))
+                    .set("class", "outline")
+                    .set("fill", "#ffffff")
+                    .set("stroke", INK)
+                    .set("stroke-width", 1.0),
+            );
+        }
+        let zones = self.zones_px();
+        for (code, pts) in &zones {
+            g = g.add(
+                Polygon::new()
+                    .set("points", points_attr(pts))
+                    .set("class", "zone")
+                    .set("data-zone", code.to_string())
+                    .set("fill", zone_fill(*code))
+                    .set("stroke", INK)
+                    .set("stroke-width", 0.8)
+                    .add(Title::new(format!("{code}: {}", code.meaning()))),
+            );
+        }
+        // The grid (triangles) or the axes (pentagons) over the zones' fill, faint enough to
+        // read the labels through.
+        match self {
+            Diagram::Triangle(_) => {
+                for i in 0..3 {
+                    let (j, k) = ((i + 1) % 3, (i + 2) % 3);
+                    for level in [20.0, 40.0, 60.0, 80.0] {
+                        let (mut a, mut b) = ([0.0; 3], [0.0; 3]);
+                        (a[i], a[j]) = (level, 100.0 - level);
+                        (b[i], b[k]) = (level, 100.0 - level);
+                        g = g.add(
+                            line(triangle_xy(a), triangle_xy(b), GRID, 0.4)
+                                .set("class", "grid")
+                                .set("stroke-opacity", 0.7),
+                        );
+                    }
+                }
+            }
+            Diagram::Pentagon(_) => {
+                for (_, angle) in AXES {
+                    g = g.add(
+                        line(self.center(), pentagon_axis_xy(40.0, angle), GRID, 0.5)
+                            .set("class", "axis")
+                            .set("stroke-dasharray", "2 3"),
+                    );
+                }
+            }
+        }
+        for (code, pts) in &zones {
+            let plane: Vec<Point> = pts.iter().map(|&(x, y)| Point { x, y }).collect();
+            let Some(c) = polygon_centroid(&plane) else { continue };
+            if polygon_area(&plane).abs() >= SMALL_ZONE_PX2 {
+                g = g.add(label(c.x, c.y + 4.0, 12.0, "middle", zone_label(*code)).set("font-weight", "bold"));
+            } else {
+                // Beside the zone, to its right, with a leader line (small zones sit in corners).
+                let (lx, ly) = (c.x + 20.0, c.y - 6.0);
+                g = g
+                    .add(line((c.x, c.y), (lx, ly), INK, 0.6))
+                    .add(label(lx + 2.0, ly + 4.0, 11.0, "start", zone_label(*code)).set("font-weight", "bold"));
+            }
+        }
+        match self {
+            Diagram::Triangle(t) => {
+                let gases = t.gases();
+                let [top, right, left] = [[100.0, 0.0, 0.0], [0.0, 100.0, 0.0], [0.0, 0.0, 100.0]].map(triangle_xy);
+                g.add(label(top.0 - 10.0, top.1 - 4.0, 13.0, "end", format!("% {}", gases[0])))
+                    .add(label(right.0 + 4.0, right.1 + 22.0, 13.0, "end", format!("% {}", gases[1])))
+                    .add(label(left.0 - 4.0, left.1 + 22.0, 13.0, "start", format!("% {}", gases[2])))
+            }
+            Diagram::Pentagon(_) => {
+                for (gas, angle) in AXES {
+                    let (lx, ly) = pentagon_axis_xy(45.5, angle);
+                    g = g.add(label(lx, ly + 4.0, 13.0, "middle", gas.symbol()));
+                }
+                g
+            }
+        }
+    }
+
+    /// Each plottable sample's position and tooltip, and why the last one left out was.
+    fn plotted(self, samples: &[DgaSample]) -> (Vec<Plotted>, Option<String>) {
+        let mut reason = None;
+        let points = samples
+            .iter()
+            .filter_map(|s| {
+                let at = match self {
+                    Diagram::Triangle(t) => TernaryPoint::of(s, t.gases()).map(|p| {
+                        let g = p.gases;
+                        let text = format!(
+                            "{}: {} {:.1} %, {} {:.1} %, {} {:.1} %",
+                            date_text(s.sampled_on),
+                            g[0],
+                            p.percent[0],
+                            g[1],
+                            p.percent[1],
+                            g[2],
+                            p.percent[2]
+                        );
+                        (triangle_xy(p.percent), text)
+                    }),
+                    Diagram::Pentagon(_) => duval_pentagon::centroid(s).map(|(p, _)| {
+                        (pentagon_xy(p), format!("{}: centroid ({:.1}, {:.1})", date_text(s.sampled_on), p.x, p.y))
+                    }),
+                };
+                at.map_err(|e| reason = Some(e)).ok()
+            })
+            .collect::<Vec<_>>();
+        let empty = points.is_empty().then(|| reason.unwrap_or_else(|| "no sample".into()));
+        (points, empty)
+    }
+}
+
+/// A sample's position in the plot, px, and its tooltip.
+type Plotted = ((f64, f64), String);
+
+fn line(from: (f64, f64), to: (f64, f64), stroke: &str, width: f64) -> Line {
+    Line::new()
+        .set("x1", f(from.0))
+        .set("y1", f(from.1))
+        .set("x2", f(to.0))
+        .set("y2", f(to.1))
+        .set("stroke", stroke)
+        .set("stroke-width", width)
+}
+
+fn zones_id(d: Diagram) -> String {
+    format!("zones-{}", d.key())
+}
+
+/// A zone diagram with the samples (oldest first) as a path, the newest highlighted. Samples
+/// whose point cannot be formed (a gas not measured, all below detection) are left out; when
+/// none can, the plot says why.
+pub fn diagram(d: Diagram, samples: &[DgaSample], zones: Zones) -> String {
+    let (w, h) = d.size();
+    let class = match d {
+        Diagram::Triangle(_) => "plot duval-triangle",
+        Diagram::Pentagon(_) => "plot duval-pentagon",
+    };
+    let mut doc = document(w, h, class, d.method().title()).set("data-method", d.key());
+    doc = match zones {
+        Zones::Drawn => doc.add(d.background()),
+        Zones::Shared => doc.add(Use::new().set("href", format!("#{}", zones_id(d)))),
+    };
+    let (points, empty) = d.plotted(samples);
+    if points.len() > 1 {
+        let pts: Vec<(f64, f64)> = points.iter().map(|(p, _)| *p).collect();
         doc = doc.add(
             Polyline::new()
                 .set("points", points_attr(&pts))
@@ -144,8 +317,8 @@ fn draw_zones_and_samples(
                 .set("stroke-dasharray", "3 2"),
         );
     }
-    for (i, ((x, y), title)) in samples.iter().enumerate() {
-        let latest = i + 1 == samples.len();
+    for (i, ((x, y), title)) in points.iter().enumerate() {
+        let latest = i + 1 == points.len();
         doc = doc.add(
             Circle::new()
                 .set("cx", f(*x))
@@ -158,11 +331,28 @@ fn draw_zones_and_samples(
                 .add(Title::new(title.clone())),
         );
     }
-    if let Some(reason) = empty_reason {
-        doc = doc
-            .add(label(center.0, center.1, 12.0, "middle", format!("not plotted: {reason}")).set("class", "no-data"));
+    if let Some(reason) = empty {
+        let (cx, cy) = d.center();
+        doc = doc.add(label(cx, cy, 12.0, "middle", format!("not plotted: {reason}")).set("class", "no-data"));
     }
-    doc
+    doc.to_string()
+}
+
+/// The five diagrams' zones, once, for plots drawn with [`Zones::Shared`] in the same page: a
+/// hidden SVG of definitions.
+pub fn shared_zones() -> String {
+    let mut defs = Definitions::new();
+    for d in Diagram::ALL {
+        defs = defs.add(d.background().set("id", zones_id(d)));
+    }
+    Document::new()
+        .set("width", 0)
+        .set("height", 0)
+        .set("style", "position:absolute")
+        .set("aria-hidden", "true")
+        .set("font-family", FONT_FAMILY)
+        .add(defs)
+        .to_string()
 }
 
 fn triangle_height_px() -> f64 {
@@ -181,76 +371,9 @@ pub fn triangle_xy(percent: [f64; 3]) -> (f64, f64) {
     (a * top.0 + b * right.0 + c * left.0, a * top.1 + b * right.1 + c * left.1)
 }
 
-/// The plot's name, as the standards name the method.
-pub fn triangle_title(triangle: Triangle) -> &'static str {
-    triangle.method().title()
-}
-
-/// A Duval triangle with its zones and the samples (oldest first) as a path; samples whose
-/// point cannot be formed (a gas not measured, all three below detection) are left out.
+/// A self-contained Duval triangle with the samples' path (see [`diagram`]).
 pub fn duval_triangle(triangle: Triangle, samples: &[DgaSample]) -> String {
-    let gases = triangle.gases();
-    let (w, h) = (TRIANGLE_SIDE_PX + 2.0 * MARGIN_PX, triangle_height_px() + 2.0 * MARGIN_PX);
-    let mut doc =
-        document(w, h, "plot duval-triangle", triangle_title(triangle)).set("data-method", triangle.method().key());
-    // Grid every 20 % of each gas, between the two sides that meet at its vertex.
-    let mut grid = Vec::new();
-    for i in 0..3 {
-        let (j, k) = ((i + 1) % 3, (i + 2) % 3);
-        for level in [20.0, 40.0, 60.0, 80.0] {
-            let mut a = [0.0; 3];
-            a[i] = level;
-            a[j] = 100.0 - level;
-            let mut b = [0.0; 3];
-            b[i] = level;
-            b[k] = 100.0 - level;
-            let ((x1, y1), (x2, y2)) = (triangle_xy(a), triangle_xy(b));
-            grid.push(
-                Line::new()
-                    .set("x1", f(x1))
-                    .set("y1", f(y1))
-                    .set("x2", f(x2))
-                    .set("y2", f(y2))
-                    .set("class", "grid")
-                    .set("stroke", GRID)
-                    .set("stroke-width", 0.4)
-                    .set("stroke-opacity", 0.7),
-            );
-        }
-    }
-    let zones: Vec<(FaultCode, Vec<(f64, f64)>)> =
-        triangle.zones().iter().map(|(code, v)| (*code, v.iter().map(|p| triangle_xy(*p)).collect())).collect();
-    let mut reason = None;
-    let samples: Vec<((f64, f64), String)> = samples
-        .iter()
-        .filter_map(|s| match TernaryPoint::of(s, gases) {
-            Ok(p) => Some((
-                triangle_xy(p.percent),
-                format!(
-                    "{}: {} {:.1} %, {} {:.1} %, {} {:.1} %",
-                    date_text(s.sampled_on),
-                    gases[0],
-                    p.percent[0],
-                    gases[1],
-                    p.percent[1],
-                    gases[2],
-                    p.percent[2]
-                ),
-            )),
-            Err(e) => {
-                reason = Some(e);
-                None
-            }
-        })
-        .collect();
-    let empty = if samples.is_empty() { Some(reason.unwrap_or_else(|| "no sample".into())) } else { None };
-    let centroid = triangle_xy([100.0 / 3.0; 3]);
-    doc = draw_zones_and_samples(doc, &zones, grid, &samples, empty, centroid);
-    let [top, right, left] = [[100.0, 0.0, 0.0], [0.0, 100.0, 0.0], [0.0, 0.0, 100.0]].map(triangle_xy);
-    doc.add(label(top.0 - 10.0, top.1 - 4.0, 13.0, "end", format!("% {}", gases[0])))
-        .add(label(right.0 + 4.0, right.1 + 22.0, 13.0, "end", format!("% {}", gases[1])))
-        .add(label(left.0 - 4.0, left.1 + 22.0, 13.0, "start", format!("% {}", gases[2])))
-        .to_string()
+    diagram(Diagram::Triangle(triangle), samples, Zones::Drawn)
 }
 
 /// Where a point of the pentagon's plane (percent) lies in its SVG (y up in the plane, down in SVG).
@@ -260,66 +383,14 @@ pub fn pentagon_xy(p: Point) -> (f64, f64) {
     (c + p.x * k, c - p.y * k)
 }
 
-/// A Duval pentagon with its zones, its axes and the samples' centroids (oldest first).
+fn pentagon_axis_xy(pct: f64, angle_deg: f64) -> (f64, f64) {
+    let r = angle_deg.to_radians();
+    pentagon_xy(Point { x: pct * r.cos(), y: pct * r.sin() })
+}
+
+/// A self-contained Duval pentagon with the samples' centroids (see [`diagram`]).
 pub fn duval_pentagon(pentagon: Pentagon, samples: &[DgaSample]) -> String {
-    let side = 2.0 * (MARGIN_PX + PENTAGON_RADIUS_PX);
-    let title = match pentagon {
-        Pentagon::One => "Duval Pentagon 1",
-        Pentagon::Two => "Duval Pentagon 2",
-    };
-    let key = match pentagon {
-        Pentagon::One => "duval_pentagon_1",
-        Pentagon::Two => "duval_pentagon_2",
-    };
-    let mut doc = document(side, side, "plot duval-pentagon", title).set("data-method", key);
-    let center = pentagon_xy(Point { x: 0.0, y: 0.0 });
-    let axis_end = |pct: f64, angle: f64| {
-        let r = angle.to_radians();
-        pentagon_xy(Point { x: pct * r.cos(), y: pct * r.sin() })
-    };
-    let outline: Vec<(f64, f64)> = AXES.iter().map(|(_, a)| axis_end(40.0, *a)).collect();
-    doc = doc.add(
-        Polygon::new()
-            .set("points", points_attr(&outline))
-            .set("class", "outline")
-            .set("fill", "#ffffff")
-            .set("stroke", INK)
-            .set("stroke-width", 1.0),
-    );
-    let zones: Vec<(FaultCode, Vec<(f64, f64)>)> =
-        pentagon.zones().iter().map(|(code, v)| (*code, v.iter().map(|p| pentagon_xy(*p)).collect())).collect();
-    let mut reason = None;
-    let samples: Vec<((f64, f64), String)> = samples
-        .iter()
-        .filter_map(|s| match duval_pentagon::centroid(s) {
-            Ok((p, _)) => {
-                Some((pentagon_xy(p), format!("{}: centroid ({:.1}, {:.1})", date_text(s.sampled_on), p.x, p.y)))
-            }
-            Err(e) => {
-                reason = Some(e);
-                None
-            }
-        })
-        .collect();
-    let empty = if samples.is_empty() { Some(reason.unwrap_or_else(|| "no sample".into())) } else { None };
-    doc = draw_zones_and_samples(doc, &zones, Vec::new(), &samples, empty, center);
-    for (gas, angle) in AXES {
-        let (x, y) = axis_end(40.0, angle);
-        doc = doc.add(
-            Line::new()
-                .set("x1", f(center.0))
-                .set("y1", f(center.1))
-                .set("x2", f(x))
-                .set("y2", f(y))
-                .set("class", "axis")
-                .set("stroke", GRID)
-                .set("stroke-width", 0.5)
-                .set("stroke-dasharray", "2 3"),
-        );
-        let (lx, ly) = axis_end(45.5, angle);
-        doc = doc.add(label(lx, ly + 4.0, 13.0, "middle", gas.symbol()));
-    }
-    doc.to_string()
+    diagram(Diagram::Pentagon(pentagon), samples, Zones::Drawn)
 }
 
 /// The IEEE C57.104-2019 limits a trend is drawn against (this asset's Table 1 and 2 values).

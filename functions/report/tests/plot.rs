@@ -199,3 +199,41 @@ fn a_trend_draws_the_limits_and_the_rate_window_against_the_readings() {
     assert!(x <= y_of(&points[1], "cx") && x + w >= y_of(&points[2], "cx"), "the window spans its samples");
     assert!(x > y_of(&points[0], "cx"), "the oldest sample is outside the window");
 }
+
+#[test]
+fn a_shared_zones_plot_references_the_same_zones_and_draws_the_same_samples() {
+    use report::plot::{Diagram, Zones};
+    let s = sample(
+        "2024-01-10",
+        [(Gas::CH4, 30.0), (Gas::C2H4, 70.0), (Gas::C2H2, 2.0), (Gas::H2, 30.0), (Gas::C2H6, 14.0)],
+    );
+    let defs = plot::shared_zones();
+    let defs_doc = roxmltree::Document::parse(&defs).unwrap();
+    for d in Diagram::ALL {
+        let drawn = plot::diagram(d, std::slice::from_ref(&s), Zones::Drawn);
+        let shared = plot::diagram(d, std::slice::from_ref(&s), Zones::Shared);
+        let (drawn, shared) =
+            (roxmltree::Document::parse(&drawn).unwrap(), roxmltree::Document::parse(&shared).unwrap());
+        let id = format!("zones-{}", d.key());
+        let uses: Vec<_> = shared.descendants().filter(|n| n.has_tag_name("use")).collect();
+        assert_eq!(uses.len(), 1);
+        assert_eq!(uses[0].attribute("href"), Some(format!("#{id}").as_str()));
+        assert!(nodes(&shared, "polygon", "zone").is_empty(), "{d:?}: the zones are not drawn again");
+        let circles = |doc: &roxmltree::Document| {
+            nodes(doc, "circle", "sample")
+                .iter()
+                .map(|n| (n.attribute("cx").unwrap().to_owned(), n.attribute("cy").unwrap().to_owned()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(circles(&drawn), circles(&shared));
+        // The definition holds the very polygons the self-contained plot draws.
+        let group = defs_doc.descendants().find(|n| n.attribute("id") == Some(id.as_str())).unwrap();
+        let defined: Vec<_> = group
+            .descendants()
+            .filter(|n| n.has_tag_name("polygon") && n.attribute("class") == Some("zone"))
+            .map(|n| n.attribute("points").unwrap())
+            .collect();
+        let inline: Vec<_> = nodes(&drawn, "polygon", "zone").iter().map(|n| n.attribute("points").unwrap()).collect();
+        assert_eq!(defined, inline, "{d:?}");
+    }
+}
