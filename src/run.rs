@@ -326,7 +326,10 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
     }
     let dir = out.join(summary.files.summary.rsplit_once('/').map_or("", |(d, _)| d));
     let _ = writeln!(o, "Results: {}", dir.display());
-    for f in [&summary.files.diagnoses, &summary.files.rejected, &summary.files.report].into_iter().flatten() {
+    for f in [&summary.files.report_html, &summary.files.report, &summary.files.diagnoses, &summary.files.rejected]
+        .into_iter()
+        .flatten()
+    {
         let _ = writeln!(o, "  {}", out.join(f).display());
     }
     crate::print_out(&o)?;

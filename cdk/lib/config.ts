@@ -40,6 +40,7 @@ export interface ResultFileNames {
   readonly diagnoses: string;
   readonly rejected_rows: string;
   readonly report: string;
+  readonly report_html: string;
 }
 
 export interface SharedConfig {
@@ -100,7 +101,7 @@ export function parseConfig(text: string, file = 'config/stages.json'): SharedCo
       fail(file, `run_layout.${key} must be a relative name without '*'`);
     }
   }
-  for (const key of ['summary', 'diagnoses', 'rejected_rows', 'report']) {
+  for (const key of ['summary', 'diagnoses', 'rejected_rows', 'report', 'report_html']) {
     const v = raw.result_files?.[key];
     if (typeof v !== 'string' || v === '' || v.includes('*') || v.startsWith('/')) {
       fail(file, `result_files.${key} must be a relative name without '*'`);

@@ -554,6 +554,7 @@ export class SubstationStack extends Stack {
             results,
             summary: `${results}${config.result_files.summary}`,
             report: `${results}${config.result_files.report}`,
+            report_html: `${results}${config.result_files.report_html}`,
             execution: `https://${Aws.REGION}.console.aws.amazon.com/states/home?region=${Aws.REGION}#/v2/executions/details/${events.EventField.fromPath('$.detail.executionArn')}`,
           }),
         }),

@@ -62,6 +62,8 @@ pub struct ResultFileNames {
     pub diagnoses: String,
     pub rejected_rows: String,
     pub report: String,
+    /// The self-contained HTML report.
+    pub report_html: String,
 }
 
 /// The stack's per-stage settings, read by `cdk/` (never restated in TypeScript).
@@ -187,6 +189,7 @@ impl SharedConfig {
             &r.diagnoses,
             &r.rejected_rows,
             &r.report,
+            &r.report_html,
         ];
         if names.iter().any(|n| n.is_empty() || n.starts_with('/') || n.contains('*'))
             || !l.diagnoses.ends_with('/')

@@ -82,4 +82,9 @@ impl RunLayout {
     pub fn report(&self) -> String {
         format!("{}{}", self.results, self.files.report)
     }
+
+    /// The HTML report.
+    pub fn report_html(&self) -> String {
+        format!("{}{}", self.results, self.files.report_html)
+    }
 }

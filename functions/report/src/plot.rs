@@ -58,8 +58,9 @@ pub fn zone_label(code: FaultCode) -> String {
     }
 }
 
+/// Pixels to one decimal: a tenth of a pixel is finer than any screen or print shows.
 fn f(v: f64) -> String {
-    format!("{v:.2}")
+    format!("{v:.1}")
 }
 
 fn points_attr(points: &[(f64, f64)]) -> String {
@@ -527,33 +528,35 @@ pub fn gas_trend(
         let Some(ppm) = reading.level_ppm() else { continue };
         let below = !matches!(reading, dga::GasReading::Measured(_));
         let latest = i == last;
-        doc = doc.add(
-            Circle::new()
-                .set("cx", f(*x))
-                .set("cy", f(y(ppm)))
-                .set("r", if latest { 4.5 } else { 2.8 })
-                .set(
-                    "class",
-                    match (latest, below) {
-                        (true, _) => "sample latest",
-                        (false, true) => "sample below-detection",
-                        _ => "sample",
-                    },
-                )
-                .set(
-                    "fill",
-                    if below {
-                        "#ffffff"
-                    } else if latest {
-                        LATEST
-                    } else {
-                        PATH
-                    },
-                )
-                .set("stroke", if latest { LATEST } else { PATH })
-                .set("stroke-width", 1.0)
-                .add(Title::new(format!("{}: {reading}", date_text(s.sampled_on)))),
-        );
+        let mut dot = Circle::new()
+            .set("cx", f(*x))
+            .set("cy", f(y(ppm)))
+            .set("r", if latest { 4.5 } else { 2.8 })
+            .set(
+                "class",
+                match (latest, below) {
+                    (true, _) => "sample latest",
+                    (false, true) => "sample below-detection",
+                    _ => "sample",
+                },
+            )
+            .set(
+                "fill",
+                if below {
+                    "#ffffff"
+                } else if latest {
+                    LATEST
+                } else {
+                    PATH
+                },
+            )
+            .set("stroke", if latest { LATEST } else { PATH })
+            .set("stroke-width", 1.0);
+        // The latest reading's value on hover; every value is in the samples table beside.
+        if latest {
+            dot = dot.add(Title::new(format!("latest, {}: {reading} ppm", date_text(s.sampled_on))));
+        }
+        doc = doc.add(dot);
     }
     if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
         doc = doc.add(label(TREND_LEFT, TREND_BOTTOM + 16.0, 10.0, "start", date_text(first.sampled_on))).add(label(

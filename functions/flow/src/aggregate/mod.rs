@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::parse::ParseOutput;
 use crate::start::ExecutionInput;
 
+mod html_report;
 mod reconcile;
 mod result_writer;
 mod summary;

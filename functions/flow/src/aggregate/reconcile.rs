@@ -7,6 +7,9 @@ use serde::Deserialize;
 use workbook::RowError;
 use workbook::write::{ResultsWriter, RunInfo};
 
+use report::html::{Overview, ReportLimits};
+
+use super::html_report::{HtmlPass, LineAt, act_first_rows, write_rejected};
 use super::result_writer::{self, MapResults, manifest_error};
 use super::summary::{Tally, failure};
 use super::{AggregateOutput, AggregateRequest, Mode};
@@ -84,11 +87,15 @@ struct Pass<'a, 's, S: ObjectStore> {
     seen: HashSet<String>,
     failed: HashMap<String, String>,
     provenance: &'a LineProvenance,
+    html: HtmlPass,
+    /// Each batch's lines file, in the order read: the HTML report reads some lines again.
+    lines_keys: Vec<String>,
 }
 
 impl<S: ObjectStore> Pass<'_, '_, S> {
-    fn diagnosed(&mut self, d: DiagnosedDigest) -> Result<(), FlowError> {
+    fn diagnosed(&mut self, d: DiagnosedDigest, line: usize) -> Result<(), FlowError> {
         self.seen.insert(d.report.asset_id.clone());
+        self.html.add(&d, LineAt { batch: self.lines_keys.len() - 1, line });
         self.tally.add(&d);
         self.report.push(d.report)
     }
@@ -102,9 +109,14 @@ impl<S: ObjectStore> Pass<'_, '_, S> {
     async fn final_batch(&mut self, lines_key: &str, rows_key: &str) -> Result<(), FlowError> {
         let store = self.store;
         let rows = store.get(rows_key).await?;
+        // Only diagnosed assets have a line: the nth diagnosed digest is the nth line.
+        let mut lines = 0;
         for line in crate::jsonl::lines(&rows) {
             match serde_json::from_slice::<AssetDigest>(line) {
-                Ok(AssetDigest::Diagnosed(d)) => self.diagnosed(*d)?,
+                Ok(AssetDigest::Diagnosed(d)) => {
+                    self.diagnosed(*d, lines)?;
+                    lines += 1;
+                }
                 Ok(AssetDigest::Failed(f)) => self.failed(f),
                 Err(e) => return Err(manifest_error(rows_key, format!("a digest line is not valid: {e}"))),
             }
@@ -117,12 +129,12 @@ impl<S: ObjectStore> Pass<'_, '_, S> {
     async fn legacy_batch(&mut self, key: &str) -> Result<(), FlowError> {
         let bytes = self.store.get(key).await?;
         let mut out = Vec::new();
-        for line in crate::jsonl::lines(&bytes) {
+        for (i, line) in crate::jsonl::lines(&bytes).enumerate() {
             // A diagnosis line first (nearly every line), a failure otherwise: an untagged enum
             // would buffer every line before trying its variants.
             match serde_json::from_slice::<DiagnosisLine>(line) {
                 Ok(mut d) => {
-                    self.diagnosed(DiagnosedDigest::of(&d))?;
+                    self.diagnosed(DiagnosedDigest::of(&d), i)?;
                     d.provenance = Some(self.provenance.clone());
                     crate::jsonl::push(&mut out, &d)?;
                 }
@@ -136,6 +148,7 @@ impl<S: ObjectStore> Pass<'_, '_, S> {
     }
 
     async fn batch(&mut self, b: &BatchOutput) -> Result<(), FlowError> {
+        self.lines_keys.push(b.key.clone());
         match &b.rows_key {
             Some(rows) => self.final_batch(&b.key, rows).await,
             None => self.legacy_batch(&b.key).await,
@@ -168,7 +181,13 @@ pub async fn aggregate<S: ObjectStore>(
         assets_with_warnings: 0,
         warnings: Vec::new(),
         failures: Vec::new(),
-        files: ResultFilesWritten { summary: layout.summary(), diagnoses: None, rejected: None, report: None },
+        files: ResultFilesWritten {
+            summary: layout.summary(),
+            diagnoses: None,
+            rejected: None,
+            report: None,
+            report_html: None,
+        },
     };
 
     if request.mode == Mode::Rejected {
@@ -177,6 +196,8 @@ pub async fn aggregate<S: ObjectStore>(
             Some(e) => format!("{}: {}", e.error, e.message()),
             None => "the workbook was rejected".to_owned(),
         });
+        write_rejected(store, &layout.report_html(), overview(input, &summary)).await?;
+        summary.files.report_html = Some(layout.report_html());
         return persist_summary(store, &summary).await;
     }
 
@@ -231,6 +252,8 @@ pub async fn aggregate<S: ObjectStore>(
         seen: HashSet::new(),
         failed: results.failed.into_iter().collect(),
         provenance: &provenance,
+        html: HtmlPass::new(ReportLimits::default()),
+        lines_keys: Vec::new(),
     };
     for b in &results.batches {
         pass.batch(b).await?;
@@ -276,7 +299,7 @@ pub async fn aggregate<S: ObjectStore>(
     summary.counts.rows_rejected = c.rows_rejected;
     summary.counts.rows_skipped = c.rows_skipped;
     summary.counts.assets = assets;
-    let Pass { diagnoses, report, mut tally, .. } = pass;
+    let Pass { diagnoses, report, mut tally, html, lines_keys, .. } = pass;
     summary.counts.diagnosed = tally.diagnosed;
     summary.act_first = tally.act_first();
     summary.by_status = std::mem::take(&mut tally.by_status);
@@ -291,12 +314,46 @@ pub async fn aggregate<S: ObjectStore>(
         provenance: &provenance,
     });
     store.put(&layout.rejected(), crate::jsonl::write(rejected_lines)?).await?;
+    let mut overview = overview(input, &summary);
+    overview.counts = vec![
+        ("rows read".into(), c.rows_read),
+        ("samples accepted".into(), c.samples_accepted),
+        ("rows rejected".into(), c.rows_rejected),
+        ("rows skipped".into(), c.rows_skipped),
+        ("assets diagnosed".into(), summary.counts.diagnosed),
+        ("assets not diagnosed".into(), summary.counts.failed + summary.counts.not_started),
+    ];
+    html.write(store, &layout.report_html(), overview, &lines_keys, &rejected).await?;
     let report = report.finish(rejected)?;
     store.put(&layout.report(), report).await?;
     summary.files.diagnoses = Some(layout.diagnoses());
     summary.files.rejected = Some(layout.rejected());
     summary.files.report = Some(layout.report());
+    summary.files.report_html = Some(layout.report_html());
     persist_summary(store, &summary).await
+}
+
+/// The overview's run facts and tallies, from the summary (the caller adds the counts).
+fn overview(input: &ExecutionInput, summary: &Summary) -> Overview {
+    let by_status = |s: &str| summary.by_status.get(s).copied().unwrap_or(0);
+    let mut by_fault: Vec<(String, u64)> = summary.by_fault.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    by_fault.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Overview {
+        source_file: input.upload.key.rsplit('/').next().unwrap_or(&input.upload.key).to_owned(),
+        run_id: input.run_id.clone(),
+        started_at: input.upload.event_time.clone(),
+        run_status: match summary.status {
+            RunStatus::Complete => "complete",
+            RunStatus::Incomplete => "incomplete",
+            RunStatus::Rejected => "rejected",
+        }
+        .to_owned(),
+        status_note: summary.reason.clone(),
+        by_status: [by_status("1"), by_status("2"), by_status("3")],
+        by_fault,
+        act_first: act_first_rows(&summary.act_first),
+        ..Default::default()
+    }
 }
 
 /// Without a manifest (the Map failed before writing one): whatever batch files exist, with

@@ -94,6 +94,10 @@ pub struct ResultFilesWritten {
     pub rejected: Option<String>,
     /// The results workbook's key; `None` when the run was rejected.
     pub report: Option<String>,
+    /// The HTML report's key (a rejected run has one too, saying why); absent in summaries
+    /// written before it existed.
+    #[serde(default)]
+    pub report_html: Option<String>,
 }
 
 /// `results/<run>/summary.json`.
