@@ -111,6 +111,25 @@ async fn every_asset_ends_diagnosed_failed_or_never_started() {
     let report = b.store.get(&format!("results/{RUN}/report.xlsx")).await.unwrap();
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(report)).unwrap();
     assert_eq!(book.worksheet_range("Diagnoses").unwrap().height(), 5);
+
+    // report.html: a page for every diagnosed asset, each from that asset's own line.
+    let page = String::from_utf8(b.store.get(&format!("results/{RUN}/report.html")).await.unwrap()).unwrap();
+    assert_eq!(s.files.report_html.as_deref(), Some(format!("results/{RUN}/report.html").as_str()));
+    let sections = section_texts(&page);
+    let mut section_ids: Vec<&str> = sections.iter().map(|(id, _)| id.as_str()).collect();
+    section_ids.sort_unstable();
+    assert_eq!(section_ids, ids);
+    for line in &lines {
+        let id = line.record.asset_id.as_deref().unwrap();
+        let (_, text) = sections.iter().find(|(s, _)| s == id).unwrap();
+        assert!(text.contains(&line.record.diagnosis.explanation.replace('<', "&lt;").replace('>', "&gt;")), "{id}");
+        assert!(text.matches("<tr><td>").count() >= line.record.history.len(), "{id}: every sample");
+    }
+    let open = "<script id=\"asset-rows\" type=\"application/json\">";
+    let data = &page[page.find(open).unwrap() + open.len()..];
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&data[..data.find("</script>").unwrap()]).unwrap();
+    assert_eq!(rows.len(), 4, "the table holds every diagnosed asset");
+    assert!(page.ends_with("</main></body></html>\n"));
 }
 
 #[tokio::test]
@@ -118,8 +137,8 @@ async fn a_second_run_writes_identical_bytes() {
     let b = bucket();
     let (input, parsed) = prepared(&b, true).await;
     put_result_writer_files(&b).await;
-    let keys =
-        ["summary.json", "diagnoses.jsonl", "rejected.jsonl", "report.xlsx"].map(|f| format!("results/{RUN}/{f}"));
+    let keys = ["summary.json", "diagnoses.jsonl", "rejected.jsonl", "report.xlsx", "report.html"]
+        .map(|f| format!("results/{RUN}/{f}"));
     aggregate(&b.store, &complete(&input, &parsed), &config()).await.unwrap();
     let mut first = Vec::new();
     for k in &keys {
@@ -153,6 +172,11 @@ async fn rejected_mode_says_why() {
     let reason = s.reason.unwrap();
     assert!(reason.starts_with("WorkbookInvalid: notes.xlsx: not a spreadsheet"), "{reason}");
     assert_eq!(s.files.report, None);
+    // A rejected run has a page too, saying why.
+    let page = String::from_utf8(b.store.get(&format!("results/{RUN}/report.html")).await.unwrap()).unwrap();
+    assert!(page.contains("run-status rejected"));
+    assert!(page.contains("not a spreadsheet"), "the reason is on the page");
+    assert!(section_texts(&page).is_empty());
 }
 
 #[tokio::test]

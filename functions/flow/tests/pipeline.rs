@@ -147,6 +147,23 @@ async fn a_generated_fleet_goes_through_every_step() {
     // The act-first list is in priority order.
     assert!(summary.act_first.windows(2).all(|w| w[0].priority >= w[1].priority), "{:?}", summary.act_first);
     assert_eq!(summary.by_status.values().sum::<u64>(), assets as u64);
+
+    // report.html's pages come from the digests' positions: each is its own asset's line.
+    let page = String::from_utf8(b.store.get(summary.files.report_html.as_deref().unwrap()).await.unwrap()).unwrap();
+    let sections = section_texts(&page);
+    assert_eq!(sections.len(), assets, "a page per asset in a small fleet");
+    for line in &lines {
+        let id = line.record.asset_id.as_deref().unwrap();
+        let (_, text) = sections.iter().find(|(s, _)| s == id).unwrap();
+        let action = line.record.diagnosis.action.replace('<', "&lt;").replace('>', "&gt;");
+        assert!(
+            text.contains(&format!("{:.1}", line.record.diagnosis.priority.score)) && text.contains(&action),
+            "{id}"
+        );
+        for r in &line.sample_rows {
+            assert!(text.contains(&format!("{} row {}", r.sheet, r.row)), "{id}: {r:?}");
+        }
+    }
 }
 
 /// The items file is written in chunks of 1,024 items serialized on two threads: across several

@@ -91,11 +91,8 @@ impl HtmlPass {
         rejected: &[RowError],
     ) -> Result<(), FlowError> {
         self.trim();
-        let mut subs: Vec<SubstationTally> = self
-            .substations
-            .drain()
-            .map(|(substation, by_status)| SubstationTally { substation, by_status })
-            .collect();
+        let mut subs: Vec<SubstationTally> =
+            self.substations.drain().map(|(substation, by_status)| SubstationTally { substation, by_status }).collect();
         subs.sort_by(|a, b| {
             (b.by_status[2], b.by_status[1], b.by_status[0])
                 .cmp(&(a.by_status[2], a.by_status[1], a.by_status[0]))

@@ -85,3 +85,14 @@ pub fn complete_request(
         },
     }
 }
+
+/// Each asset page of a report.html, as (asset id, text).
+pub fn section_texts(page: &str) -> Vec<(String, String)> {
+    page.split("<script type=\"text/x-asset-section\" data-asset=\"")
+        .skip(1)
+        .map(|s| {
+            let (id, rest) = s.split_once("\">").unwrap();
+            (id.to_owned(), rest[..rest.find("</script>").unwrap()].to_owned())
+        })
+        .collect()
+}
