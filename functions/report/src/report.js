@@ -1,5 +1,6 @@
 // The assets table (sort, filter, search, pages) and the asset pages, from the data above.
-// Deep links: #asset=ID opens a page; #status=3, #fault=T3, #substation=NAME, #q=TEXT filter.
+// Deep links: #asset=ID opens a page (#asset=ID&only=1 shows it alone, to print); #status=3,
+// #fault=T3, #substation=NAME, #q=TEXT filter the table.
 (function () {
   "use strict";
   var ROWS = JSON.parse(document.getElementById("asset-rows").textContent);
@@ -59,11 +60,15 @@
     });
   }
 
-  function open(id) {
+  function open(id, alone) {
     var view = el("asset-view");
     var s = sections[id];
+    document.body.classList.toggle("asset-only", !!alone);
     if (s) {
-      view.innerHTML = s.textContent;
+      view.innerHTML = '<p class="tools">' + (alone
+        ? '<a href="#asset=' + encodeURIComponent(id) + '">Back to the report</a>'
+        : '<a href="#asset=' + encodeURIComponent(id) + '&only=1">This page alone, to print</a> · <a href="#assets">Back to the table</a>') +
+        "</p>" + s.textContent;
     } else {
       var known = ROWS.some(function (r) { return r[COL.id] === id; });
       view.innerHTML = "<h2>Asset page</h2><p class=\"note\">" + (known
@@ -74,7 +79,7 @@
     document.querySelectorAll("#asset-table tbody tr").forEach(function (tr) {
       tr.classList.toggle("selected", tr.getAttribute("data-asset") === id);
     });
-    view.scrollIntoView();
+    if (alone) window.scrollTo(0, 0); else view.scrollIntoView();
   }
 
   function fromHash() {
@@ -94,8 +99,12 @@
     }
     render();
     var asset = pairs.filter(function (p) { return p[0] === "asset"; })[0];
-    if (asset) open(asset[1]);
-    else if (filtered) el("assets").scrollIntoView();
+    var alone = pairs.some(function (p) { return p[0] === "only"; });
+    if (asset) open(asset[1], alone);
+    else {
+      document.body.classList.remove("asset-only");
+      if (filtered) el("assets").scrollIntoView();
+    }
   }
 
   ["q", "status", "fault", "substation"].forEach(function (k) {
