@@ -366,11 +366,19 @@ pub fn tail(rejected: &[RejectedRow], rejected_total: u64) -> String {
 /// A section's text must not end its `<script>` element early: every `<` of user text is
 /// already escaped, so this only guards the invariant.
 fn inert(s: String) -> String {
-    if s.to_ascii_lowercase().contains("</script") {
-        s.replace("</script", "&lt;/script").replace("</SCRIPT", "&lt;/SCRIPT")
-    } else {
-        s
+    let closes = |b: &[u8]| b.windows(8).position(|w| w.eq_ignore_ascii_case(b"</script"));
+    if closes(s.as_bytes()).is_none() {
+        return s;
     }
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut rest = s.as_str();
+    while let Some(i) = closes(rest.as_bytes()) {
+        out.push_str(&rest[..i]);
+        out.push_str("&lt;");
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// One asset's page: verdict, nameplate, explanation and action, the Duval plots (Triangle 1,

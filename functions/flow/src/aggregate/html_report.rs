@@ -105,11 +105,14 @@ impl HtmlPass {
         let mut w = store.writer(key).await?;
         w.write(html::head(&overview, &rows, sections).as_bytes()).await?;
         drop(rows);
-        // The pages, batch by batch: each batch holding a kept asset is read once more.
+        // The pages: each batch holding a kept asset is read once more, its kept lines taken
+        // (at most `limits.sections` of them, a bounded amount), and the pages rendered on
+        // every core, written in the batches' order.
         let mut wanted: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for k in self.kept.iter().take(sections) {
             wanted.entry(k.at.batch).or_default().push(k.at.line);
         }
+        let mut picked: Vec<(String, usize, Vec<u8>)> = Vec::with_capacity(sections);
         for (batch, mut lines) in wanted {
             let Some(lines_key) = lines_keys.get(batch) else { continue };
             lines.sort_unstable();
@@ -120,19 +123,49 @@ impl HtmlPass {
                     continue;
                 }
                 next.next();
-                let d: DiagnosisLine = serde_json::from_slice(line)
-                    .map_err(|e| FlowError::Report(format!("{lines_key}: line {} is not a diagnosis: {e}", i + 1)))?;
-                let rows: Vec<String> = d.sample_rows.iter().map(|r| format!("{} row {}", r.sheet, r.row)).collect();
-                w.write(html::section(&d.record, &nameplate(&d.asset), &rows).as_bytes()).await?;
+                picked.push((lines_key.clone(), i, line.to_vec()));
                 if next.peek().is_none() {
                     break;
                 }
             }
         }
+        // In groups, so that a few pages' memory is reused rather than all held at once.
+        for group in picked.chunks(PAGES_PER_GROUP) {
+            for page in render_pages(group)? {
+                w.write(page.as_bytes()).await?;
+            }
+        }
+        drop(picked);
         let listed: Vec<RejectedRow> = rejected.iter().take(self.limits.rejected_rows).map(rejected_row).collect();
         w.write(html::tail(&listed, rejected.len() as u64).as_bytes()).await?;
         Ok(w.finish().await?)
     }
+}
+
+/// Pages rendered at a time (about 2 MB of text).
+const PAGES_PER_GROUP: usize = 64;
+
+/// Each picked line's page, rendered on every core, in the given order.
+fn render_pages(picked: &[(String, usize, Vec<u8>)]) -> Result<Vec<String>, FlowError> {
+    let render = |(key, i, line): &(String, usize, Vec<u8>)| -> Result<String, FlowError> {
+        let d: DiagnosisLine = serde_json::from_slice(line)
+            .map_err(|e| FlowError::Report(format!("{key}: line {} is not a diagnosis: {e}", i + 1)))?;
+        let rows: Vec<String> = d.sample_rows.iter().map(|r| format!("{} row {}", r.sheet, r.row)).collect();
+        Ok(html::section(&d.record, &nameplate(&d.asset), &rows))
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(picked.len().max(1));
+    let chunk = picked.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> =
+            picked.chunks(chunk).map(|c| scope.spawn(move || c.iter().map(render).collect::<Vec<_>>())).collect();
+        let mut out = Vec::with_capacity(picked.len());
+        for w in workers {
+            for page in w.join().map_err(|_| FlowError::Report("a page's renderer panicked".into()))? {
+                out.push(page?);
+            }
+        }
+        Ok(out)
+    })
 }
 
 /// The nameplate as a section lists it.

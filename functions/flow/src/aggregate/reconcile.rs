@@ -67,14 +67,14 @@ impl ReportThread {
         Ok(())
     }
 
-    fn finish(mut self, rejected: Vec<RowError>) -> Result<Vec<u8>, FlowError> {
+    fn finish(mut self, rejected: &[RowError]) -> Result<Vec<u8>, FlowError> {
         self.rows = None;
         let w = self
             .writer
             .join()
             .map_err(|_| FlowError::Report("the report's writer panicked".into()))?
             .map_err(FlowError::Report)?;
-        w.finish(&rejected).map_err(|e| FlowError::Report(e.to_string()))
+        w.finish(rejected).map_err(|e| FlowError::Report(e.to_string()))
     }
 }
 
@@ -323,8 +323,16 @@ pub async fn aggregate<S: ObjectStore>(
         ("assets diagnosed".into(), summary.counts.diagnosed),
         ("assets not diagnosed".into(), summary.counts.failed + summary.counts.not_started),
     ];
-    html.write(store, &layout.report_html(), overview, &lines_keys, &rejected).await?;
-    let report = report.finish(rejected)?;
+    // The workbook is finished (its sheets deflated) on a thread of its own while the page is
+    // written: both are CPU-bound, and the step has two cores.
+    let rejected = std::sync::Arc::new(rejected);
+    let workbook = {
+        let rejected = rejected.clone();
+        std::thread::spawn(move || report.finish(&rejected))
+    };
+    let page = html.write(store, &layout.report_html(), overview, &lines_keys, &rejected).await;
+    let report = workbook.join().map_err(|_| FlowError::Report("the report's writer panicked".into()))??;
+    page?;
     store.put(&layout.report(), report).await?;
     summary.files.diagnoses = Some(layout.diagnoses());
     summary.files.rejected = Some(layout.rejected());
