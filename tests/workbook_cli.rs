@@ -119,9 +119,17 @@ fn diagnose_a_workbook_and_write_the_results_workbook() {
     let mut book: calamine::Xlsx<_> = calamine::open_workbook(&report).unwrap();
     let diagnoses = book.worksheet_range("Diagnoses").unwrap();
     assert_eq!(diagnoses.height(), 13);
-    for (i, r) in records.iter().enumerate() {
-        assert_eq!(diagnoses.get((i + 1, 0)), Some(&Data::String(r["asset_id"].as_str().unwrap().to_owned())));
-        assert_eq!(diagnoses.get((i + 1, 3)), Some(&Data::Float(r["status"].as_f64().unwrap())));
+    // Every record once, worst first (by priority score).
+    let mut last = f64::INFINITY;
+    let mut seen = std::collections::HashSet::new();
+    for row in diagnoses.rows().skip(1) {
+        let id = row[0].to_string();
+        let r = records.iter().find(|r| r["asset_id"] == id.as_str()).unwrap();
+        assert!(seen.insert(id));
+        assert_eq!(row[3], Data::Float(r["status"].as_f64().unwrap()));
+        let score = r["priority"]["score"].as_f64().unwrap();
+        assert!(score <= last, "worst first");
+        last = score;
     }
     substation()
         .args(["diagnose", "--csv", "examples/fleet-sample.csv", "--report"])

@@ -148,6 +148,21 @@ async fn a_generated_fleet_goes_through_every_step() {
     assert!(summary.act_first.windows(2).all(|w| w[0].priority >= w[1].priority), "{:?}", summary.act_first);
     assert_eq!(summary.by_status.values().sum::<u64>(), assets as u64);
 
+    // report.xlsx: the Diagnoses sheet worst first (read back from the aggregate's spill), every
+    // sample of the assets at status 2-3 on Asset history.
+    use calamine::{DataType, Reader};
+    let xlsx = b.store.get(summary.files.report.as_deref().unwrap()).await.unwrap();
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx)).unwrap();
+    let diagnoses = book.worksheet_range("Diagnoses").unwrap();
+    let priorities: Vec<f64> = diagnoses.rows().skip(1).map(|r| r[9].as_f64().unwrap()).collect();
+    assert_eq!(priorities.len(), assets);
+    assert!(priorities.windows(2).all(|w| w[0] >= w[1]), "worst first: {priorities:?}");
+    let history = book.worksheet_range("Asset history").unwrap();
+    let expected: usize =
+        lines.iter().filter(|l| l.record.diagnosis.status.number() >= 2).map(|l| l.record.history.len()).sum();
+    assert!(expected > 0);
+    assert_eq!(history.height() - 1, expected);
+
     // report.html's pages come from the digests' positions: each is its own asset's line.
     let page = String::from_utf8(b.store.get(summary.files.report_html.as_deref().unwrap()).await.unwrap()).unwrap();
     let sections = section_texts(&page);

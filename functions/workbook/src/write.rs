@@ -161,7 +161,7 @@ fn status_format(status: u8) -> Format {
         2 => Color::RGB(0xFFE699),
         _ => Color::RGB(0xC6EFCE),
     };
-    Format::new().set_background_color(color).set_align(FormatAlign::Center)
+    Format::new().set_background_color(color).set_align(FormatAlign::Center).set_align(FormatAlign::Top)
 }
 
 fn reading_text(r: GasReading) -> String {
@@ -182,8 +182,31 @@ pub enum ReportCell {
     Text(String),
 }
 
+impl ReportCell {
+    fn of(r: GasReading) -> Self {
+        match r {
+            GasReading::Measured(v) => ReportCell::Number(v),
+            other @ GasReading::BelowDetection { .. } => ReportCell::Text(reading_text(other)),
+            GasReading::NotMeasured => ReportCell::Empty,
+        }
+    }
+}
+
 /// The gases of the Diagnoses sheet, in its column order.
 const REPORT_GASES: [Gas; 7] = [Gas::H2, Gas::CH4, Gas::C2H6, Gas::C2H4, Gas::C2H2, Gas::CO, Gas::CO2];
+
+/// One sample of the Asset history sheet, with its row of origin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    /// When the oil was drawn.
+    pub sampled_on: Option<NaiveDate>,
+    /// The sheet it was read from.
+    pub sheet: Option<String>,
+    /// The row Excel shows.
+    pub row: Option<u64>,
+    /// H2, CH4, C2H6, C2H4, C2H2, CO, CO2, O2 and N2.
+    pub gases: Vec<ReportCell>,
+}
 
 /// One asset's row of the Diagnoses sheet, as plain values: built where the diagnosis is made
 /// (the diagnose step, in parallel), written by [`ResultsWriter`] without the record.
@@ -235,6 +258,10 @@ pub struct ReportRow {
     pub action: String,
     /// The record's warnings, joined.
     pub warnings: String,
+    /// Every sample, oldest first, for the Asset history sheet: kept for assets at status 2 or 3
+    /// only (every asset's history is in diagnoses.jsonl).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryRow>,
 }
 
 impl ReportRow {
@@ -243,11 +270,12 @@ impl ReportRow {
         let d = &rec.diagnosis;
         let code = |c: Option<dga::FaultCode>| c.map_or("—".to_owned(), |c| c.to_string());
         let latest = rec.history.last().map(|h| &h.sample);
+        let status = d.status.number();
         ReportRow {
             asset_id: rec.asset_id.clone().unwrap_or_default(),
             name: name.map(str::to_owned),
             substation: substation.map(str::to_owned),
-            status: d.status.number(),
+            status,
             fault: d.fault.to_string(),
             fault_label: d.fault_label(),
             fault_description: d.fault_description.to_string(),
@@ -269,63 +297,100 @@ impl ReportRow {
             row: rec.row,
             gases: REPORT_GASES
                 .iter()
-                .map(|g| match latest.map(|s| s.get(*g)) {
-                    Some(GasReading::Measured(v)) => ReportCell::Number(v),
-                    Some(other @ GasReading::BelowDetection { .. }) => ReportCell::Text(reading_text(other)),
-                    _ => ReportCell::Empty,
-                })
+                .map(|g| latest.map_or(ReportCell::Empty, |s| ReportCell::of(s.get(*g))))
                 .collect(),
             trend: trend(rec),
             first_reason: d.ieee_c57_104_2019.reasons.first().map_or(String::new(), |x| x.text.clone()),
             action: d.action.clone(),
             warnings: rec.warnings.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join("; "),
+            history: if status >= 2 {
+                rec.history
+                    .iter()
+                    .map(|h| HistoryRow {
+                        sampled_on: h.sample.sampled_on,
+                        sheet: h.origin.sheet.clone(),
+                        row: h.origin.row,
+                        gases: Gas::ALL.iter().map(|g| ReportCell::of(h.sample.get(*g))).collect(),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
 
-const DIAGNOSES_HEADERS: [&str; 28] = [
-    "Asset ID",
-    "Name",
-    "Substation",
-    "Status",
-    "Fault",
-    "Fault description",
-    "Refinements",
-    "Confidence",
-    "P(fault)",
-    "Priority",
-    "IEEE 2008 cond.",
-    "Duval T1",
-    "Duval P1",
-    "IEC 60599",
-    "Rogers",
-    "Latest sample",
-    "Row",
-    "H2 (ppm)",
-    "CH4 (ppm)",
-    "C2H6 (ppm)",
-    "C2H4 (ppm)",
-    "C2H2 (ppm)",
-    "CO (ppm)",
-    "CO2 (ppm)",
-    "Trend",
-    "First reason",
-    "Action",
-    "Warnings",
+/// The Diagnoses sheet's columns: header, width (characters) and whether the text wraps.
+const DIAGNOSES_COLUMNS: [(&str, f64, bool); 28] = [
+    ("Asset ID", 12.0, false),
+    ("Name", 18.0, true),
+    ("Substation", 14.0, true),
+    ("Status", 7.0, false),
+    ("Fault", 10.0, false),
+    ("Fault description", 26.0, true),
+    ("Refinements", 30.0, true),
+    ("Confidence", 11.0, false),
+    ("P(fault)", 8.0, false),
+    ("Priority", 8.0, false),
+    ("IEEE 2008 cond.", 9.0, false),
+    ("Duval T1", 8.0, false),
+    ("Duval P1", 8.0, false),
+    ("IEC 60599", 10.0, false),
+    ("Rogers", 9.0, false),
+    ("Latest sample", 11.0, false),
+    ("Row", 6.0, false),
+    ("H2 (ppm)", 8.0, false),
+    ("CH4 (ppm)", 8.0, false),
+    ("C2H6 (ppm)", 8.0, false),
+    ("C2H4 (ppm)", 8.0, false),
+    ("C2H2 (ppm)", 8.0, false),
+    ("CO (ppm)", 8.0, false),
+    ("CO2 (ppm)", 8.0, false),
+    ("Trend", 24.0, true),
+    ("First reason", 48.0, true),
+    ("Action", 44.0, true),
+    ("Warnings", 40.0, true),
 ];
 
-/// The results workbook written row by row: Summary, Diagnoses (one row per asset, status
-/// colour-coded, filters, frozen header), Rejected rows and Legend. The Diagnoses sheet is in
+/// The last row a worksheet has (Excel's 1,048,576 rows, the header included).
+const EXCEL_LAST_ROW: u32 = 1_048_575;
+
+/// One asset of the Summary sheet's act-first list (the same as report.html's).
+pub use report::html::ActFirstRow as ActFirstLine;
+
+/// Landscape, one page wide, the header row on every page, the sheet's name and the page
+/// number in the margins: what an engineer needs to print a sheet of any length.
+fn printable(ws: &mut Worksheet, repeat_header: bool) -> Result<(), XlsxError> {
+    ws.set_landscape();
+    ws.set_paper_size(9); // A4
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3);
+    ws.set_header("&L&\"-,Bold\"Substation DGA results&R&A");
+    ws.set_footer("&L&F&RPage &P of &N");
+    if repeat_header {
+        ws.set_repeat_rows(0, 0)?;
+    }
+    Ok(())
+}
+
+/// The results workbook written row by row: Summary (the run, the counts and the act-first
+/// list), Diagnoses (one row per asset, in the order pushed — the caller pushes worst first —
+/// status colour-coded, filters, frozen header), Asset history (every sample of the assets at
+/// status 2 or 3), Rejected rows and Legend. Diagnoses and Asset history are in
 /// rust_xlsxwriter's constant-memory mode, so a fleet of any size costs a fixed amount of memory.
 pub struct ResultsWriter {
     wb: Workbook,
     run: RunInfo,
     rows: u32,
+    history_rows: u32,
+    history_omitted: u64,
     by_status: [u64; 3],
     faults: std::collections::BTreeMap<String, u64>,
     dates: Format,
     percent: Format,
     one_decimal: Format,
+    text: Format,
+    wrap: Format,
     status: [Format; 3],
 }
 
@@ -335,6 +400,10 @@ impl std::fmt::Debug for ResultsWriter {
     }
 }
 
+const SUMMARY: usize = 0;
+const DIAGNOSES: usize = 1;
+const HISTORY: usize = 2;
+
 impl ResultsWriter {
     /// A results workbook for this run, with its sheets and the Diagnoses header.
     pub fn new(run: &RunInfo) -> Result<Self, XlsxError> {
@@ -343,89 +412,152 @@ impl ResultsWriter {
             wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
         }
         wb.add_worksheet().set_name("Summary")?;
-        let ws = wb.add_worksheet_with_constant_memory().set_name("Diagnoses")?;
-        write_header(ws, 0, &DIAGNOSES_HEADERS)?;
+        let header = header_format().set_text_wrap().set_align(FormatAlign::Top);
+        {
+            let ws = wb.add_worksheet_with_constant_memory().set_name("Diagnoses")?;
+            for (c, (h, width, _)) in DIAGNOSES_COLUMNS.iter().enumerate() {
+                ws.set_column_width(c as u16, *width)?;
+                ws.write_string_with_format(0, c as u16, *h, &header)?;
+            }
+            ws.set_freeze_panes(1, 1)?;
+            printable(ws, true)?;
+        }
+        {
+            let ws = wb.add_worksheet_with_constant_memory().set_name("Asset history")?;
+            let mut headers = vec!["Asset ID", "Status", "Sample date", "Sheet", "Row"];
+            let gases: Vec<String> = Gas::ALL.iter().map(|g| format!("{g} (ppm)")).collect();
+            headers.extend(gases.iter().map(String::as_str));
+            for (c, h) in headers.iter().enumerate() {
+                ws.set_column_width(c as u16, if c == 0 || c == 3 { 12.0 } else { 9.0 })?;
+                ws.write_string_with_format(0, c as u16, *h, &header)?;
+            }
+            ws.set_freeze_panes(1, 1)?;
+            printable(ws, true)?;
+        }
+        let top = |f: Format| f.set_align(FormatAlign::Top);
         Ok(ResultsWriter {
             wb,
             run: run.clone(),
             rows: 0,
+            history_rows: 0,
+            history_omitted: 0,
             by_status: [0; 3],
             faults: Default::default(),
-            dates: date_format(),
-            percent: Format::new().set_num_format("0%"),
-            one_decimal: Format::new().set_num_format("0.0"),
+            dates: top(date_format()),
+            percent: top(Format::new().set_num_format("0%")),
+            one_decimal: top(Format::new().set_num_format("0.0")),
+            text: top(Format::new()),
+            wrap: top(Format::new().set_text_wrap()),
             status: [status_format(1), status_format(2), status_format(3)],
         })
     }
 
-    /// Appends one asset's row.
+    /// Appends one asset's row, and its samples to the Asset history sheet when it carries them.
     pub fn push(&mut self, row: &ReportRow) -> Result<(), XlsxError> {
-        self.rows += 1;
-        let r = self.rows;
         self.by_status[usize::from(row.status.clamp(1, 3) - 1)] += 1;
         *self.faults.entry(row.fault.clone()).or_default() += 1;
-        let ws = self.wb.worksheet_from_index(1)?;
-        ws.write_string(r, 0, &row.asset_id)?;
-        ws.write_string(r, 1, row.name.as_deref().unwrap_or(""))?;
-        ws.write_string(r, 2, row.substation.as_deref().unwrap_or(""))?;
+        if self.rows >= EXCEL_LAST_ROW {
+            return Ok(());
+        }
+        self.rows += 1;
+        let r = self.rows;
+        let (text, wrap) = (&self.text, &self.wrap);
+        let fmt = |c: usize| if DIAGNOSES_COLUMNS[c].2 { wrap } else { text };
+        let ws = self.wb.worksheet_from_index(DIAGNOSES)?;
+        let strings: [(usize, &str); 6] = [
+            (0, &row.asset_id),
+            (1, row.name.as_deref().unwrap_or("")),
+            (2, row.substation.as_deref().unwrap_or("")),
+            (4, &row.fault_label),
+            (5, &row.fault_description),
+            (6, &row.refinements),
+        ];
+        for (c, v) in strings {
+            ws.write_string_with_format(r, c as u16, v, fmt(c))?;
+        }
         ws.write_number_with_format(
             r,
             3,
             f64::from(row.status),
             &self.status[usize::from(row.status.clamp(1, 3) - 1)],
         )?;
-        ws.write_string(r, 4, &row.fault_label)?;
-        ws.write_string(r, 5, &row.fault_description)?;
-        ws.write_string(r, 6, &row.refinements)?;
-        ws.write_string(r, 7, &row.confidence)?;
+        ws.write_string_with_format(r, 7, &row.confidence, text)?;
         ws.write_number_with_format(r, 8, row.fault_probability, &self.percent)?;
         ws.write_number_with_format(r, 9, row.priority, &self.one_decimal)?;
         if let Some(c) = row.ieee_2008_condition {
-            ws.write_number(r, 10, f64::from(c))?;
+            ws.write_number_with_format(r, 10, f64::from(c), text)?;
         }
-        ws.write_string(r, 11, &row.duval_t1)?;
-        ws.write_string(r, 12, &row.duval_p1)?;
-        ws.write_string(r, 13, &row.iec_60599)?;
-        ws.write_string(r, 14, &row.rogers)?;
+        for (c, v) in [(11, &row.duval_t1), (12, &row.duval_p1), (13, &row.iec_60599), (14, &row.rogers)] {
+            ws.write_string_with_format(r, c, v, text)?;
+        }
         if let Some(date) = row.latest_sampled_on {
             ws.write_date_with_format(r, 15, date, &self.dates)?;
         }
         if let Some(n) = row.row {
-            ws.write_number(r, 16, n as f64)?;
+            ws.write_number_with_format(r, 16, n as f64, text)?;
         }
         for (j, cell) in row.gases.iter().enumerate() {
-            let col = 17 + j as u16;
-            match cell {
-                ReportCell::Number(v) => ws.write_number(r, col, *v)?,
-                ReportCell::Text(t) => ws.write_string(r, col, t)?,
-                ReportCell::Empty => ws,
-            };
+            write_cell(ws, r, 17 + j as u16, cell, text)?;
         }
-        let base = 17 + REPORT_GASES.len() as u16;
-        ws.write_string(r, base, &row.trend)?;
-        ws.write_string(r, base + 1, &row.first_reason)?;
-        ws.write_string(r, base + 2, &row.action)?;
-        ws.write_string(r, base + 3, &row.warnings)?;
+        let base = 17 + REPORT_GASES.len();
+        for (c, v) in
+            [(base, &row.trend), (base + 1, &row.first_reason), (base + 2, &row.action), (base + 3, &row.warnings)]
+        {
+            ws.write_string_with_format(r, c as u16, v, fmt(c))?;
+        }
+        if !row.history.is_empty() {
+            let ws = self.wb.worksheet_from_index(HISTORY)?;
+            for h in &row.history {
+                if self.history_rows >= EXCEL_LAST_ROW {
+                    self.history_omitted += 1;
+                    continue;
+                }
+                self.history_rows += 1;
+                let r = self.history_rows;
+                ws.write_string(r, 0, &row.asset_id)?;
+                ws.write_number_with_format(
+                    r,
+                    1,
+                    f64::from(row.status),
+                    &self.status[usize::from(row.status.clamp(1, 3) - 1)],
+                )?;
+                if let Some(d) = h.sampled_on {
+                    ws.write_date_with_format(r, 2, d, &self.dates)?;
+                }
+                ws.write_string(r, 3, h.sheet.as_deref().unwrap_or(""))?;
+                if let Some(n) = h.row {
+                    ws.write_number(r, 4, n as f64)?;
+                }
+                for (j, cell) in h.gases.iter().enumerate() {
+                    write_cell(ws, r, 5 + j as u16, cell, &self.text)?;
+                }
+            }
+        }
         Ok(())
     }
 
-    /// Fills the Summary, adds the Rejected rows and the Legend, and returns the workbook.
-    pub fn finish(mut self, rejected: &[RowError]) -> Result<Vec<u8>, XlsxError> {
-        let last_col = DIAGNOSES_HEADERS.len() as u16 - 1;
-        let diagnosed = self.rows;
+    /// Fills the Summary (with the act-first list), adds the Rejected rows and the Legend, and
+    /// returns the workbook.
+    pub fn finish(mut self, rejected: &[RowError], act_first: &[ActFirstLine]) -> Result<Vec<u8>, XlsxError> {
+        let diagnosed: u64 = self.by_status.iter().sum();
         {
-            let ws = self.wb.worksheet_from_index(1)?;
-            ws.autofilter(0, 0, diagnosed.max(1), last_col)?;
-            ws.set_freeze_panes(1, 1)?;
+            let (rows, history_rows) = (self.rows, self.history_rows);
+            let ws = self.wb.worksheet_from_index(DIAGNOSES)?;
+            ws.autofilter(0, 0, rows.max(1), DIAGNOSES_COLUMNS.len() as u16 - 1)?;
+            let ws = self.wb.worksheet_from_index(HISTORY)?;
+            ws.autofilter(0, 0, history_rows.max(1), 4 + Gas::ALL.len() as u16)?;
         }
         let bold = Format::new().set_bold();
+        let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+        let top = Format::new().set_align(FormatAlign::Top);
         {
             let run = &self.run;
-            let ws = self.wb.worksheet_from_index(0)?;
-            ws.set_column_width(0, 34)?;
-            ws.set_column_width(1, 40)?;
+            let ws = self.wb.worksheet_from_index(SUMMARY)?;
+            for (c, w) in [(0, 34.0), (1, 22.0), (2, 8.0), (3, 12.0), (4, 9.0), (5, 11.0), (6, 70.0)] {
+                ws.set_column_width(c, w)?;
+            }
             ws.write_string_with_format(0, 0, "Substation DGA results", &bold)?;
-            let rows: Vec<(&str, String)> = vec![
+            let mut rows: Vec<(&str, String)> = vec![
                 ("Source file", run.source_file.clone()),
                 ("Run started", run.started_at.clone()),
                 ("Assets diagnosed", diagnosed.to_string()),
@@ -437,6 +569,15 @@ impl ResultsWriter {
                 ("Rows rejected (see Rejected rows)", run.rows_rejected.to_string()),
                 ("Rows skipped (blank, totals)", run.rows_skipped.to_string()),
             ];
+            if u64::from(self.rows) < diagnosed {
+                rows.push((
+                    "Assets beyond Excel's rows (in diagnoses.jsonl)",
+                    (diagnosed - u64::from(self.rows)).to_string(),
+                ));
+            }
+            if self.history_omitted > 0 {
+                rows.push(("Samples beyond Excel's rows (in diagnoses.jsonl)", self.history_omitted.to_string()));
+            }
             for (i, (k, v)) in rows.iter().enumerate() {
                 ws.write_string(2 + i as u32, 0, *k)?;
                 match v.parse::<f64>() {
@@ -446,19 +587,64 @@ impl ResultsWriter {
                     _ => ws.write_string(2 + i as u32, 1, v)?,
                 };
             }
-            let mut r = 4 + rows.len() as u32;
+            let mut r = 3 + rows.len() as u32;
+            ws.write_string_with_format(r, 0, "Act first (status 2 and 3, by priority)", &bold)?;
+            r += 1;
+            if act_first.is_empty() {
+                ws.write_string(r, 0, "No asset is at status 2 or 3.")?;
+            } else {
+                let header = header_format().set_text_wrap();
+                for (c, h) in ["Asset ID", "Fault", "Status", "Priority", "Confidence", "", "Why"].iter().enumerate() {
+                    ws.write_string_with_format(r, c as u16, *h, &header)?;
+                }
+                for a in act_first {
+                    r += 1;
+                    ws.write_string_with_format(r, 0, &a.asset_id, &top)?;
+                    ws.write_string_with_format(r, 1, &a.fault, &top)?;
+                    ws.write_number_with_format(
+                        r,
+                        2,
+                        f64::from(a.status),
+                        &self.status[usize::from(a.status.clamp(1, 3) - 1)],
+                    )?;
+                    ws.write_number_with_format(r, 3, a.priority, &self.one_decimal)?;
+                    ws.write_string_with_format(r, 4, &a.confidence, &top)?;
+                    ws.write_string_with_format(r, 6, &a.reason, &wrap)?;
+                }
+            }
+            r += 2;
             ws.write_string_with_format(r, 0, "Assets by fault", &bold)?;
             for (fault, n) in &self.faults {
                 r += 1;
                 ws.write_string(r, 0, fault)?;
                 ws.write_number(r, 1, *n as f64)?;
             }
+            r += 2;
+            ws.write_string_with_format(r, 0, "Files", &bold)?;
+            for (name, what) in [
+                (
+                    "report.html",
+                    "the same results with Duval plots, gas trends and a page per asset: open it in a browser",
+                ),
+                (
+                    "diagnoses.jsonl",
+                    "every asset's full record and history, one JSON line each (docs/diagnosis-record.md)",
+                ),
+                ("rejected.jsonl", "every rejected row with its reason"),
+            ] {
+                r += 1;
+                ws.write_string(r, 0, name)?;
+                ws.write_string_with_format(r, 1, what, &Format::new())?;
+            }
+            printable(ws, false)?;
         }
         {
             let ws = self.wb.add_worksheet_with_constant_memory().set_name("Rejected rows")?;
             write_header(ws, 0, &["Sheet", "Row", "Column", "Value", "Reason"])?;
+            ws.set_column_width(2, 18)?;
+            ws.set_column_width(3, 16)?;
             ws.set_column_width(4, 80)?;
-            for (i, e) in rejected.iter().enumerate() {
+            for (i, e) in rejected.iter().take(EXCEL_LAST_ROW as usize).enumerate() {
                 let r = 1 + i as u32;
                 ws.write_string(r, 0, &e.sheet)?;
                 ws.write_number(r, 1, f64::from(e.row))?;
@@ -469,10 +655,11 @@ impl ResultsWriter {
                 };
                 ws.write_string(r, 2, column)?;
                 ws.write_string(r, 3, e.value.as_deref().unwrap_or(""))?;
-                ws.write_string(r, 4, &e.reason)?;
+                ws.write_string_with_format(r, 4, &e.reason, &wrap)?;
             }
-            ws.autofilter(0, 0, rejected.len().max(1) as u32, 4)?;
+            ws.autofilter(0, 0, rejected.len().clamp(1, EXCEL_LAST_ROW as usize) as u32, 4)?;
             ws.set_freeze_panes(1, 0)?;
+            printable(ws, true)?;
         }
         {
             let ws = self.wb.add_worksheet().set_name("Legend")?;
@@ -484,16 +671,32 @@ impl ResultsWriter {
                 let r = 1 + i as u32;
                 ws.write_string(r, 0, entry.kind)?;
                 ws.write_string(r, 1, entry.code)?;
-                ws.write_string(r, 2, entry.meaning)?;
+                ws.write_string_with_format(r, 2, entry.meaning, &wrap)?;
             }
+            printable(ws, true)?;
         }
         self.wb.save_to_buffer()
     }
 }
 
+fn write_cell(ws: &mut Worksheet, r: u32, c: u16, cell: &ReportCell, f: &Format) -> Result<(), XlsxError> {
+    match cell {
+        ReportCell::Number(v) => ws.write_number_with_format(r, c, *v, f)?,
+        ReportCell::Text(t) => ws.write_string_with_format(r, c, t, f)?,
+        ReportCell::Empty => ws,
+    };
+    Ok(())
+}
+
+/// The priority order of the results: highest score first (the score ranks the status first,
+/// dga::priority), equal scores by the fault's energy (D2 before T1), then the input order.
+pub fn worst_first(a: (f64, u8, usize), b: (f64, u8, usize)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2))
+}
+
 /// The results workbook of records in memory (`substation diagnose --report`): the same
-/// [`ResultsWriter`] the aggregate step streams into. `items` give names and substations, by
-/// asset id.
+/// [`ResultsWriter`] the aggregate step streams into, rows worst first. `items` give names and
+/// substations, by asset id.
 pub fn results(
     run: &RunInfo,
     records: &[DiagnosisRecord],
@@ -501,13 +704,39 @@ pub fn results(
     rejected: &[RowError],
 ) -> Result<Vec<u8>, XlsxError> {
     let by_id: std::collections::HashMap<&str, &AssetItem> = items.iter().map(|i| (i.asset_id.as_str(), i)).collect();
+    let mut rows: Vec<(ReportRow, u8)> = records
+        .iter()
+        .map(|rec| {
+            let item = rec.asset_id.as_deref().and_then(|id| by_id.get(id));
+            let row =
+                ReportRow::new(rec, item.and_then(|i| i.name.as_deref()), item.and_then(|i| i.substation.as_deref()));
+            (row, dga::priority::fault_energy(rec.diagnosis.fault))
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&i, &j| worst_first((rows[i].0.priority, rows[i].1, i), (rows[j].0.priority, rows[j].1, j)));
     let mut w = ResultsWriter::new(run)?;
-    for rec in records {
-        let item = rec.asset_id.as_deref().and_then(|id| by_id.get(id));
-        w.push(&ReportRow::new(rec, item.and_then(|i| i.name.as_deref()), item.and_then(|i| i.substation.as_deref())))?;
+    let mut act_first = Vec::new();
+    for &i in &order {
+        let row = &rows[i].0;
+        if row.status >= 2 && act_first.len() < ACT_FIRST_IN_WORKBOOK {
+            act_first.push(ActFirstLine {
+                asset_id: row.asset_id.clone(),
+                status: row.status,
+                fault: row.fault_label.clone(),
+                priority: row.priority,
+                confidence: row.confidence.clone(),
+                reason: row.first_reason.clone(),
+            });
+        }
+        w.push(row)?;
     }
-    w.finish(rejected)
+    rows.clear();
+    w.finish(rejected, &act_first)
 }
+
+/// How many assets the act-first list of [`results`] holds (the pipeline's summary has 25 too).
+const ACT_FIRST_IN_WORKBOOK: usize = 25;
 
 /// The trend of the gas that drove the status (not simply the largest ppm/year, usually CO2).
 fn trend(rec: &DiagnosisRecord) -> String {

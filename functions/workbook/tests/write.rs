@@ -1,6 +1,6 @@
 //! The workbooks we write, read back with calamine.
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, DataType, Reader, Xlsx};
 use dga::{DiagnosisRecord, Thresholds, diagnose_asset};
 use std::io::Cursor;
 use workbook::write::{RunInfo, results, template};
@@ -47,7 +47,7 @@ fn the_results_workbook_has_summary_diagnoses_and_rejected_rows() {
     };
     let bytes = results(&run, &records, &p.assets, &p.rejected).unwrap();
     let mut book = open(&bytes);
-    assert_eq!(book.sheet_names(), ["Summary", "Diagnoses", "Rejected rows", "Legend"]);
+    assert_eq!(book.sheet_names(), ["Summary", "Diagnoses", "Asset history", "Rejected rows", "Legend"]);
 
     let summary = book.worksheet_range("Summary").unwrap();
     let value =
@@ -57,6 +57,13 @@ fn the_results_workbook_has_summary_diagnoses_and_rejected_rows() {
     let status_3 = records.iter().filter(|r| r.diagnosis.status.number() == 3).count();
     assert_eq!(value("Status 3 (act now)"), Data::Float(status_3 as f64));
 
+    // Worst first: by priority, equal scores by the fault's energy, then the workbook's order.
+    let mut worst_first: Vec<usize> = (0..records.len()).collect();
+    let key =
+        |i: usize| (records[i].diagnosis.priority.score, dga::priority::fault_energy(records[i].diagnosis.fault), i);
+    worst_first.sort_by(|&a, &b| workbook::write::worst_first(key(a), key(b)));
+    assert!(worst_first.windows(2).all(|w| key(w[0]).0 >= key(w[1]).0));
+    let records: Vec<&DiagnosisRecord> = worst_first.iter().map(|&i| &records[i]).collect();
     let diagnoses = book.worksheet_range("Diagnoses").unwrap();
     assert_eq!(diagnoses.height(), records.len() + 1);
     assert_eq!(diagnoses.get((0, 3)), Some(&Data::String("Status".into())));
@@ -65,6 +72,31 @@ fn the_results_workbook_has_summary_diagnoses_and_rejected_rows() {
         assert_eq!(diagnoses.get((i + 1, 3)), Some(&Data::Float(f64::from(r.diagnosis.status.number()))));
         assert_eq!(diagnoses.get((i + 1, 4)), Some(&Data::String(r.diagnosis.fault_label())));
     }
+
+    // The act-first list on the Summary sheet: the worst assets at status 2-3, in order.
+    let act_at =
+        summary.rows().position(|r| r[0] == Data::String("Act first (status 2 and 3, by priority)".into())).unwrap();
+    let listed: Vec<String> =
+        summary.rows().skip(act_at + 2).take_while(|r| r[0] != Data::Empty).map(|r| r[0].to_string()).collect();
+    let expected: Vec<String> = records
+        .iter()
+        .filter(|r| r.diagnosis.status.number() >= 2)
+        .take(25)
+        .map(|r| r.asset_id.clone().unwrap())
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(listed, expected);
+
+    // Asset history: every sample of every asset at status 2 or 3, with its row of origin.
+    let history = book.worksheet_range("Asset history").unwrap();
+    let mut expected_rows = Vec::new();
+    for r in records.iter().filter(|r| r.diagnosis.status.number() >= 2) {
+        for h in &r.history {
+            expected_rows.push((r.asset_id.clone().unwrap(), h.origin.row.unwrap() as f64));
+        }
+    }
+    let got: Vec<(String, f64)> = history.rows().skip(1).map(|r| (r[0].to_string(), r[4].as_f64().unwrap())).collect();
+    assert_eq!(got, expected_rows);
 
     let rejected = book.worksheet_range("Rejected rows").unwrap();
     assert_eq!(rejected.height(), p.rejected.len() + 1);

@@ -71,11 +71,10 @@ impl HtmlPass {
         }
     }
 
-    /// Worst first: by priority (which ranks the status first, dga::priority), equal scores by
-    /// the fault's energy, then the workbook's order; only the table's worth is kept.
+    /// Worst first (workbook::write::worst_first); only the table's worth is kept.
     fn trim(&mut self) {
         self.kept.sort_by(|a, b| {
-            b.priority.total_cmp(&a.priority).then(b.energy.cmp(&a.energy)).then(a.order.cmp(&b.order))
+            workbook::write::worst_first((a.priority, a.energy, a.order), (b.priority, b.energy, b.order))
         });
         self.kept.truncate(self.limits.table_rows);
     }

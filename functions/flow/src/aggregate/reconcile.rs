@@ -39,42 +39,75 @@ fn started_at(input: &ExecutionInput) -> Option<chrono::NaiveDateTime> {
     chrono::DateTime::parse_from_rfc3339(&input.upload.event_time).ok().map(|d| d.naive_utc())
 }
 
-/// The report's rows are written on a thread of their own, while the pass reads the next
-/// batches: the aggregate step has two cores, and the workbook is half its work.
+/// The report's rows, worst first: they spill to a temporary file as they come (about 700
+/// bytes each, with the samples of the assets at status 2-3), indexed by priority (16 bytes
+/// each), on a thread of their own; at the end they are read back in priority order into the
+/// workbook. The fleet's size costs disk, not memory.
 struct ReportThread {
-    rows: Option<std::sync::mpsc::SyncSender<workbook::write::ReportRow>>,
-    writer: std::thread::JoinHandle<Result<ResultsWriter, String>>,
+    rows: Option<std::sync::mpsc::SyncSender<(workbook::write::ReportRow, u8)>>,
+    spiller: std::thread::JoinHandle<Result<Spill, String>>,
+    run: RunInfo,
+}
+
+struct Spill {
+    file: std::fs::File,
+    /// (priority, fault energy, offset, length), in arrival order.
+    index: Vec<(f64, u8, u64, u32)>,
 }
 
 impl ReportThread {
-    fn start(mut w: ResultsWriter) -> Self {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<workbook::write::ReportRow>(1024);
-        let writer = std::thread::spawn(move || {
-            for row in rx {
-                w.push(&row).map_err(|e| e.to_string())?;
+    fn start(run: RunInfo) -> Result<Self, FlowError> {
+        let file =
+            tempfile::tempfile().map_err(|e| FlowError::Report(format!("a temporary file for the report: {e}")))?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(workbook::write::ReportRow, u8)>(1024);
+        let spiller = std::thread::spawn(move || {
+            use std::io::Write;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            let (mut index, mut offset, mut line) = (Vec::new(), 0u64, Vec::new());
+            for (row, energy) in rx {
+                line.clear();
+                serde_json::to_writer(&mut line, &row).map_err(|e| e.to_string())?;
+                out.write_all(&line).map_err(|e| format!("the report's temporary file: {e}"))?;
+                index.push((row.priority, energy, offset, line.len() as u32));
+                offset += line.len() as u64;
             }
-            Ok(w)
+            let file = out.into_inner().map_err(|e| format!("the report's temporary file: {e}"))?;
+            Ok(Spill { file, index })
         });
-        ReportThread { rows: Some(tx), writer }
+        Ok(ReportThread { rows: Some(tx), spiller, run })
     }
 
-    fn push(&mut self, row: workbook::write::ReportRow) -> Result<(), FlowError> {
-        match &self.rows {
-            // A send fails only when the writer stopped on an error: finish() reports it.
-            Some(tx) if tx.send(row).is_err() => self.rows = None,
-            _ => {}
+    fn push(&mut self, row: workbook::write::ReportRow, energy: u8) {
+        // A send fails only when the spiller stopped on an error: finish() reports it.
+        if let Some(tx) = &self.rows
+            && tx.send((row, energy)).is_err()
+        {
+            self.rows = None;
         }
-        Ok(())
     }
 
-    fn finish(mut self, rejected: &[RowError]) -> Result<Vec<u8>, FlowError> {
+    /// The workbook, rows worst first.
+    fn finish(
+        mut self,
+        rejected: &[RowError],
+        act_first: &[workbook::write::ActFirstLine],
+    ) -> Result<Vec<u8>, FlowError> {
+        use std::os::unix::fs::FileExt;
         self.rows = None;
-        let w = self
-            .writer
-            .join()
-            .map_err(|_| FlowError::Report("the report's writer panicked".into()))?
-            .map_err(FlowError::Report)?;
-        w.finish(rejected).map_err(|e| FlowError::Report(e.to_string()))
+        let report = |e: String| FlowError::Report(e);
+        let Spill { file, mut index } =
+            self.spiller.join().map_err(|_| report("the report's writer panicked".into()))?.map_err(report)?;
+        // A stable sort: equal keys keep the workbook's order.
+        index.sort_by(|a, b| workbook::write::worst_first((a.0, a.1, 0), (b.0, b.1, 0)));
+        let mut w = ResultsWriter::new(&self.run).map_err(|e| report(e.to_string()))?;
+        let mut line = Vec::new();
+        for (_, _, offset, len) in index {
+            line.resize(len as usize, 0);
+            file.read_exact_at(&mut line, offset).map_err(|e| report(format!("the report's temporary file: {e}")))?;
+            let row: workbook::write::ReportRow = serde_json::from_slice(&line).map_err(|e| report(e.to_string()))?;
+            w.push(&row).map_err(|e| report(e.to_string()))?;
+        }
+        w.finish(rejected, act_first).map_err(|e| report(e.to_string()))
     }
 }
 
@@ -97,7 +130,9 @@ impl<S: ObjectStore> Pass<'_, '_, S> {
         self.seen.insert(d.report.asset_id.clone());
         self.html.add(&d, LineAt { batch: self.lines_keys.len() - 1, line });
         self.tally.add(&d);
-        self.report.push(d.report)
+        let energy = d.fault_energy;
+        self.report.push(d.report, energy);
+        Ok(())
     }
 
     fn failed(&mut self, f: AssetFailure) {
@@ -247,7 +282,7 @@ pub async fn aggregate<S: ObjectStore>(
     let mut pass = Pass {
         store,
         diagnoses: store.writer(&diagnoses_key).await?,
-        report: ReportThread::start(ResultsWriter::new(&run).map_err(|e| FlowError::Report(e.to_string()))?),
+        report: ReportThread::start(run)?,
         tally: Tally::default(),
         seen: HashSet::new(),
         failed: results.failed.into_iter().collect(),
@@ -328,7 +363,8 @@ pub async fn aggregate<S: ObjectStore>(
     let rejected = std::sync::Arc::new(rejected);
     let workbook = {
         let rejected = rejected.clone();
-        std::thread::spawn(move || report.finish(&rejected))
+        let act_first = act_first_rows(&summary.act_first);
+        std::thread::spawn(move || report.finish(&rejected, &act_first))
     };
     let page = html.write(store, &layout.report_html(), overview, &lines_keys, &rejected).await;
     let report = workbook.join().map_err(|_| FlowError::Report("the report's writer panicked".into()))??;

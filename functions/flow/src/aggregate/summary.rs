@@ -193,7 +193,8 @@ impl Tally {
     /// Status 3 and 2 by priority score (dga::priority), highest first; equal scores by the
     /// fault's energy (D2 before T1), then input order.
     fn trim(&mut self) {
-        self.candidates.sort_by(|(i, a, ea, _), (j, b, eb, _)| b.total_cmp(a).then(eb.cmp(ea)).then(i.cmp(j)));
+        self.candidates
+            .sort_by(|(i, a, ea, _), (j, b, eb, _)| workbook::write::worst_first((*a, *ea, *i), (*b, *eb, *j)));
         self.candidates.truncate(ACT_FIRST);
     }
 
