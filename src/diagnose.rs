@@ -1,6 +1,6 @@
 //! `substation diagnose`: one sample from flags, or every asset of a CSV file.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -93,6 +93,11 @@ pub struct DiagnoseArgs {
     /// Print one JSON object per asset (the diagnosis record, docs/diagnosis-record.md).
     #[arg(long)]
     json: bool,
+
+    /// Draw the sample on Duval Triangle 1 (and 4/5 where they apply) and Pentagons 1 and 2,
+    /// as one SVG file (opens in any browser)
+    #[arg(long, value_name = "FILE.svg", conflicts_with_all = ["csv", "workbook"])]
+    plot: Option<PathBuf>,
 }
 
 pub fn run(args: &DiagnoseArgs, t: &Thresholds) -> anyhow::Result<u8> {
@@ -134,13 +139,27 @@ fn run_single(args: &DiagnoseArgs, t: &Thresholds) -> anyhow::Result<u8> {
     let info =
         AssetInfo { age_years: args.age_years, oltc_communicating: args.oltc_communicating, ..AssetInfo::default() };
     let diagnosis = diagnose_asset(std::slice::from_ref(&sample), &info, t)?;
+    if let Some(path) = &args.plot {
+        let mut diagrams = vec![::report::plot::Diagram::Triangle(dga::duval_triangle::Triangle::One)];
+        if diagnosis.methods.duval_triangle_4.is_some() {
+            diagrams.push(::report::plot::Diagram::Triangle(dga::duval_triangle::Triangle::Four));
+        }
+        if diagnosis.methods.duval_triangle_5.is_some() {
+            diagrams.push(::report::plot::Diagram::Triangle(dga::duval_triangle::Triangle::Five));
+        }
+        diagrams.push(::report::plot::Diagram::Pentagon(dga::duval_pentagon::Pentagon::One));
+        diagrams.push(::report::plot::Diagram::Pentagon(dga::duval_pentagon::Pentagon::Two));
+        let svg = ::report::plot::side_by_side(&diagrams, std::slice::from_ref(&sample));
+        std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
     let history = vec![dga::HistorySample { sample, origin: dga::SampleOrigin::default() }];
     let record = DiagnosisRecord::new(None, None, diagnosis, history);
     let mut out = BufWriter::new(io::stdout().lock());
     let written = if args.json {
         serde_json::to_writer(&mut out, &record).map_err(io::Error::from).and_then(|()| writeln!(out))
     } else {
-        out.write_all(report::single(&record).as_bytes())
+        out.write_all(crate::term::fit(&report::single(&record), crate::term::width()).as_bytes())
     };
     finish(written.and_then(|()| out.flush()))?;
     Ok(exit::OK)
@@ -283,17 +302,19 @@ impl Sink {
     ) -> anyhow::Result<Vec<DiagnosisRecord>> {
         let mut written = std::mem::replace(&mut self.written, Ok(()));
         if !self.json {
-            let table = report::table(&self.records, io::stdout().is_terminal());
+            let table = report::table(&self.records);
             written = written.and_then(|()| self.out.write_all(table.as_bytes()));
         }
         finish(written.and_then(|()| self.out.flush()))?;
         let mut err = io::stderr().lock();
+        // Human lines fit the terminal too (stderr is usually the same one).
+        let fit = |s: String| crate::term::fit(&s, crate::term::width());
         for r in rejected {
-            let line = if self.json { serde_json::to_string(r)? } else { human(r) };
-            let _ = writeln!(err, "{line}");
+            let line = if self.json { serde_json::to_string(r)? } else { fit(human(r)) };
+            let _ = writeln!(err, "{}", line.trim_end());
         }
         if !self.json {
-            let _ = writeln!(err, "{}", report::counts(name, tally, self.by_status, &self.faults));
+            let _ = writeln!(err, "{}", fit(report::counts(name, tally, self.by_status, &self.faults)).trim_end());
         }
         Ok(self.records)
     }

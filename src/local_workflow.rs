@@ -11,7 +11,7 @@ use flow::aggregate::AggregateRequest;
 use flow::diagnose::BatchEnvelope;
 use flow::start::ExecutionInput;
 use flow::{LocalStore, ObjectStore};
-use indicatif::ProgressBar;
+use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
 /// The state machine CDK deploys, built into the binary.
@@ -87,8 +87,8 @@ impl Steps {
     pub fn executor(&self, clock: Arc<dyn Clock>, progress: ProgressBar) -> Executor {
         let mut exec = Executor::new(clock).with_storage(Arc::new(LocalStorage(self.store.clone())));
         exec.register("parse", self.parse(progress.clone()));
-        exec.register("diagnose", self.diagnose(progress));
-        exec.register("aggregate", self.aggregate());
+        exec.register("diagnose", self.diagnose(progress.clone()));
+        exec.register("aggregate", self.aggregate(progress));
         exec
     }
 
@@ -99,6 +99,7 @@ impl Steps {
             async move {
                 let input: ExecutionInput = serde_json::from_value(payload).map_err(input_error)?;
                 let out = flow::parse::parse(&*s.store, &input, &s.config).await.map_err(step_error)?;
+                p.set_style(phase_style("diagnosing"));
                 p.set_length(out.counts.assets);
                 serde_json::to_value(out).map_err(input_error)
             }
@@ -122,15 +123,27 @@ impl Steps {
         })
     }
 
-    pub fn aggregate(&self) -> Handler {
+    pub fn aggregate(&self, progress: ProgressBar) -> Handler {
         let steps = self.clone();
         handler(move |payload: Value| {
-            let s = steps.clone();
+            let (s, p) = (steps.clone(), progress.clone());
             async move {
+                p.set_style(phase_style("writing"));
+                p.set_message("the results (report.html, report.xlsx, diagnoses.jsonl)");
                 let request: AggregateRequest = serde_json::from_value(payload).map_err(input_error)?;
                 let out = flow::aggregate::aggregate(&*s.store, &request, &s.config).await.map_err(step_error)?;
                 serde_json::to_value(out).map_err(input_error)
             }
         })
     }
+}
+
+/// The progress line of a run's phase: `reading` (a spinner and the file), `diagnosing` (a bar
+/// over the assets), `writing` (a spinner and what is written).
+pub fn phase_style(phase: &str) -> ProgressStyle {
+    let template = match phase {
+        "diagnosing" => "{spinner} diagnosing {pos}/{len} assets [{bar:30}] {elapsed}".to_owned(),
+        other => format!("{{spinner}} {other} {{msg}} {{elapsed}}"),
+    };
+    ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> ")
 }

@@ -11,6 +11,7 @@ mod diagnose;
 mod report;
 mod run;
 mod states;
+mod term;
 mod workbook_cmds;
 
 /// Exit codes, documented in `--help`.

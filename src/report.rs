@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::{Cell, CellAlignment};
 use dga::fault::HasCode;
 use dga::ieee_c57_104_2019::{StatusReason, fmt_num};
 use dga::{DiagnosisRecord, FaultCode, MethodName, Outcome};
@@ -81,7 +81,8 @@ pub fn single(record: &DiagnosisRecord) -> String {
     if let Some(id) = &record.asset_id {
         let _ = writeln!(s, "Asset {id}");
     }
-    let _ = writeln!(s, "IEEE C57.104-2019 status  {}", d.status);
+    let _ =
+        writeln!(s, "IEEE C57.104-2019 status  {}", crate::term::status_text(d.status.number(), &d.status.to_string()));
     let _ = writeln!(s, "Fault                     {} — {}", d.fault, d.fault_description);
     for r in &d.refinements {
         let _ = writeln!(s, "  refined by {:<14} {} — {}", r.method.title(), r.code, r.meaning);
@@ -111,14 +112,17 @@ pub fn single(record: &DiagnosisRecord) -> String {
             a.set_by.join(", ")
         );
     }
-    let _ = writeln!(s, "\n{}\n", textwrap::fill(&d.explanation, 96));
+    let _ = writeln!(s, "\n{}\n", textwrap::fill(&d.explanation, crate::term::width().min(100)));
     if !d.rationale.is_empty() {
-        let _ = writeln!(s, "Why {}: {}\n", d.fault, textwrap::fill(&d.rationale, 90).replace('\n', "\n  "));
+        let _ = writeln!(
+            s,
+            "Why {}: {}\n",
+            d.fault,
+            textwrap::fill(&d.rationale, crate::term::width().min(100) - 6).replace('\n', "\n  ")
+        );
     }
 
-    let mut table = Table::new();
-    table.load_preset(presets::UTF8_BORDERS_ONLY).set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_width(120);
+    let mut table = crate::term::table();
     table.set_header(["Method", "Result", "Working"]);
     for (method, (code, working)) in method_rows(&d.method_details) {
         table.add_row([Cell::new(method.title()), Cell::new(code), Cell::new(working)]);
@@ -129,21 +133,20 @@ pub fn single(record: &DiagnosisRecord) -> String {
     if !notes.is_empty() {
         let _ = writeln!(s, "\nNotes");
         for n in notes {
-            let _ = writeln!(s, "  • {}", textwrap::fill(n, 92).replace('\n', "\n    "));
+            let _ = writeln!(s, "  • {}", textwrap::fill(n, crate::term::width().min(100) - 4).replace('\n', "\n    "));
         }
     }
-    let _ = writeln!(s, "\nAction\n  {}", textwrap::fill(&d.action, 94).replace('\n', "\n  "));
+    let _ = writeln!(
+        s,
+        "\nAction\n  {}",
+        textwrap::fill(&d.action, crate::term::width().min(100) - 2).replace('\n', "\n  ")
+    );
     s
 }
 
 /// The fleet table, one row per asset, in input order.
-pub fn table(records: &[DiagnosisRecord], terminal: bool) -> String {
-    let mut table = Table::new();
-    table.load_preset(if terminal { presets::UTF8_BORDERS_ONLY } else { presets::ASCII_BORDERS_ONLY_CONDENSED });
-    table.set_content_arrangement(ContentArrangement::Dynamic);
-    if !terminal {
-        table.set_width(160);
-    }
+pub fn table(records: &[DiagnosisRecord]) -> String {
+    let mut table = crate::term::table();
     table.set_header([
         "Line",
         "Asset",
@@ -161,7 +164,7 @@ pub fn table(records: &[DiagnosisRecord], terminal: bool) -> String {
             Cell::new(r.row.map_or(String::new(), |l| l.to_string())).set_alignment(CellAlignment::Right),
             Cell::new(r.asset_id.as_deref().unwrap_or("-")),
             Cell::new(d.samples).set_alignment(CellAlignment::Right),
-            Cell::new(d.status).set_alignment(CellAlignment::Center),
+            crate::term::status_cell(d.status.number(), d.status).set_alignment(CellAlignment::Center),
             Cell::new(format!("{:.1}", d.priority.score)).set_alignment(CellAlignment::Right),
             Cell::new(d.fault_label()),
             Cell::new(d.confidence_word()),

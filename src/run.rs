@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{Table, presets};
 use engine::{StateMachine, SystemClock};
 use flow::aggregate::{RunStatus, Summary};
 use flow::start::{StartDecision, Upload};
 use flow::{LocalStore, ObjectStore};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use substation::local_workflow::{self, DEFINITION, LOCAL_BUCKET, Steps};
@@ -191,13 +191,13 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
     let machine =
         StateMachine::load("bulk-upload", &definition, &subs).context("the state machine cannot run locally")?;
 
+    // Reading, then diagnosing (a bar over the assets), then writing the results: the steps
+    // switch the style as they start (local_workflow).
     let progress = if std::io::stderr().is_terminal() && !args.json {
         let p = ProgressBar::new(0);
-        p.set_style(
-            ProgressStyle::with_template("{spinner} diagnosing {pos}/{len} assets [{bar:30}] {elapsed}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
+        p.set_style(local_workflow::phase_style("reading"));
+        p.set_message(args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        p.enable_steady_tick(std::time::Duration::from_millis(120));
         p
     } else {
         ProgressBar::hidden()
@@ -251,6 +251,7 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
         RunStatus::Incomplete => "INCOMPLETE",
         RunStatus::Rejected => "REJECTED",
     };
+    let status = crate::term::status_text(if summary.status == RunStatus::Complete { 1 } else { 3 }, status);
     let _ = writeln!(o, "Run {}: {status}", summary.run_id);
     if let Some(reason) = &summary.reason {
         let _ = writeln!(o, "  {reason}");
@@ -271,9 +272,12 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
         let st = |k: &str| summary.by_status.get(k).copied().unwrap_or(0);
         let _ = writeln!(
             o,
-            "  status 3 (act now): {}   status 2 (investigate): {}   status 1 (normal): {}",
+            "  {}: {}   {}: {}   {}: {}",
+            crate::term::status_text(3, "status 3 (act now)"),
             st("3"),
+            crate::term::status_text(2, "status 2 (investigate)"),
             st("2"),
+            crate::term::status_text(1, "status 1 (normal)"),
             st("1")
         );
         let faults: Vec<String> =
@@ -292,18 +296,8 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
             }
         }
         if !summary.act_first.is_empty() {
-            let mut table = Table::new();
-            let terminal = std::io::stdout().is_terminal();
-            table.load_preset(if terminal {
-                presets::UTF8_BORDERS_ONLY
-            } else {
-                presets::ASCII_BORDERS_ONLY_CONDENSED
-            });
-            // The reason wraps to the terminal's width (100 columns when piped), not 200 wide.
-            table.set_content_arrangement(ContentArrangement::Dynamic);
-            if !terminal {
-                table.set_width(100);
-            }
+            // The table fits the terminal (100 columns when piped): the reason wraps.
+            let mut table = crate::term::table();
             // Short headers: the reason gets the width (docs/legend.md explains the columns).
             table.set_header(["Act first", "Status", "Score", "Fault", "Conf.", "Why"]);
             for a in summary.act_first.iter().take(10) {
@@ -313,12 +307,14 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
                     format!("{} ({})", a.fault, a.refinements.join(", "))
                 };
                 table.add_row([
-                    a.asset_id.clone(),
-                    a.status.to_string(),
-                    format!("{:.1}", a.priority),
-                    fault,
-                    a.confidence.clone().unwrap_or_default(),
-                    a.first_reason_short.clone().or_else(|| a.first_reason.clone()).unwrap_or_default(),
+                    comfy_table::Cell::new(&a.asset_id),
+                    crate::term::status_cell(a.status, a.status),
+                    comfy_table::Cell::new(format!("{:.1}", a.priority)),
+                    comfy_table::Cell::new(fault),
+                    comfy_table::Cell::new(a.confidence.clone().unwrap_or_default()),
+                    comfy_table::Cell::new(
+                        a.first_reason_short.clone().or_else(|| a.first_reason.clone()).unwrap_or_default(),
+                    ),
                 ]);
             }
             let _ = writeln!(o, "{table}");
@@ -326,12 +322,21 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
     }
     let dir = out.join(summary.files.summary.rsplit_once('/').map_or("", |(d, _)| d));
     let _ = writeln!(o, "Results: {}", dir.display());
-    for f in [&summary.files.report_html, &summary.files.report, &summary.files.diagnoses, &summary.files.rejected]
-        .into_iter()
-        .flatten()
-    {
-        let _ = writeln!(o, "  {}", out.join(f).display());
+    let file = |f: &Option<String>| f.as_ref().map(|f| out.join(f));
+    if let Some(html) = file(&summary.files.report_html) {
+        let html = std::path::absolute(&html).unwrap_or(html);
+        let _ = writeln!(o, "  report.html: open it in a browser (plots, a page per asset)");
+        let _ = writeln!(o, "    file://{}", html.display());
     }
-    crate::print_out(&o)?;
+    if let Some(xlsx) = file(&summary.files.report) {
+        let _ = writeln!(o, "  report.xlsx: for Excel or LibreOffice (each sheet prints one page wide)");
+        let _ = writeln!(o, "    {}", xlsx.display());
+    }
+    for (what, f) in [("every record", &summary.files.diagnoses), ("rejected rows", &summary.files.rejected)] {
+        if let Some(p) = file(f) {
+            let _ = writeln!(o, "  {what}: {}", p.display());
+        }
+    }
+    crate::term::print(&o)?;
     Ok(code)
 }

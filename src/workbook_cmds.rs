@@ -153,26 +153,31 @@ pub fn validate(args: &ValidateArgs) -> anyhow::Result<u8> {
             Layout::OneSheet => "one sheet (asset columns on every sample row)",
             Layout::TwoSheet => "two sheets (assets and samples joined by asset id)",
         };
-        writeln!(out, "{name}: {layout}")?;
-        writeln!(
-            out,
+        use std::fmt::Write as _;
+        // Laid out for the terminal: a long rejection wraps under its own indent.
+        let mut o = String::new();
+        let _ = writeln!(o, "{name}: {layout}");
+        let _ = writeln!(
+            o,
             "  {} sample rows read: {} accepted, {} rejected, {} skipped (blank or totals); {} assets",
             c.rows_read, c.samples_accepted, c.rows_rejected, c.rows_skipped, c.assets
-        )?;
+        );
         if c.asset_rows_read > 0 {
-            writeln!(out, "  {} asset rows read, {} rejected", c.asset_rows_read, c.asset_rows_rejected)?;
+            let _ = writeln!(o, "  {} asset rows read, {} rejected", c.asset_rows_read, c.asset_rows_rejected);
         }
         if !parsed.ignored_columns.is_empty() {
             let list: Vec<String> =
                 parsed.ignored_columns.iter().map(|i| format!("'{}'!{} '{}'", i.sheet, i.column, i.header)).collect();
-            writeln!(out, "  ignored columns: {}", list.join(", "))?;
+            let _ = writeln!(o, "  ignored columns: {}", list.join(", "));
         }
         for w in &parsed.warnings {
-            writeln!(out, "  warning: {w}")?;
+            let _ = writeln!(o, "  warning: {w}");
         }
         for e in &parsed.rejected {
-            writeln!(out, "  rejected: {e}")?;
+            let _ = writeln!(o, "  rejected: {e}");
         }
+        drop(out);
+        crate::term::print(&o)?;
     }
     Ok(if parsed.rejected.is_empty() { exit::OK } else { exit::ROWS_REJECTED })
 }

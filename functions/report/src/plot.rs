@@ -339,6 +339,30 @@ pub fn diagram(d: Diagram, samples: &[DgaSample], zones: Zones) -> String {
     doc.to_string()
 }
 
+/// Several diagrams of the same samples in one self-contained SVG, left to right, each with its
+/// name beneath (`substation diagnose --plot`).
+pub fn side_by_side(diagrams: &[Diagram], samples: &[DgaSample]) -> String {
+    let gap = 16.0;
+    let tallest = diagrams.iter().map(|d| d.size().1).fold(0.0, f64::max);
+    let mut x = 0.0;
+    let mut doc = Document::new().set("font-family", FONT_FAMILY);
+    for d in diagrams {
+        let (w, h) = d.size();
+        // Each plot is an SVG of its own, placed at its x, bottoms aligned.
+        let at = format!("<svg x=\"{}\" y=\"{}\" ", f(x), f(tallest - h));
+        let inner = diagram(*d, samples, Zones::Drawn).replacen("<svg ", &at, 1);
+        doc = doc
+            .add(svg::node::Blob::new(inner))
+            .add(label(x + w / 2.0, tallest + 14.0, 13.0, "middle", d.method().title()).set("class", "caption"));
+        x += w + gap;
+    }
+    let (width, height) = ((x - gap).max(1.0), tallest + 24.0);
+    doc.set("viewBox", format!("0 0 {} {}", f(width), f(height)))
+        .set("width", f(width))
+        .set("height", f(height))
+        .to_string()
+}
+
 /// The five diagrams' zones, once, for plots drawn with [`Zones::Shared`] in the same page: a
 /// hidden SVG of definitions.
 pub fn shared_zones() -> String {
