@@ -154,7 +154,8 @@ async fn a_generated_fleet_goes_through_every_step() {
     let xlsx = b.store.get(summary.files.report.as_deref().unwrap()).await.unwrap();
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx)).unwrap();
     let diagnoses = book.worksheet_range("Diagnoses").unwrap();
-    let priorities: Vec<f64> = diagnoses.rows().skip(1).map(|r| r[9].as_f64().unwrap()).collect();
+    assert_eq!(diagnoses.get((0, 6)).map(|h| h.to_string()), Some("Priority".into()));
+    let priorities: Vec<f64> = diagnoses.rows().skip(1).map(|r| r[6].as_f64().unwrap()).collect();
     assert_eq!(priorities.len(), assets);
     assert!(priorities.windows(2).all(|w| w[0] >= w[1]), "worst first: {priorities:?}");
     let history = book.worksheet_range("Asset history").unwrap();

@@ -320,24 +320,28 @@ impl ReportRow {
     }
 }
 
-/// The Diagnoses sheet's columns: header, width (characters) and whether the text wraps.
+/// The Diagnoses sheet's columns: header, width (characters) and whether the text wraps. The
+/// first [`PRINTED_COLUMNS`] are what an engineer prints (the sheet's print area, landscape, one
+/// page wide); the working follows.
 const DIAGNOSES_COLUMNS: [(&str, f64, bool); 28] = [
     ("Asset ID", 12.0, false),
-    ("Name", 18.0, true),
-    ("Substation", 14.0, true),
+    ("Name", 16.0, true),
+    ("Substation", 13.0, true),
     ("Status", 7.0, false),
-    ("Fault", 10.0, false),
+    ("Fault", 11.0, true),
+    ("Confidence", 10.0, false),
+    ("Priority", 8.0, false),
+    ("Latest sample", 11.0, false),
+    ("First reason", 44.0, true),
+    ("Action", 42.0, true),
     ("Fault description", 26.0, true),
     ("Refinements", 30.0, true),
-    ("Confidence", 11.0, false),
     ("P(fault)", 8.0, false),
-    ("Priority", 8.0, false),
     ("IEEE 2008 cond.", 9.0, false),
     ("Duval T1", 8.0, false),
     ("Duval P1", 8.0, false),
     ("IEC 60599", 10.0, false),
     ("Rogers", 9.0, false),
-    ("Latest sample", 11.0, false),
     ("Row", 6.0, false),
     ("H2 (ppm)", 8.0, false),
     ("CH4 (ppm)", 8.0, false),
@@ -347,10 +351,28 @@ const DIAGNOSES_COLUMNS: [(&str, f64, bool); 28] = [
     ("CO (ppm)", 8.0, false),
     ("CO2 (ppm)", 8.0, false),
     ("Trend", 24.0, true),
-    ("First reason", 48.0, true),
-    ("Action", 44.0, true),
     ("Warnings", 40.0, true),
 ];
+
+/// The Diagnoses columns that print (asset to action).
+const PRINTED_COLUMNS: u16 = 10;
+/// The first gas column of the Diagnoses sheet.
+const FIRST_GAS_COLUMN: u16 = 19;
+
+/// The height (points) of a row whose wrapped cells hold these texts in columns this wide: a
+/// line per column width of characters (Excel's width unit is about one character), at most 12.
+fn wrapped_height(cells: &[(&str, f64)]) -> f64 {
+    let lines = cells
+        .iter()
+        .map(|(text, width)| {
+            let per_line = (width - 1.0).max(4.0) as usize;
+            text.split('\n').map(|l| l.chars().count().div_ceil(per_line).max(1)).sum::<usize>()
+        })
+        .max()
+        .unwrap_or(1)
+        .clamp(1, 12);
+    15.0 * lines as f64
+}
 
 /// The last row a worksheet has (Excel's 1,048,576 rows, the header included).
 const EXCEL_LAST_ROW: u32 = 1_048_575;
@@ -415,6 +437,7 @@ impl ResultsWriter {
         let header = header_format().set_text_wrap().set_align(FormatAlign::Top);
         {
             let ws = wb.add_worksheet_with_constant_memory().set_name("Diagnoses")?;
+            ws.set_row_height(0, 30)?;
             for (c, (h, width, _)) in DIAGNOSES_COLUMNS.iter().enumerate() {
                 ws.set_column_width(c as u16, *width)?;
                 ws.write_string_with_format(0, c as u16, *h, &header)?;
@@ -424,6 +447,7 @@ impl ResultsWriter {
         }
         {
             let ws = wb.add_worksheet_with_constant_memory().set_name("Asset history")?;
+            ws.set_row_height(0, 30)?;
             let mut headers = vec!["Asset ID", "Status", "Sample date", "Sheet", "Row"];
             let gases: Vec<String> = Gas::ALL.iter().map(|g| format!("{g} (ppm)")).collect();
             headers.extend(gases.iter().map(String::as_str));
@@ -462,18 +486,35 @@ impl ResultsWriter {
         self.rows += 1;
         let r = self.rows;
         let (text, wrap) = (&self.text, &self.wrap);
-        let fmt = |c: usize| if DIAGNOSES_COLUMNS[c].2 { wrap } else { text };
-        let ws = self.wb.worksheet_from_index(DIAGNOSES)?;
-        let strings: [(usize, &str); 6] = [
+        let fmt = |c: u16| if DIAGNOSES_COLUMNS[usize::from(c)].2 { wrap } else { text };
+        let strings: [(u16, &str); 15] = [
             (0, &row.asset_id),
             (1, row.name.as_deref().unwrap_or("")),
             (2, row.substation.as_deref().unwrap_or("")),
             (4, &row.fault_label),
-            (5, &row.fault_description),
-            (6, &row.refinements),
+            (5, &row.confidence),
+            (8, &row.first_reason),
+            (9, &row.action),
+            (10, &row.fault_description),
+            (11, &row.refinements),
+            (14, &row.duval_t1),
+            (15, &row.duval_p1),
+            (16, &row.iec_60599),
+            (17, &row.rogers),
+            (26, &row.trend),
+            (27, &row.warnings),
         ];
+        // As tall as the printed columns' wrapped text needs.
+        let wrapped: Vec<(&str, f64)> = strings
+            .iter()
+            .filter(|(c, _)| *c < PRINTED_COLUMNS && DIAGNOSES_COLUMNS[usize::from(*c)].2)
+            .map(|(c, v)| (*v, DIAGNOSES_COLUMNS[usize::from(*c)].1))
+            .collect();
+        let ws = self.wb.worksheet_from_index(DIAGNOSES)?;
+        // Set before the row's cells: in constant-memory mode a row is final once left.
+        ws.set_row_height(r, wrapped_height(&wrapped))?;
         for (c, v) in strings {
-            ws.write_string_with_format(r, c as u16, v, fmt(c))?;
+            ws.write_string_with_format(r, c, v, fmt(c))?;
         }
         ws.write_number_with_format(
             r,
@@ -481,29 +522,19 @@ impl ResultsWriter {
             f64::from(row.status),
             &self.status[usize::from(row.status.clamp(1, 3) - 1)],
         )?;
-        ws.write_string_with_format(r, 7, &row.confidence, text)?;
-        ws.write_number_with_format(r, 8, row.fault_probability, &self.percent)?;
-        ws.write_number_with_format(r, 9, row.priority, &self.one_decimal)?;
-        if let Some(c) = row.ieee_2008_condition {
-            ws.write_number_with_format(r, 10, f64::from(c), text)?;
-        }
-        for (c, v) in [(11, &row.duval_t1), (12, &row.duval_p1), (13, &row.iec_60599), (14, &row.rogers)] {
-            ws.write_string_with_format(r, c, v, text)?;
-        }
+        ws.write_number_with_format(r, 6, row.priority, &self.one_decimal)?;
         if let Some(date) = row.latest_sampled_on {
-            ws.write_date_with_format(r, 15, date, &self.dates)?;
+            ws.write_date_with_format(r, 7, date, &self.dates)?;
+        }
+        ws.write_number_with_format(r, 12, row.fault_probability, &self.percent)?;
+        if let Some(c) = row.ieee_2008_condition {
+            ws.write_number_with_format(r, 13, f64::from(c), text)?;
         }
         if let Some(n) = row.row {
-            ws.write_number_with_format(r, 16, n as f64, text)?;
+            ws.write_number_with_format(r, 18, n as f64, text)?;
         }
         for (j, cell) in row.gases.iter().enumerate() {
-            write_cell(ws, r, 17 + j as u16, cell, text)?;
-        }
-        let base = 17 + REPORT_GASES.len();
-        for (c, v) in
-            [(base, &row.trend), (base + 1, &row.first_reason), (base + 2, &row.action), (base + 3, &row.warnings)]
-        {
-            ws.write_string_with_format(r, c as u16, v, fmt(c))?;
+            write_cell(ws, r, FIRST_GAS_COLUMN + j as u16, cell, text)?;
         }
         if !row.history.is_empty() {
             let ws = self.wb.worksheet_from_index(HISTORY)?;
@@ -544,6 +575,7 @@ impl ResultsWriter {
             let (rows, history_rows) = (self.rows, self.history_rows);
             let ws = self.wb.worksheet_from_index(DIAGNOSES)?;
             ws.autofilter(0, 0, rows.max(1), DIAGNOSES_COLUMNS.len() as u16 - 1)?;
+            ws.set_print_area(0, 0, rows.max(1), PRINTED_COLUMNS - 1)?;
             let ws = self.wb.worksheet_from_index(HISTORY)?;
             ws.autofilter(0, 0, history_rows.max(1), 4 + Gas::ALL.len() as u16)?;
         }
@@ -593,12 +625,13 @@ impl ResultsWriter {
             if act_first.is_empty() {
                 ws.write_string(r, 0, "No asset is at status 2 or 3.")?;
             } else {
-                let header = header_format().set_text_wrap();
+                let header = header_format();
                 for (c, h) in ["Asset ID", "Fault", "Status", "Priority", "Confidence", "", "Why"].iter().enumerate() {
                     ws.write_string_with_format(r, c as u16, *h, &header)?;
                 }
                 for a in act_first {
                     r += 1;
+                    ws.set_row_height(r, wrapped_height(&[(&a.reason, 70.0)]))?;
                     ws.write_string_with_format(r, 0, &a.asset_id, &top)?;
                     ws.write_string_with_format(r, 1, &a.fault, &top)?;
                     ws.write_number_with_format(
@@ -646,6 +679,7 @@ impl ResultsWriter {
             ws.set_column_width(4, 80)?;
             for (i, e) in rejected.iter().take(EXCEL_LAST_ROW as usize).enumerate() {
                 let r = 1 + i as u32;
+                ws.set_row_height(r, wrapped_height(&[(&e.reason, 80.0)]))?;
                 ws.write_string(r, 0, &e.sheet)?;
                 ws.write_number(r, 1, f64::from(e.row))?;
                 let column = match (&e.column_letter, &e.column) {
