@@ -38,6 +38,16 @@ impl S3Store {
     }
 }
 
+/// The Content-Type an object is stored with, from its key's extension, so that a browser opens
+/// a result in place (report.html from the S3 console or a presigned link, not a download):
+/// JSON Lines as `application/x-ndjson`, anything unknown as `application/octet-stream`.
+pub fn content_type(key: &str) -> &'static str {
+    if key.ends_with(".jsonl") {
+        return "application/x-ndjson";
+    }
+    mime_guess::from_path(key).first_raw().unwrap_or("application/octet-stream")
+}
+
 fn unavailable<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
     key: &str,
     e: &SdkError<E, R>,
@@ -77,6 +87,7 @@ impl S3Writer {
                     .create_multipart_upload()
                     .bucket(bucket)
                     .key(key)
+                    .content_type(content_type(key))
                     .send()
                     .await
                     .map_err(|e| unavailable(key, &e))?;
@@ -180,6 +191,7 @@ impl ObjectStore for S3Store {
             .put_object()
             .bucket(&self.bucket)
             .key(key)
+            .content_type(content_type(key))
             .body(ByteStream::from(body))
             .send()
             .await

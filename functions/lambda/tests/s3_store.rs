@@ -123,3 +123,26 @@ async fn objects_written_part_by_part() {
     w.finish().await.unwrap();
     assert_eq!(store.get("results/r/small.json").await.unwrap(), b"{}");
 }
+
+/// Results open in a browser from S3: each object is stored with its Content-Type, whether put
+/// whole or written part by part.
+#[tokio::test]
+async fn results_are_stored_with_their_content_type() {
+    let f = s3().await;
+    let store = S3Store::new(f.client.clone(), BUCKET);
+    store.put("results/r/report.html", b"<!doctype html>".to_vec()).await.unwrap();
+    let mut w = store.writer("results/r/big.html").await.unwrap();
+    w.write(&vec![b' '; lambda::PART_BYTES + 1]).await.unwrap();
+    w.finish().await.unwrap();
+    store.put("results/r/diagnoses.jsonl", b"{}\n".to_vec()).await.unwrap();
+    store.put("results/r/report.xlsx", b"PK".to_vec()).await.unwrap();
+    for (key, expected) in [
+        ("results/r/report.html", "text/html"),
+        ("results/r/big.html", "text/html"),
+        ("results/r/diagnoses.jsonl", "application/x-ndjson"),
+        ("results/r/report.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ] {
+        let head = f.client.head_object().bucket(BUCKET).key(key).send().await.unwrap();
+        assert_eq!(head.content_type(), Some(expected), "{key}");
+    }
+}
