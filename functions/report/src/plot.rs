@@ -593,3 +593,19 @@ pub fn gas_trend(
     }
     doc.to_string()
 }
+
+/// A plot rasterised to PNG at `scale` × its size, on white, its labels in the embedded DejaVu
+/// Sans (fonts/; the Lambda runtime has no fonts, and without one the labels would vanish).
+#[cfg(feature = "png")]
+pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
+    use resvg::{tiny_skia, usvg};
+    static FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+    let mut options = usvg::Options { font_family: "DejaVu Sans".into(), ..Default::default() };
+    options.fontdb_mut().load_font_data(FONT.to_vec());
+    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| format!("the plot's SVG: {e}"))?;
+    let size = tree.size().to_int_size().scale_by(scale).ok_or("the plot has no size")?;
+    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("the plot has no size")?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    resvg::render(&tree, tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(|e| format!("PNG: {e}"))
+}

@@ -360,12 +360,13 @@ const PRINTED_COLUMNS: u16 = 10;
 const FIRST_GAS_COLUMN: u16 = 19;
 
 /// The height (points) of a row whose wrapped cells hold these texts in columns this wide: a
-/// line per column width of characters (Excel's width unit is about one character), at most 12.
+/// line per column width of characters (Excel's width unit), at most 12.
 fn wrapped_height(cells: &[(&str, f64)]) -> f64 {
     let lines = cells
         .iter()
         .map(|(text, width)| {
-            let per_line = (width - 1.0).max(4.0) as usize;
+            // Proportional text runs about 15 % narrower than the width unit (a "0").
+            let per_line = (width * 1.15).max(4.0) as usize;
             text.split('\n').map(|l| l.chars().count().div_ceil(per_line).max(1)).sum::<usize>()
         })
         .max()
@@ -414,7 +415,12 @@ pub struct ResultsWriter {
     text: Format,
     wrap: Format,
     status: [Format; 3],
+    /// Duval Triangle 1 of the first act-first assets pushed: (asset id, caption, PNG).
+    plots: Vec<(String, String, Vec<u8>)>,
 }
+
+/// How many assets get a Duval Triangle 1 picture: the act-first list's length.
+const PLOTTED_ASSETS: usize = 25;
 
 impl std::fmt::Debug for ResultsWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -473,7 +479,44 @@ impl ResultsWriter {
             text: top(Format::new()),
             wrap: top(Format::new().set_text_wrap()),
             status: [status_format(1), status_format(2), status_format(3)],
+            plots: Vec::new(),
         })
+    }
+
+    /// Duval Triangle 1 of an act-first asset's samples, as a picture (feature `png-plots`).
+    #[cfg(feature = "png-plots")]
+    fn plot(&mut self, row: &ReportRow) {
+        if row.status < 2 || row.history.is_empty() || self.plots.len() >= PLOTTED_ASSETS {
+            return;
+        }
+        let samples: Vec<dga::DgaSample> = row
+            .history
+            .iter()
+            .map(|h| {
+                let mut s = dga::DgaSample { sampled_on: h.sampled_on, ..Default::default() };
+                for (gas, cell) in Gas::ALL.iter().zip(&h.gases) {
+                    let reading = match cell {
+                        ReportCell::Number(v) => GasReading::Measured(*v),
+                        ReportCell::Text(t) => t.parse().unwrap_or(GasReading::NotMeasured),
+                        ReportCell::Empty => GasReading::NotMeasured,
+                    };
+                    s.set(*gas, reading);
+                }
+                s
+            })
+            .collect();
+        let svg = report::plot::duval_triangle(dga::duval_triangle::Triangle::One, &samples);
+        // A picture that fails to render leaves the asset without one; the rest is unaffected.
+        if let Ok(png) = report::plot::png(&svg, 1.0) {
+            let caption =
+                format!("{} — status {}, {} (priority {:.1})", row.asset_id, row.status, row.fault_label, row.priority);
+            self.plots.push((row.asset_id.clone(), caption, png));
+        }
+    }
+
+    #[cfg(not(feature = "png-plots"))]
+    fn plot(&mut self, _row: &ReportRow) {
+        let _ = (PLOTTED_ASSETS, &self.plots);
     }
 
     /// Appends one asset's row, and its samples to the Asset history sheet when it carries them.
@@ -485,6 +528,7 @@ impl ResultsWriter {
         }
         self.rows += 1;
         let r = self.rows;
+        self.plot(row);
         let (text, wrap) = (&self.text, &self.wrap);
         let fmt = |c: u16| if DIAGNOSES_COLUMNS[usize::from(c)].2 { wrap } else { text };
         let strings: [(u16, &str); 15] = [
@@ -668,6 +712,28 @@ impl ResultsWriter {
                 r += 1;
                 ws.write_string(r, 0, name)?;
                 ws.write_string_with_format(r, 1, what, &Format::new())?;
+            }
+            printable(ws, false)?;
+        }
+        if !self.plots.is_empty() {
+            let ws = self.wb.add_worksheet().set_name("Duval plots")?;
+            ws.write_string_with_format(0, 0, "Duval Triangle 1 of the assets to act on first: each dot a sample, the newest red (report.html has every diagram and trend)", &bold)?;
+            // Three pictures a row at 65 % (about 250 × 220 px, 11 rows), each with its caption
+            // above; a page break after every two rows of pictures, so none is cut in print.
+            let (per_row, block_rows) = (3, 14u32);
+            let mut breaks = Vec::new();
+            for (i, (_, caption, png)) in self.plots.iter().enumerate() {
+                let (block, col) = ((i / per_row) as u32, 5 * (i % per_row) as u16);
+                let row = 2 + block_rows * block;
+                if col == 0 && block > 0 && block % 2 == 0 {
+                    breaks.push(row);
+                }
+                ws.write_string(row, col, caption)?;
+                let image = rust_xlsxwriter::Image::new_from_buffer(png)?.set_scale_width(0.65).set_scale_height(0.65);
+                ws.insert_image(row + 1, col, &image)?;
+            }
+            if !breaks.is_empty() {
+                ws.set_page_breaks(&breaks)?;
             }
             printable(ws, false)?;
         }

@@ -47,7 +47,11 @@ fn the_results_workbook_has_summary_diagnoses_and_rejected_rows() {
     };
     let bytes = results(&run, &records, &p.assets, &p.rejected).unwrap();
     let mut book = open(&bytes);
-    assert_eq!(book.sheet_names(), ["Summary", "Diagnoses", "Asset history", "Rejected rows", "Legend"]);
+    let mut sheets = vec!["Summary", "Diagnoses", "Asset history", "Rejected rows", "Legend"];
+    if cfg!(feature = "png-plots") {
+        sheets.insert(3, "Duval plots");
+    }
+    assert_eq!(book.sheet_names(), sheets);
 
     let summary = book.worksheet_range("Summary").unwrap();
     let value =
@@ -86,6 +90,14 @@ fn the_results_workbook_has_summary_diagnoses_and_rejected_rows() {
         .collect();
     assert!(!expected.is_empty());
     assert_eq!(listed, expected);
+
+    // With pictures, one Duval Triangle 1 PNG per act-first asset.
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes.as_slice())).unwrap();
+    let pictures = (0..zip.len()).filter(|&i| {
+        let f = zip.by_index(i).unwrap();
+        f.name().starts_with("xl/media/") && f.name().ends_with(".png")
+    });
+    assert_eq!(pictures.count(), if cfg!(feature = "png-plots") { listed.len() } else { 0 });
 
     // Asset history: every sample of every asset at status 2 or 3, with its row of origin.
     let history = book.worksheet_range("Asset history").unwrap();
