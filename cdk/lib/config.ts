@@ -10,6 +10,8 @@ export type FunctionName = (typeof FUNCTIONS)[number];
 export interface LambdaSettings {
   readonly memory_mb: number;
   readonly timeout_seconds: number;
+  /** /tmp in MB; Lambda's default (512) when absent. */
+  readonly ephemeral_storage_mb?: number;
 }
 
 export interface Deployment {
@@ -127,6 +129,10 @@ export function parseConfig(text: string, file = 'config/stages.json'): SharedCo
       }
       if (!Number.isInteger(l?.timeout_seconds) || l.timeout_seconds < 1 || l.timeout_seconds > 900) {
         fail(file, `stages.${name}.lambdas.${fn}.timeout_seconds must be 1..900`);
+      }
+      const tmp = l?.ephemeral_storage_mb;
+      if (tmp !== undefined && (!Number.isInteger(tmp) || tmp < 512 || tmp > 10240)) {
+        fail(file, `stages.${name}.lambdas.${fn}.ephemeral_storage_mb must be 512..10240`);
       }
     }
     const d = stage.deployment;

@@ -23,6 +23,7 @@ it('a bad value names the file and the key', () => {
     [(c) => (c.stages.prod.deployment.log_retention_days = 10), /stages\.prod\.deployment\.log_retention_days/],
     [(c) => (c.stages.dev.lambdas.parse.memory_mb = 64), /stages\.dev\.lambdas\.parse\.memory_mb/],
     [(c) => delete c.stages.dev.lambdas.diagnose, /stages\.dev\.lambdas\.diagnose/],
+    [(c) => (c.stages.dev.lambdas.aggregate.ephemeral_storage_mb = 100), /stages\.dev\.lambdas\.aggregate\.ephemeral_storage_mb must be 512\.\.10240/],
     [(c) => (c.stages.dev.deployment.state_machine_log_level = 'DEBUG'), /state_machine_log_level/],
     [(c) => (c.upload_prefix = 'uploads'), /upload_prefix/],
     [(c) => (c.run_layout.assets = 'runs/*'), /run_layout\.assets/],

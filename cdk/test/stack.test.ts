@@ -135,6 +135,8 @@ for (const stage of STAGES) {
         assert.equal(props.Handler, 'bootstrap');
         assert.equal(props.MemorySize, s.lambdas[fn].memory_mb);
         assert.equal(props.Timeout, s.lambdas[fn].timeout_seconds);
+        // /tmp as configured (the aggregate spills the report's rows there), else Lambda's 512 MB.
+        assert.deepEqual(props.EphemeralStorage, s.lambdas[fn].ephemeral_storage_mb ? { Size: s.lambdas[fn].ephemeral_storage_mb } : undefined);
         assert.deepEqual(props.TracingConfig, { Mode: 'Active' });
         assert.equal(props.LoggingConfig.LogFormat, 'JSON');
         assert.equal(props.LoggingConfig.ApplicationLogLevel, s.log_level.toUpperCase());

@@ -107,6 +107,10 @@ pub struct MapTunables {
 pub struct LambdaSettings {
     pub memory_mb: u32,
     pub timeout_seconds: u32,
+    /// `/tmp`, MB (512 when absent). The aggregate spills the report's rows there (about 1.4 KB
+    /// an asset with the samples of those at status 2-3) beside rust_xlsxwriter's sheet files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral_storage_mb: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
