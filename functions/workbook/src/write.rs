@@ -519,7 +519,9 @@ impl ResultsWriter {
         let _ = (PLOTTED_ASSETS, &self.plots);
     }
 
-    /// Appends one asset's row, and its samples to the Asset history sheet when it carries them.
+    /// Appends one asset's row to the Diagnoses sheet, and draws its Duval Triangle 1 when it
+    /// carries its samples and is among the first 25 at status 2-3 pushed (the act-first list,
+    /// when pushed worst first).
     pub fn push(&mut self, row: &ReportRow) -> Result<(), XlsxError> {
         self.by_status[usize::from(row.status.clamp(1, 3) - 1)] += 1;
         *self.faults.entry(row.fault.clone()).or_default() += 1;
@@ -580,7 +582,14 @@ impl ResultsWriter {
         for (j, cell) in row.gases.iter().enumerate() {
             write_cell(ws, r, FIRST_GAS_COLUMN + j as u16, cell, text)?;
         }
-        if !row.history.is_empty() {
+        Ok(())
+    }
+
+    /// Appends an asset's samples to the Asset history sheet (when its row carries them: status
+    /// 2-3). Independent of [`push`](Self::push): the aggregate writes the history as the
+    /// batches arrive and the Diagnoses rows worst first at the end.
+    pub fn push_history(&mut self, row: &ReportRow) -> Result<(), XlsxError> {
+        {
             let ws = self.wb.worksheet_from_index(HISTORY)?;
             for h in &row.history {
                 if self.history_rows >= EXCEL_LAST_ROW {
@@ -829,6 +838,7 @@ pub fn results(
                 reason: row.first_reason.clone(),
             });
         }
+        w.push_history(row)?;
         w.push(row)?;
     }
     rows.clear();

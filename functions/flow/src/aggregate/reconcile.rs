@@ -39,42 +39,58 @@ fn started_at(input: &ExecutionInput) -> Option<chrono::NaiveDateTime> {
     chrono::DateTime::parse_from_rfc3339(&input.upload.event_time).ok().map(|d| d.naive_utc())
 }
 
-/// The report's rows, worst first: they spill to a temporary file as they come (about 700
-/// bytes each, with the samples of the assets at status 2-3), indexed by priority (16 bytes
-/// each), on a thread of their own; at the end they are read back in priority order into the
-/// workbook. The fleet's size costs disk, not memory.
+/// The results workbook, on a thread of its own: each asset's samples (status 2-3) go to the
+/// Asset history sheet as they come; its Diagnoses row spills to a temporary file (about 700
+/// bytes) indexed by priority (16 bytes each), and at the end the rows are read back worst first.
+/// The fleet's size costs disk, not memory; the samples of the 25 worst (for their pictures)
+/// are the only ones kept.
 struct ReportThread {
     rows: Option<std::sync::mpsc::SyncSender<(workbook::write::ReportRow, u8)>>,
     spiller: std::thread::JoinHandle<Result<Spill, String>>,
-    run: RunInfo,
 }
 
 struct Spill {
+    workbook: ResultsWriter,
     file: std::fs::File,
     /// (priority, fault energy, offset, length), in arrival order.
     index: Vec<(f64, u8, u64, u32)>,
+    /// The samples of the worst assets at status 2-3 (arrival order, priority, energy, id,
+    /// samples), trimmed to the pictures' worth as they come.
+    plotted: Vec<(usize, f64, u8, String, Vec<workbook::write::HistoryRow>)>,
 }
+
+/// Assets whose samples are kept for a picture: the act-first list's length.
+const PICTURES: usize = 25;
 
 impl ReportThread {
     fn start(run: RunInfo) -> Result<Self, FlowError> {
         let file =
             tempfile::tempfile().map_err(|e| FlowError::Report(format!("a temporary file for the report: {e}")))?;
+        let mut workbook = ResultsWriter::new(&run).map_err(|e| FlowError::Report(e.to_string()))?;
         let (tx, rx) = std::sync::mpsc::sync_channel::<(workbook::write::ReportRow, u8)>(1024);
         let spiller = std::thread::spawn(move || {
             use std::io::Write;
             let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-            let (mut index, mut offset, mut line) = (Vec::new(), 0u64, Vec::new());
-            for (row, energy) in rx {
+            let (mut index, mut offset, mut line, mut plotted) = (Vec::new(), 0u64, Vec::new(), Vec::new());
+            for (order, (mut row, energy)) in rx.into_iter().enumerate() {
+                if !row.history.is_empty() {
+                    workbook.push_history(&row).map_err(|e| e.to_string())?;
+                    plotted.push((order, row.priority, energy, row.asset_id.clone(), std::mem::take(&mut row.history)));
+                    if plotted.len() >= 8 * PICTURES {
+                        trim(&mut plotted);
+                    }
+                }
                 line.clear();
                 serde_json::to_writer(&mut line, &row).map_err(|e| e.to_string())?;
                 out.write_all(&line).map_err(|e| format!("the report's temporary file: {e}"))?;
                 index.push((row.priority, energy, offset, line.len() as u32));
                 offset += line.len() as u64;
             }
+            trim(&mut plotted);
             let file = out.into_inner().map_err(|e| format!("the report's temporary file: {e}"))?;
-            Ok(Spill { file, index })
+            Ok(Spill { workbook, file, index, plotted })
         });
-        Ok(ReportThread { rows: Some(tx), spiller, run })
+        Ok(ReportThread { rows: Some(tx), spiller })
     }
 
     fn push(&mut self, row: workbook::write::ReportRow, energy: u8) {
@@ -86,7 +102,7 @@ impl ReportThread {
         }
     }
 
-    /// The workbook, rows worst first.
+    /// The workbook, Diagnoses rows worst first.
     fn finish(
         mut self,
         rejected: &[RowError],
@@ -95,20 +111,31 @@ impl ReportThread {
         use std::os::unix::fs::FileExt;
         self.rows = None;
         let report = |e: String| FlowError::Report(e);
-        let Spill { file, mut index } =
+        let Spill { mut workbook, file, mut index, plotted } =
             self.spiller.join().map_err(|_| report("the report's writer panicked".into()))?.map_err(report)?;
+        let mut plotted: HashMap<String, Vec<workbook::write::HistoryRow>> =
+            plotted.into_iter().map(|(_, _, _, id, h)| (id, h)).collect();
         // A stable sort: equal keys keep the workbook's order.
         index.sort_by(|a, b| workbook::write::worst_first((a.0, a.1, 0), (b.0, b.1, 0)));
-        let mut w = ResultsWriter::new(&self.run).map_err(|e| report(e.to_string()))?;
         let mut line = Vec::new();
         for (_, _, offset, len) in index {
             line.resize(len as usize, 0);
             file.read_exact_at(&mut line, offset).map_err(|e| report(format!("the report's temporary file: {e}")))?;
-            let row: workbook::write::ReportRow = serde_json::from_slice(&line).map_err(|e| report(e.to_string()))?;
-            w.push(&row).map_err(|e| report(e.to_string()))?;
+            let mut row: workbook::write::ReportRow =
+                serde_json::from_slice(&line).map_err(|e| report(e.to_string()))?;
+            if let Some(history) = plotted.remove(&row.asset_id) {
+                row.history = history;
+            }
+            workbook.push(&row).map_err(|e| report(e.to_string()))?;
         }
-        w.finish(rejected, act_first).map_err(|e| report(e.to_string()))
+        workbook.finish(rejected, act_first).map_err(|e| report(e.to_string()))
     }
+}
+
+/// The worst [`PICTURES`] of the kept samples (workbook::write::worst_first).
+fn trim(plotted: &mut Vec<(usize, f64, u8, String, Vec<workbook::write::HistoryRow>)>) {
+    plotted.sort_by(|a, b| workbook::write::worst_first((a.1, a.2, a.0), (b.1, b.2, b.0)));
+    plotted.truncate(PICTURES);
 }
 
 /// Where the pass writes, and what it has seen.
