@@ -29,8 +29,8 @@ pub struct ReportLimits {
 }
 
 impl Default for ReportLimits {
-    /// About 25 MB at most, whatever the fleet: 50,000 table rows (~190 bytes each), 500 pages
-    /// (~29 KB each: five diagrams, seven trends, four tables) and 5,000 rejected rows.
+    /// About 28 MB at most, whatever the fleet: 50,000 table rows (~190 bytes each), 500 pages
+    /// (30-37 KB each: five diagrams, seven trends, four tables) and 5,000 rejected rows.
     fn default() -> Self {
         ReportLimits { table_rows: 50_000, sections: 500, rejected_rows: 5_000 }
     }
