@@ -105,10 +105,17 @@ mod tests {
     #[test]
     fn long_lines_wrap_under_their_value_or_indent_and_short_ones_stay() {
         let text = "Fault                     T3 — thermal fault above 700 °C, confirmed by the pentagon and the ratios\nshort\n";
-        let out = fit(text, 40);
-        assert!(out.lines().all(|l| textwrap::core::display_width(l) <= 40), "{out}");
-        assert!(out.lines().nth(1).unwrap().starts_with(&" ".repeat(26)), "{out}");
+        let out = fit(text, 60);
+        assert!(out.lines().all(|l| textwrap::core::display_width(l) <= 60), "{out}");
+        assert!(out.lines().nth(1).unwrap().starts_with(&" ".repeat(26)), "under the value: {out}");
         assert!(out.ends_with("short\n"));
+        // Too narrow to continue under the value (past half the width): under the indent instead.
+        let narrow = fit(text, 40);
+        assert!(narrow.lines().all(|l| textwrap::core::display_width(l) <= 40), "{narrow}");
+        assert!(
+            narrow.lines().nth(1).unwrap().starts_with("  ") && !narrow.lines().nth(1).unwrap().starts_with("   "),
+            "{narrow}"
+        );
         let plain = "  1000 rows read: 990 samples accepted, 9 rows rejected, 1 skipped; 100 assets: 100 diagnosed";
         let out = fit(plain, 50);
         assert!(out.lines().all(|l| l.len() <= 50), "{out}");
