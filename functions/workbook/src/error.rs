@@ -73,6 +73,17 @@ impl std::fmt::Display for RowError {
     }
 }
 
+impl RowError {
+    /// The column as a rejected-rows table shows it: `C (H2)`, the header alone, or empty.
+    pub fn column_label(&self) -> String {
+        match (&self.column_letter, &self.column) {
+            (Some(l), Some(c)) => format!("{l} ({c})"),
+            (None, Some(c)) => c.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
 /// Spreadsheet column letters: 0 → A, 25 → Z, 26 → AA.
 pub fn column_letter(index: u32) -> String {
     let mut n = index + 1;

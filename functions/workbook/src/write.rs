@@ -757,12 +757,7 @@ impl ResultsWriter {
                 ws.set_row_height(r, wrapped_height(&[(&e.reason, 80.0)]))?;
                 ws.write_string(r, 0, &e.sheet)?;
                 ws.write_number(r, 1, f64::from(e.row))?;
-                let column = match (&e.column_letter, &e.column) {
-                    (Some(l), Some(c)) => format!("{l} ({c})"),
-                    (None, Some(c)) => c.clone(),
-                    _ => String::new(),
-                };
-                ws.write_string(r, 2, column)?;
+                ws.write_string(r, 2, e.column_label())?;
                 ws.write_string(r, 3, e.value.as_deref().unwrap_or(""))?;
                 ws.write_string_with_format(r, 4, &e.reason, &wrap)?;
             }

@@ -194,11 +194,7 @@ fn rejected_row(e: &RowError) -> RejectedRow {
     RejectedRow {
         sheet: e.sheet.clone(),
         row: e.row,
-        column: match (&e.column_letter, &e.column) {
-            (Some(l), Some(c)) => format!("{l} ({c})"),
-            (None, Some(c)) => c.clone(),
-            _ => String::new(),
-        },
+        column: e.column_label(),
         value: e.value.clone().unwrap_or_default(),
         reason: e.reason.clone(),
     }
