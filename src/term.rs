@@ -81,11 +81,14 @@ pub fn fit(text: &str, width: usize) -> String {
             continue;
         }
         let lead = body.len() - body.trim_start().len();
+        // Byte offsets to find the value; its column is the display width before it.
         let value_at = body[lead..].find("  ").and_then(|i| {
             let j = lead + i + body[lead + i..].len() - body[lead + i..].trim_start().len();
-            (j < width / 2).then_some(j)
+            let col = textwrap::core::display_width(&body[..j]);
+            (col < width / 2).then_some(col)
         });
-        let indent = " ".repeat(value_at.unwrap_or(lead + 2).min(width / 2));
+        let lead_col = textwrap::core::display_width(&body[..lead]);
+        let indent = " ".repeat(value_at.unwrap_or(lead_col + 2).min(width / 2));
         let options = textwrap::Options::new(width).subsequent_indent(&indent);
         out.push_str(&textwrap::fill(body, options));
         out.push_str(newline);
@@ -115,6 +118,14 @@ mod tests {
         assert!(
             narrow.lines().nth(1).unwrap().starts_with("  ") && !narrow.lines().nth(1).unwrap().starts_with("   "),
             "{narrow}"
+        );
+        // A non-ASCII label continues under its value's column, not its byte offset.
+        let accented = "Température   élevée dans la cuve principale depuis le dernier échantillon du mois";
+        let out = fit(accented, 50);
+        assert!(
+            out.lines().nth(1).unwrap().starts_with(&" ".repeat(14))
+                && !out.lines().nth(1).unwrap().starts_with(&" ".repeat(15)),
+            "{out}"
         );
         let plain = "  1000 rows read: 990 samples accepted, 9 rows rejected, 1 skipped; 100 assets: 100 diagnosed";
         let out = fit(plain, 50);

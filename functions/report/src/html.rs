@@ -170,6 +170,14 @@ pub fn number(v: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
+/// A link within the page, `#key=value`, the value percent-encoded as the script decodes it
+/// (`decodeURIComponent`): an `&` or `%` in an asset id or a substation stays part of it.
+fn link(key: &str, value: &str) -> String {
+    const COMPONENT: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    format!("#{key}={}", percent_encoding::utf8_percent_encode(value, COMPONENT))
+}
+
 /// JSON that may sit inside a `<script>` element: `<` written as `\u003c`, so no `</script>` in
 /// an asset's name can end the element.
 fn script_json<T: Serialize>(value: &T) -> String {
@@ -256,7 +264,7 @@ pub fn head(o: &Overview, rows: &[TableRow], sections: usize) -> String {
                                         tbody {
                                             @for a in &o.act_first {
                                                 tr {
-                                                    td { a href={"#asset=" (a.asset_id)} { (a.asset_id) } }
+                                                    td { a href=(link("asset", &a.asset_id)) { (a.asset_id) } }
                                                     td { (badge(a.status)) }
                                                     td { (a.fault) }
                                                     td.num { (format!("{:.1}", a.priority)) }
@@ -272,7 +280,7 @@ pub fn head(o: &Overview, rows: &[TableRow], sections: usize) -> String {
                                 h3 { "By fault" }
                                 table.by-fault {
                                     thead { tr { th { "Fault" } th.num { "Assets" } } }
-                                    tbody { @for (f, n) in &o.by_fault { tr { td { a href={"#fault=" (f)} { (f) } } td.num { (n) } } } }
+                                    tbody { @for (f, n) in &o.by_fault { tr { td { a href=(link("fault", f)) { (f) } } td.num { (n) } } } }
                                 }
                                 h3 { "By substation" }
                                 table.by-substation {
@@ -280,7 +288,7 @@ pub fn head(o: &Overview, rows: &[TableRow], sections: usize) -> String {
                                     tbody {
                                         @for s in o.by_substation.iter().take(30) {
                                             tr {
-                                                td { a href={"#substation=" (s.substation)} { @if s.substation.is_empty() { "(none given)" } @else { (s.substation) } } }
+                                                td { @if s.substation.is_empty() { "(none given)" } @else { a href=(link("substation", &s.substation)) { (s.substation) } } }
                                                 td.num { (s.by_status[2]) } td.num { (s.by_status[1]) } td.num { (s.by_status[0]) }
                                             }
                                         }

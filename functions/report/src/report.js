@@ -85,7 +85,11 @@
   function fromHash() {
     var pairs = location.hash.replace(/^#/, "").split("&").map(function (part) {
       var i = part.indexOf("=");
-      return i < 0 ? null : [part.slice(0, i), decodeURIComponent(part.slice(i + 1))];
+      if (i < 0) return null;
+      var v = part.slice(i + 1);
+      // A hand-typed link may hold a bare '%': read it as written rather than fail.
+      try { v = decodeURIComponent(v); } catch (e) { /* keep v */ }
+      return [part.slice(0, i), v];
     }).filter(Boolean);
     var filters = ["q", "status", "fault", "substation"];
     var filtered = pairs.some(function (p) { return filters.indexOf(p[0]) >= 0; });

@@ -125,3 +125,22 @@ fn numbers_read_as_an_engineer_writes_them() {
     }
     assert_eq!(html::number(f64::NAN), "—");
 }
+
+#[test]
+fn links_carry_ids_and_names_with_ampersands_and_percent_signs_whole() {
+    let o = Overview {
+        assets_diagnosed: 2,
+        act_first: vec![html::ActFirstRow { asset_id: "T1&2 100%".into(), status: 3, ..Default::default() }],
+        by_substation: vec![
+            html::SubstationTally { substation: "Smith & Sons".into(), by_status: [0, 0, 1] },
+            html::SubstationTally { substation: String::new(), by_status: [1, 0, 0] },
+        ],
+        ..Default::default()
+    };
+    let page = html::head(&o, &[], 0);
+    assert!(page.contains("href=\"#asset=T1%262%20100%25\""), "the id decodes whole");
+    assert!(page.contains("href=\"#substation=Smith%20%26%20Sons\""));
+    // Assets without a substation are counted, not linked to a filter that would show them all.
+    assert!(page.contains("<td>(none given)</td>"));
+    assert!(!page.contains("href=\"#substation=\""));
+}
