@@ -147,3 +147,92 @@ pub fn phase_style(phase: &str) -> ProgressStyle {
     };
     ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> ")
 }
+
+/// The executions port on the in-process engine, for `substation run`. A run id is claimed with
+/// an exclusive lock on `<out>/.locks/<run id>.lock` that the operating system drops when the
+/// process ends, however it ends (kill -9 included), so a claim is never stale. While one process
+/// holds it, a second start of the same run answers "already exists"; so does a start of a run
+/// whose summary is written.
+#[derive(Debug)]
+pub struct LocalExecutions {
+    pub steps: Steps,
+    pub machine: engine::StateMachine,
+    pub executor: Executor,
+}
+
+/// A run this process started and ran to its end, with its claim (held until dropped).
+#[derive(Debug)]
+pub struct LocalExecution {
+    pub result: engine::ExecutionResult,
+    _claim: std::fs::File,
+}
+
+/// Why the engine could not start a run.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalStartError {
+    #[error("cannot claim the run in {path}: {source}")]
+    Claim { path: std::path::PathBuf, source: std::io::Error },
+    #[error("the input is not JSON: {0}")]
+    Input(#[from] serde_json::Error),
+    #[error("{}: {}", .0.error, .0.cause)]
+    Engine(engine::StatesError),
+}
+
+const LOCKS_DIR: &str = ".locks";
+
+impl LocalExecutions {
+    fn lock_file(&self, name: &str) -> Result<std::fs::File, LocalStartError> {
+        let dir = self.steps.store.root().join(LOCKS_DIR);
+        let path = dir.join(format!("{name}.lock"));
+        let claim = |source| LocalStartError::Claim { path: path.clone(), source };
+        std::fs::create_dir_all(&dir).map_err(claim)?;
+        // Never truncated or written: the lock is the file's flock, not its content.
+        std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(claim)
+    }
+
+    /// Blocks until no process holds the run `name` (it finished, failed or died).
+    pub fn wait(&self, name: &str) -> Result<(), LocalStartError> {
+        let file = self.lock_file(name)?;
+        file.lock_shared().map_err(|source| LocalStartError::Claim {
+            path: self.steps.store.root().join(LOCKS_DIR).join(format!("{name}.lock")),
+            source,
+        })
+    }
+
+    fn summary_exists(&self, name: &str) -> bool {
+        let key = flow::layout::RunLayout::new(name, &self.steps.config).summary();
+        self.steps.store.root().join(key).is_file()
+    }
+}
+
+impl flow::start::Executions for LocalExecutions {
+    type Execution = LocalExecution;
+    type Error = LocalStartError;
+
+    async fn start(
+        &self,
+        name: &str,
+        input: &ExecutionInput,
+    ) -> Result<flow::start::StartOutcome<LocalExecution>, LocalStartError> {
+        use flow::start::StartOutcome;
+        let file = self.lock_file(name)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(StartOutcome::AlreadyExists),
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(LocalStartError::Claim { path: self.steps.store.root().join(LOCKS_DIR), source });
+            }
+        }
+        // Claimed: a run that has its summary is done (as Step Functions keeps a finished
+        // execution's name); one without it never finished, and runs again from the start.
+        if self.summary_exists(name) {
+            return Ok(StartOutcome::AlreadyExists);
+        }
+        let result = self
+            .executor
+            .start(&self.machine, name, serde_json::to_value(input)?)
+            .await
+            .map_err(LocalStartError::Engine)?;
+        Ok(StartOutcome::Started(LocalExecution { result, _claim: file }))
+    }
+}

@@ -11,12 +11,11 @@ use clap::Args;
 use comfy_table::{Table, presets};
 use engine::{StateMachine, SystemClock};
 use flow::aggregate::{RunStatus, Summary};
-use flow::start::{StartDecision, Upload};
+use flow::start::{Submitted, Upload, submit};
 use flow::{LocalStore, ObjectStore};
 use indicatif::ProgressBar;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use substation::local_workflow::{self, DEFINITION, LOCAL_BUCKET, Steps};
+use substation::local_workflow::{self, DEFINITION, LOCAL_BUCKET, LocalExecutions, Steps};
 
 use crate::exit;
 
@@ -143,45 +142,23 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
         args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "upload.xlsx".into());
     let config = Arc::new(config::SharedConfig::embedded());
     let store = Arc::new(LocalStore::new(&args.out));
-    let etag: String = Sha256::digest(&bytes).iter().take(16).map(|b| format!("{b:02x}")).collect();
     let key = format!("{}{file_name}", config.upload_prefix);
+    // Stored as a version, as in the versioned bucket: the run id names the version (the
+    // content's hash), and parse reads that version, whatever is uploaded under the name later.
+    let version = store.put_upload(&key, &bytes)?;
     let upload = Upload {
         bucket: LOCAL_BUCKET.into(),
         key: key.clone(),
         size: bytes.len() as u64,
-        etag: Some(etag.clone()),
-        version_id: None,
+        etag: Some(version.clone()),
+        version_id: Some(version.clone()),
         event_time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     };
-    let mut input = match flow::start::start(&upload, &args.stage, &config)? {
-        StartDecision::Start(input) => *input,
-        StartDecision::Ignore(why) => anyhow::bail!("{why}"),
-    };
-    if args.force {
-        let again = format!("{etag}-{}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default());
-        input.run_id = flow::start::run_id(LOCAL_BUCKET, &key, Some(&again));
-    }
-    if let Some(n) = args.max_concurrency {
-        input.map.max_concurrency = n;
-    }
-    if let Some(n) = args.batch_size {
-        input.map.max_items_per_batch = n;
-    }
-    let layout = flow::layout::RunLayout::new(&input.run_id, &config);
+    drop(bytes);
+    let force_salt = args.force.then(|| chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default());
     // One worker per core (the Map's children run on all of them), with stacks as large as a main
     // thread's: a state's output may nest up to the engine's 1,000 levels.
     let runtime = tokio::runtime::Builder::new_multi_thread().thread_stack_size(8 << 20).enable_all().build()?;
-
-    if !args.force
-        && let Ok(existing) = runtime.block_on(store.get(&layout.summary()))
-    {
-        let summary: Summary = serde_json::from_slice(&existing).context("the existing summary is not valid")?;
-        if !args.json {
-            eprintln!("{} was already run as {} (use --force to run it again)", args.file.display(), input.run_id);
-        }
-        return show(&summary, &args.out, args.json);
-    }
-    runtime.block_on(store.put(&key, bytes))?;
 
     let definition = match &args.definition {
         Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
@@ -197,43 +174,84 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
         let p = ProgressBar::new(0);
         p.set_style(local_workflow::phase_style("reading"));
         p.set_message(args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        p.enable_steady_tick(std::time::Duration::from_millis(120));
         p
     } else {
         ProgressBar::hidden()
     };
     let steps = Steps { store: store.clone(), config: config.clone(), thresholds: Arc::new(thresholds) };
     // No history is kept (only counted, for AWS's limit): nothing reads it here.
-    let exec =
+    let executor =
         steps.executor(Arc::new(SystemClock), progress.clone()).record_history(false).with_cpu_clock(process_cpu_time);
-    let name = input.run_id.clone();
-    let result = runtime.block_on(exec.start(&machine, &name, serde_json::to_value(&input)?));
-    progress.finish_and_clear();
-    let result = result.map_err(|e| anyhow::anyhow!("{}: {}", e.error, e.cause))?;
-    if args.timings {
-        print_timings(&result.stats, args.json)?;
-    }
-    let summary =
-        runtime.block_on(store.get(&layout.summary())).ok().and_then(|b| serde_json::from_slice::<Summary>(&b).ok());
-    match (&result.error, summary) {
-        (None, Some(summary)) => show(&summary, &args.out, args.json),
-        (Some(e), summary) => {
-            if let Some(s) = &summary {
-                if args.json {
-                    crate::print_out(&(serde_json::to_string_pretty(s)? + "\n"))?;
-                } else {
-                    show(s, &args.out, false)?;
-                }
+    let executions = LocalExecutions { steps, machine, executor };
+    let summary_of = |run_id: &str| {
+        let layout = flow::layout::RunLayout::new(run_id, &config);
+        runtime.block_on(store.get(&layout.summary())).ok().map(|b| serde_json::from_slice::<Summary>(&b))
+    };
+    let mut waited = false;
+    loop {
+        let adjust = |input: &mut flow::start::ExecutionInput| {
+            if let Some(salt) = force_salt {
+                input.run_id = flow::start::run_id(LOCAL_BUCKET, &key, Some(&format!("{version}-{salt}")));
             }
-            eprintln!("error: the run failed: {}", e.error);
-            let cause = serde_json::from_str::<Value>(&e.cause)
-                .ok()
-                .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_owned))
-                .unwrap_or_else(|| e.cause.clone());
-            eprintln!("  cause: {cause}");
-            Ok(exit::EXECUTION_FAILED)
+            if let Some(n) = args.max_concurrency {
+                input.map.max_concurrency = n;
+            }
+            if let Some(n) = args.batch_size {
+                input.map.max_items_per_batch = n;
+            }
+        };
+        progress.enable_steady_tick(std::time::Duration::from_millis(120));
+        let submitted = runtime.block_on(submit(&executions, &upload, &args.stage, &config, adjust));
+        progress.finish_and_clear();
+        let (input, execution) = match submitted? {
+            Submitted::Ignored(why) => anyhow::bail!("{why}"),
+            Submitted::Started { input, execution } => (input, execution),
+            Submitted::AlreadyExists { input } => {
+                if let Some(summary) = summary_of(&input.run_id) {
+                    let summary = summary.context("the existing summary is not valid")?;
+                    if !args.json && !waited {
+                        eprintln!("{} was already run as {} (use --force to run it again)", args.file.display(), input.run_id);
+                    }
+                    return show(&summary, &args.out, args.json);
+                }
+                if waited {
+                    // The other process ended without a summary (killed): run it here.
+                    waited = false;
+                    continue;
+                }
+                if !args.json {
+                    eprintln!("{} is being run by another process as {}: waiting for it", args.file.display(), input.run_id);
+                }
+                executions.wait(&input.run_id)?;
+                waited = true;
+                continue;
+            }
+        };
+        let result = execution.result;
+        if args.timings {
+            print_timings(&result.stats, args.json)?;
         }
-        (None, None) => anyhow::bail!("the run succeeded but wrote no summary"),
+        let summary = summary_of(&input.run_id).and_then(Result::ok);
+        return match (&result.error, summary) {
+            (None, Some(summary)) => show(&summary, &args.out, args.json),
+            (Some(e), summary) => {
+                if let Some(s) = &summary {
+                    if args.json {
+                        crate::print_out(&(serde_json::to_string_pretty(s)? + "\n"))?;
+                    } else {
+                        show(s, &args.out, false)?;
+                    }
+                }
+                eprintln!("error: the run failed: {}", e.error);
+                let cause = serde_json::from_str::<Value>(&e.cause)
+                    .ok()
+                    .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_owned))
+                    .unwrap_or_else(|| e.cause.clone());
+                eprintln!("  cause: {cause}");
+                Ok(exit::EXECUTION_FAILED)
+            }
+            (None, None) => anyhow::bail!("the run succeeded but wrote no summary"),
+        };
     }
 }
 

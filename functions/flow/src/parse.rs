@@ -40,7 +40,21 @@ pub async fn parse<S: ObjectStore>(
     config: &config::SharedConfig,
 ) -> Result<ParseOutput, FlowError> {
     let layout = RunLayout::new(&input.run_id, config);
-    let bytes = store.get(&input.upload.key).await?;
+    // Exactly the bytes the run was started for: the event's version (S3: versioned bucket;
+    // locally: the store's content-addressed versions), never whatever is at the key now.
+    let upload = &input.upload;
+    let bytes = match &upload.version_id {
+        Some(version) => store.get_version(&upload.key, version).await?,
+        None => store.get(&upload.key).await?,
+    };
+    if upload.size != 0 && bytes.len() as u64 != upload.size {
+        return Err(FlowError::InputInvalid(format!(
+            "'{}' is {} bytes, but the upload that started this run was {} bytes (the object changed)",
+            upload.key,
+            bytes.len(),
+            upload.size
+        )));
+    }
     let file = input.upload.key.rsplit('/').next().unwrap_or(&input.upload.key);
     let mut parsed = workbook::read_workbook(&bytes, file, &config.workbook_limits)?;
     drop(bytes);

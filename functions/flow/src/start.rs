@@ -142,6 +142,90 @@ pub fn start(
     })))
 }
 
+/// What an executions service answers to a start (Step Functions' `StartExecution`: a new
+/// execution, or `ExecutionAlreadyExists` for a name already used with this input).
+#[derive(Debug)]
+pub enum StartOutcome<E> {
+    /// A new execution began (the engine: and ran to its end).
+    Started(E),
+    /// An execution of this name exists (running or finished): nothing was started.
+    AlreadyExists,
+}
+
+/// The port through which every run starts: Step Functions for the trigger Lambda, the
+/// in-process engine for `substation run`. Names are the run ids, so a second start of the same
+/// upload meets the first.
+pub trait Executions: Sync {
+    /// What a started execution gives back (an ARN; the engine's result).
+    type Execution: Send;
+    /// Why the service could not answer.
+    type Error: std::error::Error + Send + Sync + 'static;
+    /// Starts the execution `name` with `input`.
+    fn start(
+        &self,
+        name: &str,
+        input: &ExecutionInput,
+    ) -> impl std::future::Future<Output = Result<StartOutcome<Self::Execution>, Self::Error>> + Send;
+}
+
+/// How an upload ended at the executions port.
+#[derive(Debug)]
+pub enum Submitted<E> {
+    /// Not a run (not a workbook, not under the prefix): why.
+    Ignored(String),
+    /// A new execution, with the input it was started with.
+    Started {
+        /// The execution input (its `run_id` is the execution's name).
+        input: Box<ExecutionInput>,
+        /// What the service gave back.
+        execution: E,
+    },
+    /// The upload's run already exists: a duplicate event, or a second start of the same bytes.
+    AlreadyExists {
+        /// The input that was offered.
+        input: Box<ExecutionInput>,
+    },
+}
+
+/// Why an upload could not be submitted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError<E: std::error::Error + 'static> {
+    /// The stage is not configured.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// The executions service failed.
+    #[error("starting '{name}' failed: {source}")]
+    Start {
+        /// The execution name.
+        name: String,
+        /// The service's error.
+        #[source]
+        source: E,
+    },
+}
+
+/// Upload → decide → start, written once for the trigger and `substation run`: decides whether
+/// the upload is a run ([`start`]), lets the caller adjust the input (the CLI's overrides), and
+/// starts it through `executions`.
+pub async fn submit<X: Executions>(
+    executions: &X,
+    upload: &Upload,
+    stage: &str,
+    config: &config::SharedConfig,
+    adjust: impl FnOnce(&mut ExecutionInput),
+) -> Result<Submitted<X::Execution>, SubmitError<X::Error>> {
+    let mut input = match start(upload, stage, config)? {
+        StartDecision::Ignore(why) => return Ok(Submitted::Ignored(why)),
+        StartDecision::Start(input) => input,
+    };
+    adjust(&mut input);
+    match executions.start(&input.run_id, &input).await {
+        Ok(StartOutcome::Started(execution)) => Ok(Submitted::Started { input, execution }),
+        Ok(StartOutcome::AlreadyExists) => Ok(Submitted::AlreadyExists { input }),
+        Err(source) => Err(SubmitError::Start { name: input.run_id.clone(), source }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +278,42 @@ mod tests {
         let json = serde_json::to_value(&*input).unwrap();
         assert_eq!(json["map"]["MaxItemsPerBatch"], c.stages["prod"].map.max_items_per_batch);
         assert!(start(&upload("uploads/fleet.xlsx"), "qa", &c).is_err());
+    }
+
+    /// An executions service that remembers names, as Step Functions does.
+    #[derive(Default)]
+    struct Names(std::sync::Mutex<Vec<String>>);
+
+    impl Executions for Names {
+        type Execution = usize;
+        type Error = std::io::Error;
+        async fn start(&self, name: &str, _input: &ExecutionInput) -> Result<StartOutcome<usize>, std::io::Error> {
+            let mut names = self.0.lock().unwrap();
+            if names.iter().any(|n| n == name) {
+                return Ok(StartOutcome::AlreadyExists);
+            }
+            names.push(name.to_owned());
+            Ok(StartOutcome::Started(names.len()))
+        }
+    }
+
+    #[tokio::test]
+    async fn submit_starts_once_per_upload_version_and_ignores_what_is_not_a_run() {
+        let (c, x) = (config::SharedConfig::embedded(), Names::default());
+        let first = submit(&x, &upload("uploads/fleet.xlsx"), "dev", &c, |_| {}).await.unwrap();
+        assert!(matches!(first, Submitted::Started { execution: 1, .. }), "{first:?}");
+        let again = submit(&x, &upload("uploads/fleet.xlsx"), "dev", &c, |_| {}).await.unwrap();
+        assert!(matches!(again, Submitted::AlreadyExists { .. }), "{again:?}");
+        // A second upload of the same name is another version: another run.
+        let mut v2 = upload("uploads/fleet.xlsx");
+        v2.version_id = Some("v2".into());
+        assert!(matches!(submit(&x, &v2, "dev", &c, |_| {}).await.unwrap(), Submitted::Started { execution: 2, .. }));
+        let adjusted = submit(&x, &upload("uploads/other.xlsx"), "dev", &c, |i| i.map.max_concurrency = 3).await.unwrap();
+        let Submitted::Started { input, .. } = adjusted else { panic!("{adjusted:?}") };
+        assert_eq!(input.map.max_concurrency, 3);
+        let ignored = submit(&x, &upload("uploads/notes.txt"), "dev", &c, |_| {}).await.unwrap();
+        assert!(matches!(ignored, Submitted::Ignored(_)));
+        assert_eq!(x.0.lock().unwrap().len(), 3);
+        assert!(matches!(submit(&x, &upload("uploads/f.xlsx"), "qa", &c, |_| {}).await, Err(SubmitError::Config(_))));
     }
 }

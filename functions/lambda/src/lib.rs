@@ -36,6 +36,27 @@ impl S3Store {
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
+
+    /// `GetObject`, of one version when given (a deleted or unknown version is `NotFound`).
+    async fn get_object(&self, key: &str, version_id: Option<&str>) -> Result<Vec<u8>, StoreError> {
+        let out =
+            self.client.get_object().bucket(&self.bucket).key(key).set_version_id(version_id.map(str::to_owned)).send().await.map_err(
+                |e| {
+                    if let SdkError::ServiceError(s) = &e
+                        && (s.err().is_no_such_key() || s.err().code() == Some("NoSuchVersion"))
+                    {
+                        return StoreError::NotFound { key: key.to_owned() };
+                    }
+                    unavailable(key, &e)
+                },
+            )?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Unavailable { key: key.to_owned(), message: e.to_string() })?;
+        Ok(bytes.into_bytes().to_vec())
+    }
 }
 
 /// The Content-Type an object is stored with, from its key's extension, so that a browser opens
@@ -170,20 +191,11 @@ impl ObjectStore for S3Store {
     }
 
     async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
-        let out = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| {
-            if let SdkError::ServiceError(s) = &e
-                && s.err().is_no_such_key()
-            {
-                return StoreError::NotFound { key: key.to_owned() };
-            }
-            unavailable(key, &e)
-        })?;
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| StoreError::Unavailable { key: key.to_owned(), message: e.to_string() })?;
-        Ok(bytes.into_bytes().to_vec())
+        self.get_object(key, None).await
+    }
+
+    async fn get_version(&self, key: &str, version_id: &str) -> Result<Vec<u8>, StoreError> {
+        self.get_object(key, Some(version_id)).await
     }
 
     async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
@@ -208,6 +220,63 @@ impl ObjectStore for S3Store {
         }
         keys.sort();
         Ok(keys)
+    }
+}
+
+/// The executions port on Step Functions: `StartExecution` on one state machine, with
+/// `ExecutionAlreadyExists` (the same name and input started before) as the port's answer, not an
+/// error.
+#[derive(Debug, Clone)]
+pub struct StepFunctions {
+    client: aws_sdk_sfn::Client,
+    state_machine_arn: String,
+}
+
+impl StepFunctions {
+    pub fn new(client: aws_sdk_sfn::Client, state_machine_arn: impl Into<String>) -> Self {
+        StepFunctions { client, state_machine_arn: state_machine_arn.into() }
+    }
+}
+
+/// `StartExecution` failed (throttled, denied, the service down): the code and message AWS gave.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct StartExecutionError {
+    /// AWS's error code, e.g. `ThrottlingException`.
+    pub code: String,
+    /// AWS's message.
+    pub message: String,
+}
+
+impl flow::start::Executions for StepFunctions {
+    /// The execution's ARN.
+    type Execution = String;
+    type Error = StartExecutionError;
+
+    async fn start(
+        &self,
+        name: &str,
+        input: &flow::start::ExecutionInput,
+    ) -> Result<flow::start::StartOutcome<String>, StartExecutionError> {
+        use flow::start::StartOutcome;
+        let body = serde_json::to_string(input)
+            .map_err(|e| StartExecutionError { code: "InputInvalid".into(), message: e.to_string() })?;
+        let sent = self
+            .client
+            .start_execution()
+            .state_machine_arn(&self.state_machine_arn)
+            .name(name)
+            .input(body)
+            .send()
+            .await;
+        match sent {
+            Ok(out) => Ok(StartOutcome::Started(out.execution_arn().to_owned())),
+            Err(SdkError::ServiceError(e)) if e.err().is_execution_already_exists() => Ok(StartOutcome::AlreadyExists),
+            Err(e) => Err(StartExecutionError {
+                code: e.code().unwrap_or("Unknown").to_owned(),
+                message: e.message().unwrap_or("").to_owned(),
+            }),
+        }
     }
 }
 

@@ -7,8 +7,8 @@
 //! is, replays the S3 event inside it (`cdk/scripts/replay-dropped-uploads.sh`).
 
 use aws_lambda_events::s3::S3Event;
-use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
-use flow::start::{StartDecision, Upload, decode_s3_key, start};
+use flow::start::{SubmitError, Submitted, Upload, decode_s3_key, submit};
+use lambda::StepFunctions;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde::{Deserialize, Serialize};
 
@@ -91,40 +91,31 @@ fn upload_of(record: &aws_lambda_events::s3::S3EventRecord) -> Result<Upload, Tr
 
 async fn handler(
     event: LambdaEvent<TriggerEvent>,
-    sfn: &aws_sdk_sfn::Client,
-    state_machine_arn: &str,
+    sfn: &StepFunctions,
     stage: &str,
     config: &config::SharedConfig,
 ) -> Result<Vec<RecordOutcome>, TriggerError> {
     let mut outcomes = Vec::new();
     for record in &event.payload.into_s3().records {
         let upload = upload_of(record)?;
-        let input = match start(&upload, stage, config)? {
-            StartDecision::Ignore(why) => {
+        let (run_id, outcome, detail) = match submit(sfn, &upload, stage, config, |_| {}).await {
+            Ok(Submitted::Ignored(why)) => {
                 tracing::info!(key = %upload.key, reason = %why, "upload ignored");
-                outcomes.push(RecordOutcome { key: upload.key, run_id: None, outcome: Outcome::Ignored, detail: why });
-                continue;
+                (None, Outcome::Ignored, why)
             }
-            StartDecision::Start(input) => input,
-        };
-        let body = serde_json::to_string(&*input).unwrap_or_default();
-        let sent =
-            sfn.start_execution().state_machine_arn(state_machine_arn).name(&input.run_id).input(body).send().await;
-        let (outcome, detail) = match sent {
-            Ok(out) => (Outcome::Started, out.execution_arn().to_owned()),
-            Err(SdkError::ServiceError(e)) if e.err().is_execution_already_exists() => {
-                (Outcome::AlreadyStarted, "ExecutionAlreadyExists: this upload was already processed".to_owned())
-            }
-            Err(e) => {
-                return Err(TriggerError::StartFailed {
-                    name: input.run_id.clone(),
-                    code: e.code().unwrap_or("Unknown").to_owned(),
-                    message: e.message().unwrap_or("").to_owned(),
-                });
+            Ok(Submitted::Started { input, execution }) => (Some(input.run_id), Outcome::Started, execution),
+            Ok(Submitted::AlreadyExists { input }) => (
+                Some(input.run_id),
+                Outcome::AlreadyStarted,
+                "ExecutionAlreadyExists: this upload was already processed".to_owned(),
+            ),
+            Err(SubmitError::Config(e)) => return Err(e.into()),
+            Err(SubmitError::Start { name, source }) => {
+                return Err(TriggerError::StartFailed { name, code: source.code, message: source.message });
             }
         };
-        tracing::info!(run_id = %input.run_id, key = %upload.key, outcome = ?outcome, "trigger");
-        outcomes.push(RecordOutcome { key: upload.key, run_id: Some(input.run_id.clone()), outcome, detail });
+        tracing::info!(run_id = ?run_id, key = %upload.key, outcome = ?outcome, "trigger");
+        outcomes.push(RecordOutcome { key: upload.key, run_id, outcome, detail });
     }
     Ok(outcomes)
 }
@@ -137,9 +128,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = config::SharedConfig::embedded();
     config.stage(&stage)?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let sfn = aws_sdk_sfn::Client::new(&aws);
-    let (sfn, arn, stage, config) = (&sfn, arn.as_str(), stage.as_str(), &config);
-    lambda_runtime::run(service_fn(move |event| handler(event, sfn, arn, stage, config))).await
+    let sfn = StepFunctions::new(aws_sdk_sfn::Client::new(&aws), arn);
+    let (sfn, stage, config) = (&sfn, stage.as_str(), &config);
+    lambda_runtime::run(service_fn(move |event| handler(event, sfn, stage, config))).await
 }
 
 #[cfg(test)]
@@ -153,7 +144,7 @@ mod tests {
 
     /// The real SFN client, its HTTP layer answered by the recorded responses of `rules`. (Built
     /// by hand rather than with `mock_client!`, which needs the SDK's `test-util` feature.)
-    fn sfn_with(rules: &[&Rule]) -> aws_sdk_sfn::Client {
+    fn sfn_with(rules: &[&Rule]) -> StepFunctions {
         let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
         for rule in rules {
             interceptor = interceptor.with_rule(rule);
@@ -166,7 +157,7 @@ mod tests {
             .http_client(create_mock_http_client())
             .interceptor(interceptor)
             .build();
-        aws_sdk_sfn::Client::from_conf(conf)
+        StepFunctions::new(aws_sdk_sfn::Client::from_conf(conf), ARN)
     }
 
     fn event(fixture: &str) -> LambdaEvent<TriggerEvent> {
@@ -194,7 +185,7 @@ mod tests {
             })
             .then_output(started);
         let sfn = sfn_with(&[&rule]);
-        let out = handler(event(PUT), &sfn, ARN, "dev", &config::SharedConfig::embedded()).await.unwrap();
+        let out = handler(event(PUT), &sfn, "dev", &config::SharedConfig::embedded()).await.unwrap();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].outcome, Outcome::Started);
         assert_eq!(out[0].key, "uploads/Fleet 2026 Q3 + spare 변전소.XLSX");
@@ -209,7 +200,7 @@ mod tests {
             )
         });
         let sfn = sfn_with(&[&rule]);
-        let out = handler(event(PUT), &sfn, ARN, "dev", &config::SharedConfig::embedded()).await.unwrap();
+        let out = handler(event(PUT), &sfn, "dev", &config::SharedConfig::embedded()).await.unwrap();
         assert_eq!(out[0].outcome, Outcome::AlreadyStarted);
     }
 
@@ -222,7 +213,7 @@ mod tests {
             )
         });
         let sfn = sfn_with(&[&rule]);
-        let err = handler(event(PUT), &sfn, ARN, "dev", &config::SharedConfig::embedded()).await.unwrap_err();
+        let err = handler(event(PUT), &sfn, "dev", &config::SharedConfig::embedded()).await.unwrap_err();
         let d = Diagnostic::from(err);
         assert_eq!(d.error_type, "StartExecutionFailed");
         assert!(d.error_message.contains("ThrottlingException"), "{}", d.error_message);
@@ -234,7 +225,7 @@ mod tests {
             .then_output(|| StartExecutionOutput::builder().build().unwrap());
         let sfn = sfn_with(&[&rule]);
         let fixture = include_str!("../../../tests/fixtures/events/s3-put-not-a-workbook.json");
-        let out = handler(event(fixture), &sfn, ARN, "dev", &config::SharedConfig::embedded()).await.unwrap();
+        let out = handler(event(fixture), &sfn, "dev", &config::SharedConfig::embedded()).await.unwrap();
         assert_eq!(out[0].outcome, Outcome::Ignored);
         assert_eq!(rule.num_calls(), 0);
     }
@@ -250,7 +241,7 @@ mod tests {
             let rule = mock!(aws_sdk_sfn::Client::start_execution)
                 .match_requests(|r| r.state_machine_arn() == Some(ARN))
                 .then_output(started);
-            let out = handler(event(fixture), &sfn_with(&[&rule]), ARN, "dev", &config).await.unwrap();
+            let out = handler(event(fixture), &sfn_with(&[&rule]), "dev", &config).await.unwrap();
             assert_eq!(out.len(), 1);
             assert_eq!(out[0].outcome, Outcome::Started);
             assert_eq!(rule.num_calls(), 1);
