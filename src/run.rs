@@ -210,7 +210,11 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
                 if let Some(summary) = summary_of(&input.run_id) {
                     let summary = summary.context("the existing summary is not valid")?;
                     if !args.json && !waited {
-                        eprintln!("{} was already run as {} (use --force to run it again)", args.file.display(), input.run_id);
+                        eprintln!(
+                            "{} was already run as {} (use --force to run it again)",
+                            args.file.display(),
+                            input.run_id
+                        );
                     }
                     return show(&summary, &args.out, args.json);
                 }
@@ -220,7 +224,11 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
                     continue;
                 }
                 if !args.json {
-                    eprintln!("{} is being run by another process as {}: waiting for it", args.file.display(), input.run_id);
+                    eprintln!(
+                        "{} is being run by another process as {}: waiting for it",
+                        args.file.display(),
+                        input.run_id
+                    );
                 }
                 executions.wait(&input.run_id)?;
                 waited = true;

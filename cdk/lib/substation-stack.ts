@@ -183,11 +183,12 @@ export class SubstationStack extends Stack {
       });
     }
 
-    // parse: reads the upload, writes runs/<run>/ (assets, rejected rows).
+    // parse: reads the upload, by the version the event named (the bucket is versioned: a second
+    // upload of the same name must not be read by the first run), writes runs/<run>/.
     roles.parse.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadUploads',
-        actions: ['s3:GetObject'],
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
         resources: [objects(`${config.upload_prefix}*`)],
       }),
     );

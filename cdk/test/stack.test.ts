@@ -172,7 +172,8 @@ for (const stage of STAGES) {
       parse: () => [
         logsOf('parse'),
         xray,
-        allow(['s3:GetObject'], [bucketArn(stack, stage, `${CONFIG.upload_prefix}*`)]),
+        // GetObjectVersion: parse reads the upload by the event's version id (issue 14).
+        allow(['s3:GetObject', 's3:GetObjectVersion'], [bucketArn(stack, stage, `${CONFIG.upload_prefix}*`)]),
         // The items file goes up as a multipart upload when large.
         allow(['s3:AbortMultipartUpload', 's3:PutObject'], [bucketArn(stack, stage, `${runs}*`)]),
         allow(['s3:ListBucket'], [bucketArn(stack, stage)], {

@@ -308,7 +308,8 @@ mod tests {
         let mut v2 = upload("uploads/fleet.xlsx");
         v2.version_id = Some("v2".into());
         assert!(matches!(submit(&x, &v2, "dev", &c, |_| {}).await.unwrap(), Submitted::Started { execution: 2, .. }));
-        let adjusted = submit(&x, &upload("uploads/other.xlsx"), "dev", &c, |i| i.map.max_concurrency = 3).await.unwrap();
+        let adjusted =
+            submit(&x, &upload("uploads/other.xlsx"), "dev", &c, |i| i.map.max_concurrency = 3).await.unwrap();
         let Submitted::Started { input, .. } = adjusted else { panic!("{adjusted:?}") };
         assert_eq!(input.map.max_concurrency, 3);
         let ignored = submit(&x, &upload("uploads/notes.txt"), "dev", &c, |_| {}).await.unwrap();

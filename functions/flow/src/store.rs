@@ -116,7 +116,11 @@ impl LocalStore {
             .suffix(TEMP_SUFFIX)
             .make_in(parent, |p| std::fs::hard_link(&version, p))
             .map_err(|e| unavailable(key, &e))?;
+        let link_path = link.path().to_owned();
         link.persist(&path).map_err(|e| unavailable(key, &e.error))?;
+        // rename(2) of a link onto another link of the same file does nothing, leaving the temp
+        // name: remove it (it is this writer's own, random name).
+        let _ = std::fs::remove_file(&link_path);
         Ok(version_id)
     }
 
@@ -213,7 +217,9 @@ impl ObjectStore for LocalStore {
                 Err(e) => return Err(unavailable(key, &e)),
             };
             writer.file.flush().map_err(|e| unavailable(&writer.key, &e))?;
-            std::io::copy(&mut source, writer.file.get_mut().as_file_mut()).map(|_| ()).map_err(|e| unavailable(key, &e))
+            std::io::copy(&mut source, writer.file.get_mut().as_file_mut())
+                .map(|_| ())
+                .map_err(|e| unavailable(key, &e))
         })();
         std::future::ready(copied)
     }
@@ -398,13 +404,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path());
         let v1 = store.put_upload("uploads/fleet.xlsx", b"first").unwrap();
+        assert_eq!(v1, store.put_upload("uploads/fleet.xlsx", b"first").unwrap(), "the same bytes, the same version");
         let v2 = store.put_upload("uploads/fleet.xlsx", b"second").unwrap();
         assert_ne!(v1, v2);
-        assert_eq!(v1, store.put_upload("uploads/fleet.xlsx", b"first").unwrap(), "the same bytes, the same version");
+        assert_eq!(v1, store.put_upload("uploads/fleet.xlsx", b"first").unwrap());
         assert_eq!(store.get("uploads/fleet.xlsx").await.unwrap(), b"first", "the latest upload");
         assert_eq!(store.get_version("uploads/fleet.xlsx", &v2).await.unwrap(), b"second");
         assert!(matches!(store.get_version("uploads/fleet.xlsx", "nope").await, Err(StoreError::NotFound { .. })));
         assert!(matches!(store.get_version("uploads/fleet.xlsx", "../x").await, Err(StoreError::InvalidKey { .. })));
-        assert_eq!(store.list("").await.unwrap(), ["uploads/fleet.xlsx"], "versions are not keys");
+        assert_eq!(store.list("").await.unwrap(), ["uploads/fleet.xlsx"], "versions and temp links are not keys");
+        let names = std::fs::read_dir(dir.path().join("uploads")).unwrap().count();
+        assert_eq!(names, 1, "a re-upload of the same bytes leaves no temp link behind");
     }
 }

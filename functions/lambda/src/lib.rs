@@ -39,17 +39,22 @@ impl S3Store {
 
     /// `GetObject`, of one version when given (a deleted or unknown version is `NotFound`).
     async fn get_object(&self, key: &str, version_id: Option<&str>) -> Result<Vec<u8>, StoreError> {
-        let out =
-            self.client.get_object().bucket(&self.bucket).key(key).set_version_id(version_id.map(str::to_owned)).send().await.map_err(
-                |e| {
-                    if let SdkError::ServiceError(s) = &e
-                        && (s.err().is_no_such_key() || s.err().code() == Some("NoSuchVersion"))
-                    {
-                        return StoreError::NotFound { key: key.to_owned() };
-                    }
-                    unavailable(key, &e)
-                },
-            )?;
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| {
+                if let SdkError::ServiceError(s) = &e
+                    && (s.err().is_no_such_key() || s.err().code() == Some("NoSuchVersion"))
+                {
+                    return StoreError::NotFound { key: key.to_owned() };
+                }
+                unavailable(key, &e)
+            })?;
         let bytes = out
             .body
             .collect()
