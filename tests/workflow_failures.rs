@@ -154,3 +154,73 @@ async fn above_the_tolerance_the_run_takes_the_partial_path_and_fails() {
         .collect();
     assert_eq!(states, ["ParseWorkbook", "DiagnoseAssets", "PersistPartialResults", "DiagnosisIncomplete"]);
 }
+
+fn steps_of(s: &Setup) -> Steps {
+    Steps {
+        store: s.store.clone(),
+        config: Arc::new(config::SharedConfig::embedded()),
+        thresholds: Arc::new(dga::Thresholds::default()),
+    }
+}
+
+fn states_entered(r: &engine::ExecutionResult) -> Vec<String> {
+    r.history
+        .iter()
+        .filter(|e| e.event_type.ends_with("StateEntered"))
+        .filter_map(|e| e.details["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The aggregate failing (after its retries) is caught: a summary says so, counts every asset
+/// as failed, and the execution fails with the aggregate's error (issue 14).
+#[tokio::test]
+async fn a_failing_aggregate_still_leaves_a_summary_that_says_so() {
+    let mut s = setup(Fault::Transient(0), 0.0).await;
+    let aggregate = steps_of(&s).aggregate(ProgressBar::hidden());
+    s.exec.register(
+        "aggregate",
+        handler(move |p: Value| {
+            let aggregate = aggregate.clone();
+            async move {
+                if p["mode"] == "complete" {
+                    return Err(HandlerError { error_type: "ReportFailed".into(), error_message: "disk full".into() });
+                }
+                aggregate(engine::Event::Value(p)).await
+            }
+        }),
+    );
+    let r = s.exec.start(&s.machine, &s.input.run_id, serde_json::to_value(&s.input).unwrap()).await.unwrap();
+    assert_eq!(r.status, "FAILED");
+    assert_eq!(r.error.as_ref().unwrap().error, "ReportFailed");
+    assert_eq!(states_entered(&r), ["ParseWorkbook", "DiagnoseAssets", "Aggregate", "PersistFailure", "ResultsFailed"]);
+    let sm = summary(&s).await;
+    assert_eq!(sm.status, RunStatus::Incomplete);
+    let reason = sm.reason.unwrap();
+    assert!(reason.contains("ReportFailed: disk full") && reason.contains("rejected"), "{reason}");
+    let c = &sm.counts;
+    assert_eq!((c.assets, c.diagnosed, c.failed, c.not_started), (40, 0, 40, 0));
+    assert_eq!(c.rows_read, c.samples_accepted + c.rows_rejected + c.rows_skipped);
+}
+
+/// The parse step dying (out of memory, a timeout: no WorkbookInvalid) still ends in a
+/// rejection summary that says how.
+#[tokio::test]
+async fn a_parse_step_that_dies_still_leaves_a_rejection_summary() {
+    let mut s = setup(Fault::Transient(0), 0.0).await;
+    s.exec.register(
+        "parse",
+        handler(|_p: Value| async move {
+            Err(HandlerError {
+                error_type: "Runtime.ExitError".into(),
+                error_message: "Runtime exited with error: signal: killed".into(),
+            })
+        }),
+    );
+    let r = s.exec.start(&s.machine, &s.input.run_id, serde_json::to_value(&s.input).unwrap()).await.unwrap();
+    assert_eq!(r.status, "FAILED");
+    assert_eq!(r.error.as_ref().unwrap().error, "Runtime.ExitError");
+    assert_eq!(states_entered(&r), ["ParseWorkbook", "PersistRejection", "WorkbookRejected"]);
+    let sm = summary(&s).await;
+    assert_eq!(sm.status, RunStatus::Rejected);
+    assert!(sm.reason.as_deref().unwrap().contains("Runtime.ExitError"), "{:?}", sm.reason);
+}

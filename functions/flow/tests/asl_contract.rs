@@ -99,9 +99,12 @@ fn the_error_names_matched_are_the_ones_raised() {
     let retried = asl_text().matches("\"StorageUnavailable\"").count();
     assert!(retried >= 4 && flow::FlowError::from(unavailable).error_type() == "StorageUnavailable");
     // The aggregate payloads name modes the aggregate step knows, with the whole state.
-    for (state, mode) in
-        [("Aggregate", "complete"), ("PersistRejection", "rejected"), ("PersistPartialResults", "partial")]
-    {
+    for (state, mode) in [
+        ("Aggregate", "complete"),
+        ("PersistRejection", "rejected"),
+        ("PersistPartialResults", "partial"),
+        ("PersistFailure", "failed"),
+    ] {
         let payload = &asl["States"][state]["Parameters"]["Payload"];
         assert_eq!(payload["mode"], mode);
         assert_eq!(payload["state.$"], "$");

@@ -79,6 +79,9 @@ pub enum Mode {
     Rejected,
     /// The Map failed (e.g. tolerated failures exceeded): persist what there is, marked incomplete.
     Partial,
+    /// The aggregate step itself failed (Catch on it): persist only a summary that says so, with
+    /// the parse step's counts and every asset reported as failed. Reads nothing but the state.
+    Failed,
 }
 
 /// The state machine's state when the aggregate step runs.

@@ -267,6 +267,28 @@ pub async fn aggregate<S: ObjectStore>(
         .parse
         .as_ref()
         .ok_or_else(|| FlowError::InputInvalid("the aggregate step needs the parse step's output".into()))?;
+    if request.mode == Mode::Failed {
+        // Nothing but the state is read: whatever failed the complete mode is not met again.
+        summary.status = RunStatus::Incomplete;
+        let why = state.error.as_ref().map_or("unknown".to_owned(), |e| format!("{}: {}", e.error, e.message()));
+        summary.reason = Some(format!(
+            "the results could not be written ({why}); every asset is counted as failed, and rejected rows are in {}",
+            parse.rejected_key
+        ));
+        let c = parse.counts;
+        summary.counts = SummaryCounts {
+            rows_read: c.rows_read,
+            samples_accepted: c.samples_accepted,
+            rows_rejected: c.rows_rejected,
+            rows_skipped: c.rows_skipped,
+            assets: c.assets,
+            diagnosed: 0,
+            failed: c.assets,
+            not_started: 0,
+        };
+        summary.map_run_arn = state.map_run.as_ref().map(|m| m.map_run_arn.clone());
+        return persist_summary(store, &summary).await;
+    }
     let results = match (request.mode, &state.map_run) {
         (Mode::Complete, Some(map)) => result_writer::read(store, &map.result_writer_details.key).await?,
         (Mode::Complete, None) => {
