@@ -117,6 +117,8 @@ fn keep_freed_memory() {
 }
 
 fn main() -> ExitCode {
+    // When started as the workbook reader's child (xls, ods, xlsb), read and exit here.
+    flow::isolate::serve_if_child();
     #[cfg(feature = "mimalloc")]
     keep_freed_memory();
     let cli = Cli::parse();

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use flow::isolate::read_workbook;
 use serde::Serialize;
 use workbook::sample::{SampleOptions, write_fleet};
-use workbook::{Layout, Limits, ParsedWorkbook, RowError, WorkbookError, read_workbook};
+use workbook::{Layout, Limits, ParsedWorkbook, RowError, WorkbookError};
 
 use crate::exit;
 

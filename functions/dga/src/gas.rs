@@ -181,8 +181,15 @@ impl FromStr for GasReading {
         }
         if let Some(rest) = t.strip_prefix('<') {
             let limit = parse_number(rest).ok_or_else(|| ReadingError::NotANumber(t.to_owned()))?;
+            // A limit must be a value a report can carry: `<1e309` is infinity, `<2e6` impossible.
+            if !limit.is_finite() {
+                return Err(ReadingError::NotFinite(t.to_owned()));
+            }
             if limit < 0.0 {
                 return Err(ReadingError::Negative(t.to_owned()));
+            }
+            if limit > MAX_PPM {
+                return Err(ReadingError::TooLarge(t.to_owned()));
             }
             return Ok(GasReading::BelowDetection { limit_ppm: Some(limit) });
         }
@@ -351,6 +358,12 @@ impl DgaSample {
         *slot = reading;
     }
 
+    /// The sum of the measured gases, ppm (below-detection and unmeasured count as 0): at most
+    /// 1,000,000 ppm (100 % by volume) in any real oil sample.
+    pub fn total_measured_ppm(&self) -> f64 {
+        Gas::ALL.iter().filter_map(|g| self.get(*g).level_ppm()).sum()
+    }
+
     /// Builder for tests and examples: `DgaSample::default().with(Gas::H2, 120.0)`.
     /// Negative or non-finite values become `NotMeasured` rather than panicking.
     #[must_use]
@@ -386,6 +399,14 @@ mod tests {
         assert_eq!("12.5".parse(), Ok(GasReading::Measured(12.5)));
         assert_eq!(" 1,250 ".parse(), Ok(GasReading::Measured(1250.0)));
         assert_eq!("<1".parse(), Ok(GasReading::BelowDetection { limit_ppm: Some(1.0) }));
+        // A limit no report can carry is refused like the value would be (issue 14).
+        assert!(matches!("<1e309".parse::<GasReading>(), Err(ReadingError::NotFinite(_))));
+        assert!(matches!("<NaN".parse::<GasReading>(), Err(_)));
+        assert!(matches!("<2000000".parse::<GasReading>(), Err(ReadingError::TooLarge(_))));
+        let mut s = DgaSample::default().with(Gas::H2, 600_000.0).with(Gas::N2, 300_000.0);
+        assert_eq!(s.total_measured_ppm(), 900_000.0);
+        s.set(Gas::CO2, GasReading::BelowDetection { limit_ppm: Some(5.0) });
+        assert_eq!(s.total_measured_ppm(), 900_000.0);
         assert_eq!("< 0.5".parse(), Ok(GasReading::BelowDetection { limit_ppm: Some(0.5) }));
         for nd in ["", "ND", "n.d.", "-", "nd"] {
             assert_eq!(nd.parse(), Ok(GasReading::BelowDetection { limit_ppm: None }), "{nd:?}");

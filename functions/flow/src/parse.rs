@@ -56,7 +56,7 @@ pub async fn parse<S: ObjectStore>(
         )));
     }
     let file = input.upload.key.rsplit('/').next().unwrap_or(&input.upload.key);
-    let mut parsed = workbook::read_workbook(&bytes, file, &config.workbook_limits)?;
+    let mut parsed = crate::isolate::read_workbook(&bytes, file, &config.workbook_limits)?;
     drop(bytes);
     tracing::info!(
         run_id = %input.run_id,

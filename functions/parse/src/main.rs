@@ -16,6 +16,8 @@ async fn handler<S: ObjectStore>(
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    // When started as the workbook reader's child (xls, ods, xlsb), read and exit here.
+    flow::isolate::serve_if_child();
     lambda::init_logging();
     let (config, _) = lambda::load_settings()?;
     let store = lambda::S3Store::from_env().await?;

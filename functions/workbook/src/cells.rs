@@ -117,11 +117,18 @@ pub fn gas(cell: &CellValue, factor: f64) -> Result<GasReading, CellError> {
     match cell {
         CellValue::Empty => Ok(GasReading::BelowDetection { limit_ppm: None }),
         CellValue::Number(v) => scaled(*v),
+        // No lab writes a concentration in 64 characters: say so without quoting (or copying) it.
+        CellValue::Text(t) if t.len() > 64 => {
+            Err(format!("is {} characters of text, not a concentration", t.chars().count()))
+        }
         CellValue::Text(t) => match t.parse::<GasReading>().map_err(|e| e.to_string())? {
             GasReading::Measured(v) => scaled(v),
-            GasReading::BelowDetection { limit_ppm } => {
-                Ok(GasReading::BelowDetection { limit_ppm: limit_ppm.map(|l| l * factor) })
-            }
+            GasReading::BelowDetection { limit_ppm: None } => Ok(GasReading::BelowDetection { limit_ppm: None }),
+            // The limit in the column's unit, checked as a value would be (`<1e308` in %).
+            GasReading::BelowDetection { limit_ppm: Some(l) } => match scaled(l)? {
+                GasReading::Measured(l) => Ok(GasReading::BelowDetection { limit_ppm: Some(l) }),
+                other => Ok(other),
+            },
             GasReading::NotMeasured => Ok(GasReading::NotMeasured),
         },
         CellValue::Bool(_) => Err("is TRUE/FALSE, not a concentration".into()),

@@ -57,6 +57,18 @@ pub struct RowError {
     pub reason: String,
 }
 
+/// Most characters of a cell quoted in a rejection (the rest is elided with `…`): a rejection
+/// names the cell, it does not carry a 32,767-character text twice.
+pub const QUOTE_CHARS: usize = 200;
+
+/// `text`, cut to [`QUOTE_CHARS`] characters with an ellipsis when longer.
+pub fn quote(text: String) -> String {
+    match text.char_indices().nth(QUOTE_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "sheet '{}', row {}", self.sheet, self.row)?;

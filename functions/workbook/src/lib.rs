@@ -16,3 +16,4 @@ pub mod write;
 pub use error::{RowError, WorkbookError};
 pub use item::{AssetItem, Breathing, ITEM_SCHEMA_VERSION, ItemSample, RejectedSample};
 pub use read::{Counts, IgnoredColumn, Layout, Limits, ParsedWorkbook, read_workbook};
+pub use source::read_whole;

@@ -30,6 +30,16 @@ pub struct Limits {
     pub max_samples_per_item: usize,
     /// Rows searched for the header.
     pub header_search_rows: u32,
+    /// Strings in an xlsx's shared-string table (calamine holds them all, about 60 bytes each
+    /// beyond their text): counted before the workbook is opened.
+    pub max_shared_strings: u64,
+    /// Inflated bytes of that table, counted the same way.
+    pub max_shared_string_bytes: u64,
+    /// The address space of the child process that reads the formats calamine reads whole
+    /// (xls, ods, xlsb, OLE): an allocation beyond it stops the child, not the step.
+    pub reader_memory_bytes: u64,
+    /// How long that child may take, seconds.
+    pub reader_seconds: u64,
 }
 
 impl Default for Limits {
@@ -41,6 +51,10 @@ impl Default for Limits {
             max_cells: 50_000_000,
             max_samples_per_item: 120,
             header_search_rows: 30,
+            max_shared_strings: 5_000_000,
+            max_shared_string_bytes: 256 * 1024 * 1024,
+            reader_memory_bytes: 600 * 1024 * 1024,
+            reader_seconds: 20,
         }
     }
 }
@@ -76,7 +90,7 @@ pub struct Counts {
 }
 
 /// A column of a sample sheet whose header names nothing known: its values are not read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct IgnoredColumn {
     /// The sheet's name.
     pub sheet: String,
@@ -87,7 +101,7 @@ pub struct IgnoredColumn {
 }
 
 /// What [`read_workbook`] found: the asset items, the rejected rows, the counts and the warnings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ParsedWorkbook {
     /// One sheet or two.
     pub layout: Layout,
@@ -105,7 +119,30 @@ pub struct ParsedWorkbook {
 }
 
 /// Reads a workbook. `file` names it in messages only; the format is sniffed from `bytes`.
+///
+/// A panic inside the readers (calamine on a damaged file) is `WorkbookInvalid`, "the file is
+/// damaged", never a crashed step: the read is a pure function of the bytes, so nothing is left
+/// half done.
 pub fn read_workbook(bytes: &[u8], file: &str, limits: &Limits) -> Result<ParsedWorkbook, WorkbookError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_unguarded(bytes, file, limits))) {
+        Ok(read) => read,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(WorkbookError::Invalid {
+                file: file.to_owned(),
+                reason: crate::error::quote(format!(
+                    "the file is damaged: the spreadsheet reader failed on it ({what}); open it in Excel or LibreOffice and save it again"
+                )),
+            })
+        }
+    }
+}
+
+fn read_unguarded(bytes: &[u8], file: &str, limits: &Limits) -> Result<ParsedWorkbook, WorkbookError> {
     if bytes.len() as u64 > limits.max_file_bytes {
         return Err(WorkbookError::TooLarge {
             file: file.to_owned(),
@@ -115,6 +152,7 @@ pub fn read_workbook(bytes: &[u8], file: &str, limits: &Limits) -> Result<Parsed
     if !bytes.starts_with(crate::source::ZIP_MAGIC) {
         return read_book(bytes, file, limits, None);
     }
+    crate::source::check_shared_strings(bytes, file, limits)?;
     // Whether an xlsx has merged cells takes a pass over its inflated XML. It runs on another
     // core while the workbook is read as if it had none; the rare workbook that has some is
     // read again, with them. (The read is a pure function of the bytes: nothing to undo.)
@@ -473,8 +511,8 @@ impl<'a> Collector<'a> {
             row,
             column: column.map(|c| c.header.clone()),
             column_letter: column.map(|c| column_letter(c.index as u32)),
-            value,
-            reason,
+            value: value.map(crate::error::quote),
+            reason: crate::error::quote(reason),
         });
     }
 
@@ -597,6 +635,20 @@ impl<'a> Collector<'a> {
                 },
                 _ => {}
             }
+        }
+        // Each gas may be plausible alone and the sample not: more than 100 % by volume.
+        let total_ppm = sample.total_measured_ppm();
+        if self.rejected.len() == errors_before && total_ppm > dga::gas::MAX_PPM {
+            self.reject(
+                sheet,
+                row,
+                None,
+                None,
+                format!(
+                    "the gases sum to {} ppm, more than 1,000,000 ppm (100 % by volume): is a column in % or ppb, or a value mistyped?",
+                    total_ppm.round()
+                ),
+            );
         }
         let fields = self.asset_fields(sheet, row, header, cells, false);
         let asset_id = fields.id.clone().or_else(|| fields.name.clone());
@@ -809,8 +861,8 @@ impl<'a> Collector<'a> {
             row: s.row,
             column: None,
             column_letter: None,
-            value: Some(s.asset_id.clone()),
-            reason,
+            value: Some(crate::error::quote(s.asset_id.clone())),
+            reason: crate::error::quote(reason),
         });
     }
 }

@@ -125,6 +125,63 @@ impl<'a> Book<'a> {
     }
 }
 
+/// Whether calamine reads this workbook whole rather than streaming it: legacy .xls and any
+/// other OLE container, .ods and .xlsb (its shared strings and styles are read at open). These
+/// are read in a child process with a memory and time limit (flow::isolate); xlsx and xlsm are
+/// bounded as they stream.
+pub fn read_whole(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(ZIP_MAGIC) {
+        return bytes.starts_with(OLE_MAGIC);
+    }
+    match zip::ZipArchive::new(Cursor::new(bytes)) {
+        Ok(zip) => zip.index_for_name("xl/workbook.xml").is_none(),
+        Err(_) => false,
+    }
+}
+
+/// Refuses an xlsx whose shared-string table is larger than the limits, before calamine loads
+/// it whole: the `<si>` entries and inflated bytes of `xl/sharedStrings.xml`, counted as it
+/// streams (the zip's declared sizes can lie).
+pub(crate) fn check_shared_strings(bytes: &[u8], file: &str, limits: &Limits) -> Result<(), WorkbookError> {
+    use std::io::Read;
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else { return Ok(()) };
+    let Ok(mut entry) = zip.by_name("xl/sharedStrings.xml") else { return Ok(()) };
+    let too_large = |reason: String| WorkbookError::TooLarge { file: file.to_owned(), reason };
+    let finder = memchr::memmem::Finder::new(b"<si>");
+    let (mut strings, mut total) = (0u64, 0u64);
+    let mut buf = vec![0u8; 64 * 1024];
+    let keep = finder.needle().len() - 1;
+    let mut filled = 0;
+    loop {
+        let n = match entry.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            // A damaged table: calamine says what is wrong with it when it opens the file.
+            Err(_) => return Ok(()),
+        };
+        total += n as u64;
+        let end = filled + n;
+        strings += finder.find_iter(&buf[..end]).count() as u64;
+        if strings > limits.max_shared_strings {
+            return Err(too_large(format!(
+                "its shared-string table holds more than {} strings (the limit)",
+                limits.max_shared_strings
+            )));
+        }
+        if total > limits.max_shared_string_bytes {
+            return Err(too_large(format!(
+                "its shared-string table is more than {} MB inflated (the limit)",
+                limits.max_shared_string_bytes >> 20
+            )));
+        }
+        // Keep the tail that may hold the start of a split `<si>`.
+        let tail = end.min(keep);
+        buf.copy_within(end - tail..end, 0);
+        filled = tail;
+    }
+    Ok(())
+}
+
 /// Whether any worksheet of an xlsx declares merged cells: a byte search of the inflated sheet
 /// XML, streamed in chunks (a fraction of the cost of parsing it).
 pub(crate) fn any_merged_cells(bytes: &[u8]) -> bool {

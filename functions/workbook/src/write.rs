@@ -560,7 +560,7 @@ impl ResultsWriter {
         // Set before the row's cells: in constant-memory mode a row is final once left.
         ws.set_row_height(r, wrapped_height(&wrapped))?;
         for (c, v) in strings {
-            ws.write_string_with_format(r, c, v, fmt(c))?;
+            ws.write_string_with_format(r, c, fit(v), fmt(c))?;
         }
         ws.write_number_with_format(
             r,
@@ -598,7 +598,7 @@ impl ResultsWriter {
                 }
                 self.history_rows += 1;
                 let r = self.history_rows;
-                ws.write_string(r, 0, &row.asset_id)?;
+                ws.write_string(r, 0, fit(&row.asset_id))?;
                 ws.write_number_with_format(
                     r,
                     1,
@@ -608,7 +608,7 @@ impl ResultsWriter {
                 if let Some(d) = h.sampled_on {
                     ws.write_date_with_format(r, 2, d, &self.dates)?;
                 }
-                ws.write_string(r, 3, h.sheet.as_deref().unwrap_or(""))?;
+                ws.write_string(r, 3, fit(h.sheet.as_deref().unwrap_or("")))?;
                 if let Some(n) = h.row {
                     ws.write_number(r, 4, n as f64)?;
                 }
@@ -685,8 +685,8 @@ impl ResultsWriter {
                 for a in act_first {
                     r += 1;
                     ws.set_row_height(r, wrapped_height(&[(&a.reason, 70.0)]))?;
-                    ws.write_string_with_format(r, 0, &a.asset_id, &top)?;
-                    ws.write_string_with_format(r, 1, &a.fault, &top)?;
+                    ws.write_string_with_format(r, 0, fit(&a.asset_id), &top)?;
+                    ws.write_string_with_format(r, 1, fit(&a.fault), &top)?;
                     ws.write_number_with_format(
                         r,
                         2,
@@ -694,8 +694,8 @@ impl ResultsWriter {
                         &self.status[usize::from(a.status.clamp(1, 3) - 1)],
                     )?;
                     ws.write_number_with_format(r, 3, a.priority, &self.one_decimal)?;
-                    ws.write_string_with_format(r, 4, &a.confidence, &top)?;
-                    ws.write_string_with_format(r, 6, &a.reason, &wrap)?;
+                    ws.write_string_with_format(r, 4, fit(&a.confidence), &top)?;
+                    ws.write_string_with_format(r, 6, fit(&a.reason), &wrap)?;
                 }
             }
             r += 2;
@@ -737,7 +737,7 @@ impl ResultsWriter {
                 if col == 0 && block > 0 && block % 2 == 0 {
                     breaks.push(row);
                 }
-                ws.write_string(row, col, caption)?;
+                ws.write_string(row, col, fit(caption))?;
                 let image = rust_xlsxwriter::Image::new_from_buffer(png)?.set_scale_width(0.65).set_scale_height(0.65);
                 ws.insert_image(row + 1, col, &image)?;
             }
@@ -755,11 +755,11 @@ impl ResultsWriter {
             for (i, e) in rejected.iter().take(EXCEL_LAST_ROW as usize).enumerate() {
                 let r = 1 + i as u32;
                 ws.set_row_height(r, wrapped_height(&[(&e.reason, 80.0)]))?;
-                ws.write_string(r, 0, &e.sheet)?;
+                ws.write_string(r, 0, fit(&e.sheet))?;
                 ws.write_number(r, 1, f64::from(e.row))?;
                 ws.write_string(r, 2, e.column_label())?;
-                ws.write_string(r, 3, e.value.as_deref().unwrap_or(""))?;
-                ws.write_string_with_format(r, 4, &e.reason, &wrap)?;
+                ws.write_string(r, 3, fit(e.value.as_deref().unwrap_or("")))?;
+                ws.write_string_with_format(r, 4, fit(&e.reason), &wrap)?;
             }
             ws.autofilter(0, 0, rejected.len().clamp(1, EXCEL_LAST_ROW as usize) as u32, 4)?;
             ws.set_freeze_panes(1, 0)?;
@@ -786,7 +786,7 @@ impl ResultsWriter {
 fn write_cell(ws: &mut Worksheet, r: u32, c: u16, cell: &ReportCell, f: &Format) -> Result<(), XlsxError> {
     match cell {
         ReportCell::Number(v) => ws.write_number_with_format(r, c, *v, f)?,
-        ReportCell::Text(t) => ws.write_string_with_format(r, c, t, f)?,
+        ReportCell::Text(t) => ws.write_string_with_format(r, c, fit(t), f)?,
         ReportCell::Empty => ws,
     };
     Ok(())
@@ -851,5 +851,31 @@ fn trend(rec: &DiagnosisRecord) -> String {
         Some((gas, None)) if ieee.samples > 1 => format!("{gas}: no rate (needs 3+ samples over 4-24 months)"),
         _ if ieee.samples > 1 => "no rate (needs 3+ samples over 4-24 months)".into(),
         _ => "single sample".into(),
+    }
+}
+
+/// Excel's most characters in a cell (rust_xlsxwriter refuses more).
+const CELL_CHARS: usize = 32_767;
+
+/// Text as a cell can hold it: cut to Excel's 32,767 characters with an ellipsis, so one long
+/// cell of an upload never fails the results workbook.
+fn fit(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= CELL_CHARS || text.char_indices().nth(CELL_CHARS).is_none() {
+        return text.into();
+    }
+    let cut = text.char_indices().nth(CELL_CHARS - 1).map_or(text.len(), |(i, _)| i);
+    format!("{}…", &text[..cut]).into()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn texts_beyond_a_cell_are_cut_with_an_ellipsis() {
+        let full = "é".repeat(super::CELL_CHARS);
+        assert_eq!(super::fit(&full), full.as_str(), "Excel's maximum fits as it is");
+        let over = format!("{full}xyz");
+        let cut = super::fit(&over);
+        assert_eq!(cut.chars().count(), super::CELL_CHARS);
+        assert!(cut.ends_with('…') && cut.starts_with("éé"));
     }
 }

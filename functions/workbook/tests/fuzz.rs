@@ -22,8 +22,19 @@ fn cell() -> impl Strategy<Value = Option<String>> {
     ]
 }
 
+/// 300 cases per property from a fixed seed: the same inputs on every run of the test command,
+/// a few seconds in all (issue 14). A finding is a failed test here, never a flaky one.
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 300,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5b5_7a71_0014),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(config())]
 
     #[test]
     fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2048), magic in 0..3u8) {
