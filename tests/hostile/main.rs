@@ -178,22 +178,7 @@ fn an_xlsx_with_millions_of_shared_strings_is_refused_before_it_is_loaded() {
         sst.push_str("<si><t/></si>");
     }
     sst.push_str("</sst>");
-    let rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
-    let workbook = r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Samples" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
-    let wb_rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#;
-    let sheet = r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>"#;
-    let types = r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/></Types>"#;
-    zip_of(
-        &file,
-        &[
-            ("[Content_Types].xml", types.as_bytes()),
-            ("_rels/.rels", rels.as_bytes()),
-            ("xl/workbook.xml", workbook.as_bytes()),
-            ("xl/_rels/workbook.xml.rels", wb_rels.as_bytes()),
-            ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
-            ("xl/sharedStrings.xml", sst.as_bytes()),
-        ],
-    );
+    xlsx_of(&file, r#"<sheetData/>"#, Some(&sst));
     let a = validate(&file);
     assert_eq!(a.code, 2, "{a:?}");
     assert!(
@@ -275,4 +260,84 @@ fn hostile_cells_are_rejected_rows_and_the_run_completes() {
     let longest = diagnoses.used_cells().map(|(_, _, v)| v.to_string().chars().count()).max().unwrap();
     assert_eq!(longest, 32_767);
     assert!(diagnoses.used_cells().any(|(_, _, v)| v.to_string() == long_id));
+}
+
+/// A minimal xlsx, written by hand: one sheet "Samples" with this `<sheetData>`, and optionally
+/// a shared-string table.
+fn xlsx_of(path: &Path, sheet_data: &str, sst: Option<&str>) {
+    let rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
+    let workbook = r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Samples" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+    let wb_rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#;
+    let sheet = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{sheet_data}</worksheet>"#
+    );
+    let types = r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/></Types>"#;
+    let empty_sst = r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"></sst>"#;
+    zip_of(
+        path,
+        &[
+            ("[Content_Types].xml", types.as_bytes()),
+            ("_rels/.rels", rels.as_bytes()),
+            ("xl/workbook.xml", workbook.as_bytes()),
+            ("xl/_rels/workbook.xml.rels", wb_rels.as_bytes()),
+            ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+            ("xl/sharedStrings.xml", sst.unwrap_or(empty_sst).as_bytes()),
+        ],
+    );
+}
+
+/// A formula saved without its value (as programs that write but do not calculate formulas
+/// save them) is a rejected row with that reason, never a blank read as "not detected".
+#[test]
+fn a_formula_without_a_calculated_value_is_a_rejected_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("formulas.xlsx");
+    let text = |r: &str, t: &str| format!(r#"<c r="{r}" t="inlineStr"><is><t>{t}</t></is></c>"#);
+    let num = |r: &str, v: f64| format!(r#"<c r="{r}"><v>{v}</v></c>"#);
+    let mut rows = String::from("<sheetData><row r=\"1\">");
+    for (c, h) in
+        ["A", "B", "C", "D", "E", "F", "G"].iter().zip(["Asset ID", "Sample date", "H2", "CH4", "C2H6", "C2H4", "C2H2"])
+    {
+        rows.push_str(&text(&format!("{c}1"), h));
+    }
+    rows.push_str("</row>");
+    // Row 2 calculated; row 3 a formula with no <v>; row 4 as openpyxl saves one (`<v />`); row
+    // 5 a formula whose value is an empty string (LibreOffice: t="str"), a blank H2 — read as
+    // one in a file without openpyxl's form, and refused in one with it (calamine reads both as
+    // empty text): this file has it, so row 5 is refused too.
+    let h2 = [
+        r#"<c r="C2"><f>10+2</f><v>12</v></c>"#.to_owned(),
+        r#"<c r="C3"><f>10+2</f></c>"#.to_owned(),
+        r#"<c r="C4"><f>10+2</f><v /></c>"#.to_owned(),
+        r#"<c r="C5" t="str"><f>IF(1=1,"",2)</f><v></v></c>"#.to_owned(),
+    ];
+    for (i, h2) in h2.iter().enumerate() {
+        let r = i + 2;
+        rows.push_str(&format!("<row r=\"{r}\">"));
+        rows.push_str(&text(&format!("A{r}"), &format!("TR-{r}")));
+        rows.push_str(&text(&format!("B{r}"), "2026-03-01"));
+        rows.push_str(h2);
+        for c in ["D", "E", "F", "G"] {
+            rows.push_str(&num(&format!("{c}{r}"), 5.0));
+        }
+        rows.push_str("</row>");
+    }
+    rows.push_str("</sheetData>");
+    xlsx_of(&file, &rows, None);
+    let out = dir.path().join("data");
+    let (a, s) = run(&file, &out);
+    assert_eq!(a.code, 0, "{a:?}");
+    assert_eq!(
+        (s["counts"]["samples_accepted"].as_u64(), s["counts"]["rows_rejected"].as_u64()),
+        (Some(1), Some(3)),
+        "{s}"
+    );
+    let rejected = std::fs::read_to_string(out.join(s["files"]["rejected"].as_str().unwrap())).unwrap();
+    let lines: Vec<Value> = rejected.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    for (line, row) in lines.iter().zip([3, 4, 5]) {
+        assert_eq!(line["row"], row);
+        assert_eq!(line["column"], "H2");
+        assert_eq!(line["reason"].as_str().unwrap(), workbook::cells::UNCALCULATED);
+    }
 }

@@ -20,7 +20,13 @@ pub enum CellValue {
     Date(Option<NaiveDate>),
     /// An Excel error such as `#N/A` or `#DIV/0!`.
     Error(String),
+    /// A formula saved without its calculated value (a program that writes formulas but does not
+    /// calculate them): never read as blank, which would mean "not detected".
+    Uncalculated,
 }
+
+/// Why a formula cell without a value is refused.
+pub const UNCALCULATED: &str = "is a formula without a calculated value (the file was saved by a program that does not calculate formulas): open it in Excel or LibreOffice, save it, and upload it again";
 
 impl CellValue {
     /// Converts a cell of the streaming xlsx/xlsb reader.
@@ -81,11 +87,15 @@ impl CellValue {
             CellValue::Date(Some(d)) => d.to_string(),
             CellValue::Date(None) => "(invalid date)".to_owned(),
             CellValue::Error(e) => e.clone(),
+            CellValue::Uncalculated => "(formula, not calculated)".to_owned(),
         }
     }
 
     /// Text content, trimmed, for identifiers and attributes; numbers without a trailing `.0`.
     pub fn as_text(&self) -> Option<String> {
+        if *self == CellValue::Uncalculated {
+            return None;
+        }
         let t = self.display();
         let t = t.trim();
         (!t.is_empty()).then(|| t.to_owned())
@@ -134,6 +144,7 @@ pub fn gas(cell: &CellValue, factor: f64) -> Result<GasReading, CellError> {
         CellValue::Bool(_) => Err("is TRUE/FALSE, not a concentration".into()),
         CellValue::Date(_) => Err("is a date, not a concentration (is the column formatted as a date?)".into()),
         CellValue::Error(e) => Err(format!("the cell shows the Excel error {e}")),
+        CellValue::Uncalculated => Err(UNCALCULATED.into()),
     }
 }
 
@@ -176,6 +187,7 @@ pub fn date(cell: &CellValue) -> Result<Option<NaiveDate>, CellError> {
         CellValue::Text(t) => parse_date_text(t).and_then(plausible).map(Some),
         CellValue::Bool(_) => Err("is TRUE/FALSE, not a date".into()),
         CellValue::Error(e) => Err(format!("the cell shows the Excel error {e}")),
+        CellValue::Uncalculated => Err(UNCALCULATED.into()),
     }
 }
 
@@ -220,6 +232,7 @@ pub fn year(cell: &CellValue) -> Result<Option<i32>, CellError> {
             Err(_) => return parse_date_text(t).map(|d| Some(d.year())),
         },
         CellValue::Date(Some(d)) => i64::from(d.year()),
+        CellValue::Uncalculated => return Err(UNCALCULATED.into()),
         _ => return Err("is not a year".into()),
     };
     if (1900..=2100).contains(&y) { Ok(Some(y as i32)) } else { Err("is not a plausible year (1900-2100)".into()) }
@@ -235,6 +248,7 @@ pub fn number(cell: &CellValue) -> Result<Option<f64>, CellError> {
             Ok(GasReading::BelowDetection { limit_ppm: None }) => Ok(None),
             _ => Err("is not a number".into()),
         },
+        CellValue::Uncalculated => Err(UNCALCULATED.into()),
         _ => Err("is not a number".into()),
     }
 }

@@ -153,21 +153,28 @@ fn read_unguarded(bytes: &[u8], file: &str, limits: &Limits) -> Result<ParsedWor
         return read_book(bytes, file, limits, None);
     }
     crate::source::check_shared_strings(bytes, file, limits)?;
-    // Whether an xlsx has merged cells takes a pass over its inflated XML. It runs on another
-    // core while the workbook is read as if it had none; the rare workbook that has some is
-    // read again, with them. (The read is a pure function of the bytes: nothing to undo.)
+    // Whether an xlsx has merged cells, or formulas saved without values, takes a pass over its
+    // inflated XML. It runs on another core while the workbook is read as if it had neither;
+    // the rare workbook that has one is read again, with them. (The read is a pure function of
+    // the bytes: nothing to undo.)
     std::thread::scope(|s| {
-        let scan = s.spawn(|| crate::source::any_merged_cells(bytes));
-        let first = read_book(bytes, file, limits, Some(false));
+        let scan = s.spawn(|| crate::source::scan_sheets(bytes));
+        let first = read_book(bytes, file, limits, Some(crate::source::SheetScan::default()));
         match scan.join() {
-            Ok(false) => first,
-            _ => read_book(bytes, file, limits, Some(true)),
+            Ok(found) if found == crate::source::SheetScan::default() => first,
+            Ok(found) => read_book(bytes, file, limits, Some(found)),
+            Err(_) => read_book(bytes, file, limits, None),
         }
     })
 }
 
-fn read_book(bytes: &[u8], file: &str, limits: &Limits, merges: Option<bool>) -> Result<ParsedWorkbook, WorkbookError> {
-    let mut book = Book::open(bytes, file, merges)?;
+fn read_book(
+    bytes: &[u8],
+    file: &str,
+    limits: &Limits,
+    scan: Option<crate::source::SheetScan>,
+) -> Result<ParsedWorkbook, WorkbookError> {
+    let mut book = Book::open(bytes, file, scan)?;
     let mut collector = Collector::new(file, limits);
     for sheet in book.sheet_names() {
         let mut state = SheetState::new(&sheet, limits);

@@ -1,6 +1,7 @@
 //! Opening workbook bytes whatever the format (sniffed from the content, not the name), and
 //! streaming each sheet's rows without ever building a dense grid from a sheet's claimed size.
 
+use std::collections::HashSet;
 use std::io::Cursor;
 
 use calamine::{Data, Dimensions, Ods, Reader, Xls, Xlsb, Xlsx};
@@ -13,8 +14,8 @@ pub(crate) const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
 pub(crate) enum Book<'a> {
-    /// With whether any sheet has merged cells at all.
-    Xlsx(Xlsx<Cursor<&'a [u8]>>, bool),
+    /// With what the scan of its sheets found (merged cells, formulas without values).
+    Xlsx(Xlsx<Cursor<&'a [u8]>>, SheetScan),
     Xlsb(Xlsb<Cursor<&'a [u8]>>),
     Xls(Xls<Cursor<&'a [u8]>>),
     Ods(Ods<Cursor<&'a [u8]>>),
@@ -30,16 +31,16 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 impl<'a> Book<'a> {
     /// Opens by content: a zip is xlsx/xlsm, xlsb or ods; an OLE container is a legacy .xls or
-    /// an encrypted (password-protected) xlsx. `merges` says whether an xlsx may have merged
-    /// cells (see [`any_merged_cells`]); `None` looks.
-    pub fn open(bytes: &'a [u8], file: &str, merges: Option<bool>) -> Result<Book<'a>, WorkbookError> {
+    /// an encrypted (password-protected) xlsx. `scan` says what an xlsx's sheets may hold (see
+    /// [`scan_sheets`]); `None` looks.
+    pub fn open(bytes: &'a [u8], file: &str, scan: Option<SheetScan>) -> Result<Book<'a>, WorkbookError> {
         let invalid = |reason: String| WorkbookError::Invalid { file: file.to_owned(), reason };
         if bytes.is_empty() {
             return Err(invalid("the file is empty".into()));
         }
         if bytes.starts_with(ZIP_MAGIC) {
             let xlsx_err = match Xlsx::new(Cursor::new(bytes)) {
-                Ok(b) => return Ok(Book::Xlsx(b, merges.unwrap_or_else(|| any_merged_cells(bytes)))),
+                Ok(b) => return Ok(Book::Xlsx(b, scan.unwrap_or_else(|| scan_sheets(bytes)))),
                 Err(e) => e.to_string(),
             };
             if let Ok(b) = Xlsb::new(Cursor::new(bytes)) {
@@ -94,22 +95,30 @@ impl<'a> Book<'a> {
         let err = |e: String| WorkbookError::Invalid { file: file.to_owned(), reason: format!("sheet '{sheet}': {e}") };
         let mut rows = RowAssembler::new(sheet, file, limits);
         match self {
-            Book::Xlsx(book, has_merges) => {
+            Book::Xlsx(book, scan) => {
                 // calamine finds merged regions by parsing the whole sheet: only when there are any.
-                let merged = match (*has_merges).then(|| book.worksheet_merge_cells(sheet)).flatten() {
+                let merged = match scan.merged.then(|| book.worksheet_merge_cells(sheet)).flatten() {
                     Some(Ok(m)) => m,
                     Some(Err(e)) => return Err(err(e.to_string())),
                     None => Vec::new(),
                 };
                 rows.merged = Merged::new(merged);
+                // Where a formula may lack its value, the formula cells are found first (another
+                // pass over the sheet, only for such files), so that a blank read there is
+                // refused rather than taken for "not detected".
+                let formulas =
+                    if scan.uncalculated { formula_cells(book, sheet, file, limits, &err)? } else { HashSet::new() };
                 let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| err(e.to_string()))?;
                 rows.check_claim(reader.dimensions())?;
-                stream_cells(|| reader.next_cell(), &mut rows, &mut on_row, &err)?;
+                let uncalculated = Uncalculated { cells: &formulas, empty_text: scan.empty_values };
+                stream_cells(|| reader.next_cell(), &uncalculated, &mut rows, &mut on_row, &err)?;
             }
             Book::Xlsb(book) => {
                 let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| err(e.to_string()))?;
                 rows.check_claim(reader.dimensions())?;
-                stream_cells(|| reader.next_cell(), &mut rows, &mut on_row, &err)?;
+                let none = HashSet::new();
+                let uncalculated = Uncalculated { cells: &none, empty_text: false };
+                stream_cells(|| reader.next_cell(), &uncalculated, &mut rows, &mut on_row, &err)?;
             }
             // Legacy .xls (at most 65,536 × 256 cells) and .ods have no streaming reader.
             Book::Xls(book) => {
@@ -182,36 +191,104 @@ pub(crate) fn check_shared_strings(bytes: &[u8], file: &str, limits: &Limits) ->
     Ok(())
 }
 
-/// Whether any worksheet of an xlsx declares merged cells: a byte search of the inflated sheet
-/// XML, streamed in chunks (a fraction of the cost of parsing it).
-pub(crate) fn any_merged_cells(bytes: &[u8]) -> bool {
+/// What a byte search of an xlsx's inflated sheet XML found (a fraction of the cost of parsing
+/// it): whether any sheet declares merged cells, and whether a formula may have been saved
+/// without its value (`</f></c>`, or `</f><v />` as openpyxl writes it, or a shared formula's
+/// `"/></c>`). A formula whose value is an empty string (`t="str"`, `<v></v>`) is a blank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SheetScan {
+    /// Merged cells (their value is carried into every covered cell).
+    pub merged: bool,
+    /// Formula cells that may lack a calculated value.
+    pub uncalculated: bool,
+    /// Some written with an empty `<v />` (openpyxl): calamine reads those as empty text, so
+    /// empty text in a formula cell counts as not calculated too.
+    pub empty_values: bool,
+}
+
+/// Scans every worksheet of an xlsx, streamed in chunks. A file it cannot scan is taken to have
+/// both (the careful reading).
+pub(crate) fn scan_sheets(bytes: &[u8]) -> SheetScan {
     use std::io::Read;
-    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else { return true };
-    let finder = memchr::memmem::Finder::new(b"<mergeCell ");
+    let both = SheetScan { merged: true, uncalculated: true, empty_values: true };
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else { return both };
+    let merged = memchr::memmem::Finder::new(b"<mergeCell ");
+    fn finders(needles: &[&'static [u8]]) -> Vec<memchr::memmem::Finder<'static>> {
+        needles.iter().map(|n| memchr::memmem::Finder::new(*n)).collect()
+    }
+    let uncalculated = finders(&[b"</f></c>", b"\"/></c>"]);
+    let empty_values = finders(&[b"</f><v/>", b"</f><v />"]);
+    let keep = 16;
+    let mut found = SheetScan::default();
     for i in 0..zip.len() {
-        let Ok(mut entry) = zip.by_index(i) else { return true };
+        let Ok(mut entry) = zip.by_index(i) else { return both };
         if !(entry.name().starts_with("xl/worksheets/") && entry.name().ends_with(".xml")) {
             continue;
         }
         let mut buf = vec![0u8; 64 * 1024];
-        let keep = finder.needle().len();
         let mut filled = 0;
         loop {
-            let Ok(n) = entry.read(&mut buf[filled..]) else { return true };
+            let Ok(n) = entry.read(&mut buf[filled..]) else { return both };
             if n == 0 {
                 break;
             }
             let end = filled + n;
-            if finder.find(&buf[..end]).is_some() {
-                return true;
+            found.merged |= merged.find(&buf[..end]).is_some();
+            found.empty_values |= empty_values.iter().any(|f| f.find(&buf[..end]).is_some());
+            found.uncalculated |= found.empty_values || uncalculated.iter().any(|f| f.find(&buf[..end]).is_some());
+            if found == both {
+                return both;
             }
-            // Keep the tail in case the needle straddles two reads.
+            // Keep the tail in case a needle straddles two reads.
             let tail = end.saturating_sub(keep);
             buf.copy_within(tail..end, 0);
             filled = end - tail;
         }
     }
-    false
+    found
+}
+
+/// The formula cells of a sheet whose value may be missing, and whether empty text counts.
+struct Uncalculated<'a> {
+    cells: &'a HashSet<(u32, u32)>,
+    empty_text: bool,
+}
+
+/// Most formula cells looked up per sheet of a file whose formulas may lack values.
+const MAX_FORMULA_CELLS: usize = 1_000_000;
+
+/// The positions of a sheet's formula cells (calamine expands shared formulas).
+fn formula_cells(
+    book: &mut Xlsx<Cursor<&[u8]>>,
+    sheet: &str,
+    file: &str,
+    limits: &Limits,
+    err: &impl Fn(String) -> WorkbookError,
+) -> Result<HashSet<(u32, u32)>, WorkbookError> {
+    let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| err(e.to_string()))?;
+    let mut cells = HashSet::new();
+    let mut seen: u64 = 0;
+    while let Some(cell) = reader.next_formula().map_err(|e| err(e.to_string()))? {
+        seen += 1;
+        if seen > limits.max_cells {
+            return Err(WorkbookError::TooLarge {
+                file: file.to_owned(),
+                reason: format!("sheet '{sheet}' has more than {} cells", limits.max_cells),
+            });
+        }
+        if !cell.get_value().is_empty() {
+            cells.insert(cell.get_position());
+            if cells.len() > MAX_FORMULA_CELLS {
+                return Err(WorkbookError::TooLarge {
+                    file: file.to_owned(),
+                    reason: format!(
+                        "sheet '{sheet}' has more than {MAX_FORMULA_CELLS} formulas, some saved without their values: open it in Excel or LibreOffice, save it, and upload it again"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(cells)
 }
 
 fn push_range(
@@ -233,6 +310,7 @@ fn push_range(
 /// A streaming reader's cells (xlsx, xlsb) through [`pipelined`] into rows.
 fn stream_cells<'a, E: std::fmt::Display + Send>(
     mut next_cell: impl FnMut() -> Result<Option<calamine::Cell<calamine::DataRef<'a>>>, E> + Send,
+    formulas: &Uncalculated<'_>,
     rows: &mut RowAssembler<'_>,
     on_row: &mut impl FnMut(u32, &[CellValue]) -> Result<(), WorkbookError>,
     err: &impl Fn(String) -> WorkbookError,
@@ -246,7 +324,16 @@ fn stream_cells<'a, E: std::fmt::Display + Send>(
                 })
             })
         },
-        |(r, c, v)| rows.push(r, c, CellValue::from_data_ref(&v), on_row),
+        |(r, c, v)| {
+            let value = match CellValue::from_data_ref(&v) {
+                CellValue::Empty if formulas.cells.contains(&(r, c)) => CellValue::Uncalculated,
+                CellValue::Text(t) if t.is_empty() && formulas.empty_text && formulas.cells.contains(&(r, c)) => {
+                    CellValue::Uncalculated
+                }
+                value => value,
+            };
+            rows.push(r, c, value, on_row)
+        },
         err,
     )
 }
