@@ -341,3 +341,46 @@ fn a_formula_without_a_calculated_value_is_a_rejected_row() {
         assert_eq!(line["reason"].as_str().unwrap(), workbook::cells::UNCALCULATED);
     }
 }
+
+/// A 10 MB text reused in a thousand gas cells: one shared string in a small file, which each
+/// rejected row used to copy twice (more than 5 GB). Now each is a rejected row that says how
+/// long the text is, without quoting it.
+#[test]
+fn one_huge_text_reused_in_many_gas_cells_is_rejected_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("reused.xlsx");
+    // By hand: rust_xlsxwriter (rightly) refuses a string beyond Excel's 32,767 characters.
+    let sst = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>{}</t></si></sst>"#,
+        "7".repeat(10_000_000)
+    );
+    let text = |r: &str, t: &str| format!(r#"<c r="{r}" t="inlineStr"><is><t>{t}</t></is></c>"#);
+    let mut rows = String::from("<sheetData><row r=\"1\">");
+    for (c, h) in
+        ["A", "B", "C", "D", "E", "F", "G"].iter().zip(["Asset ID", "Sample date", "H2", "CH4", "C2H6", "C2H4", "C2H2"])
+    {
+        rows.push_str(&text(&format!("{c}1"), h));
+    }
+    rows.push_str("</row>");
+    for r in 2..=1001 {
+        rows.push_str(&format!("<row r=\"{r}\">"));
+        rows.push_str(&text(&format!("A{r}"), &format!("TR-{r}")));
+        rows.push_str(&text(&format!("B{r}"), "2026-03-01"));
+        rows.push_str(&format!(r#"<c r="C{r}" t="s"><v>0</v></c>"#));
+        for c in ["D", "E", "F", "G"] {
+            rows.push_str(&format!(r#"<c r="{c}{r}"><v>5</v></c>"#));
+        }
+        rows.push_str("</row>");
+    }
+    rows.push_str("</sheetData>");
+    xlsx_of(&file, &rows, Some(&sst));
+    assert!(std::fs::metadata(&file).unwrap().len() < 100_000, "a small file");
+    let a = validate(&file);
+    assert_eq!(a.code, 1, "{a:?}");
+    // The listing wraps to the terminal: compare with the whitespace collapsed.
+    let flat = a.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    let said = "' is more than 32,767 characters of text (Excel's most in a cell), not a concentration";
+    assert_eq!(flat.matches(said).count(), 1000, "{}", &flat[..flat.len().min(2000)]);
+    assert!(a.stdout.contains("1000 rejected") || a.stderr.contains("1000 rejected"), "{a:?}");
+    within_limits(&a, 600.0);
+}

@@ -91,6 +91,18 @@ impl CellValue {
         }
     }
 
+    /// The cell as shown, cut for quoting in a rejection ([`crate::error::quote`]) without
+    /// copying a long text whole first.
+    pub fn quoted(&self) -> String {
+        match self {
+            CellValue::Text(t) => match t.char_indices().nth(crate::error::QUOTE_CHARS) {
+                Some((cut, _)) => format!("{}…", &t[..cut]),
+                None => t.clone(),
+            },
+            other => other.display(),
+        }
+    }
+
     /// Text content, trimmed, for identifiers and attributes; numbers without a trailing `.0`.
     pub fn as_text(&self) -> Option<String> {
         if *self == CellValue::Uncalculated {
@@ -128,9 +140,11 @@ pub fn gas(cell: &CellValue, factor: f64) -> Result<GasReading, CellError> {
         CellValue::Empty => Ok(GasReading::BelowDetection { limit_ppm: None }),
         CellValue::Number(v) => scaled(*v),
         // No lab writes a concentration in 64 characters: say so without quoting (or copying) it.
-        CellValue::Text(t) if t.len() > 64 => {
-            Err(format!("is {} characters of text, not a concentration", t.chars().count()))
-        }
+        CellValue::Text(t) if t.len() > 64 => Err(match t.len() {
+            // Counted only up to a cell's most (a 10 MB text is not walked a thousand times).
+            0..=131_068 => format!("is {} characters of text, not a concentration", t.chars().count()),
+            _ => "is more than 32,767 characters of text (Excel's most in a cell), not a concentration".to_owned(),
+        }),
         CellValue::Text(t) => match t.parse::<GasReading>().map_err(|e| e.to_string())? {
             GasReading::Measured(v) => scaled(v),
             GasReading::BelowDetection { limit_ppm: None } => Ok(GasReading::BelowDetection { limit_ppm: None }),

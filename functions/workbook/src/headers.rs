@@ -145,6 +145,10 @@ fn gas_by_name(name: &str) -> Option<Gas> {
 
 /// The field a header names, with its unit text, or `None` for a column we do not know.
 pub fn recognise(header: &str) -> Option<(Field, Option<String>)> {
+    // No header is this long: a long text in the rows searched for the header is not walked.
+    if header.len() > 256 {
+        return None;
+    }
     let (name, unit) = split_unit(header);
     if name.is_empty() {
         return None;

@@ -124,7 +124,12 @@ pub struct ParsedWorkbook {
 /// damaged", never a crashed step: the read is a pure function of the bytes, so nothing is left
 /// half done.
 pub fn read_workbook(bytes: &[u8], file: &str, limits: &Limits) -> Result<ParsedWorkbook, WorkbookError> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_unguarded(bytes, file, limits))) {
+    damaged_on_panic(file, || read_unguarded(bytes, file, limits))
+}
+
+/// Runs the read, turning a panic inside it into `WorkbookInvalid` "the file is damaged".
+fn damaged_on_panic<T>(file: &str, read: impl FnOnce() -> Result<T, WorkbookError>) -> Result<T, WorkbookError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
         Ok(read) => read,
         Err(panic) => {
             let what = panic
@@ -139,6 +144,24 @@ pub fn read_workbook(bytes: &[u8], file: &str, limits: &Limits) -> Result<Parsed
                 )),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod panic_tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_the_reader_is_a_damaged_file() {
+        let r: Result<(), _> =
+            damaged_on_panic("f.xls", || panic!("index out of bounds: the len is 3 but the index is 7"));
+        let Err(WorkbookError::Invalid { file, reason }) = r else { panic!("{r:?}") };
+        assert_eq!(file, "f.xls");
+        assert!(
+            reason.starts_with("the file is damaged: the spreadsheet reader failed on it (index out of bounds"),
+            "{reason}"
+        );
+        assert_eq!(damaged_on_panic("f.xls", || Ok::<_, WorkbookError>(7)).unwrap(), 7);
     }
 }
 
@@ -633,12 +656,12 @@ impl<'a> Collector<'a> {
             match col.field {
                 Field::Gas(gas) => match cells::gas(cell, col.gas_factor) {
                     Ok(r) => sample.set(gas, r),
-                    Err(e) => self.reject(sheet, row, Some(col), Some(cell.display()), e),
+                    Err(e) => self.reject(sheet, row, Some(col), Some(cell.quoted()), e),
                 },
                 Field::SampledOn => match cells::date(cell) {
                     Ok(Some(d)) => sample.sampled_on = Some(d),
                     Ok(None) => self.reject(sheet, row, Some(col), None, "no sample date".into()),
-                    Err(e) => self.reject(sheet, row, Some(col), Some(cell.display()), e),
+                    Err(e) => self.reject(sheet, row, Some(col), Some(cell.quoted()), e),
                 },
                 _ => {}
             }
