@@ -181,11 +181,14 @@ pub enum LocalStartError {
 const LOCKS_DIR: &str = ".locks";
 
 impl LocalExecutions {
+    fn lock_path(&self, name: &str) -> std::path::PathBuf {
+        self.steps.store.root().join(LOCKS_DIR).join(format!("{name}.lock"))
+    }
+
     fn lock_file(&self, name: &str) -> Result<std::fs::File, LocalStartError> {
-        let dir = self.steps.store.root().join(LOCKS_DIR);
-        let path = dir.join(format!("{name}.lock"));
+        let path = self.lock_path(name);
         let claim = |source| LocalStartError::Claim { path: path.clone(), source };
-        std::fs::create_dir_all(&dir).map_err(claim)?;
+        std::fs::create_dir_all(path.parent().unwrap_or(&path)).map_err(claim)?;
         // Never truncated or written: the lock is the file's flock, not its content.
         std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(claim)
     }
@@ -193,10 +196,7 @@ impl LocalExecutions {
     /// Blocks until no process holds the run `name` (it finished, failed or died).
     pub fn wait(&self, name: &str) -> Result<(), LocalStartError> {
         let file = self.lock_file(name)?;
-        file.lock_shared().map_err(|source| LocalStartError::Claim {
-            path: self.steps.store.root().join(LOCKS_DIR).join(format!("{name}.lock")),
-            source,
-        })
+        file.lock_shared().map_err(|source| LocalStartError::Claim { path: self.lock_path(name), source })
     }
 
     fn summary_exists(&self, name: &str) -> bool {
@@ -220,7 +220,7 @@ impl flow::start::Executions for LocalExecutions {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => return Ok(StartOutcome::AlreadyExists),
             Err(std::fs::TryLockError::Error(source)) => {
-                return Err(LocalStartError::Claim { path: self.steps.store.root().join(LOCKS_DIR), source });
+                return Err(LocalStartError::Claim { path: self.lock_path(name), source });
             }
         }
         // Claimed: a run that has its summary is done (as Step Functions keeps a finished

@@ -28,12 +28,8 @@ struct Request {
     limits: Limits,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-enum Answer {
-    Read(Box<ParsedWorkbook>),
-    Invalid(String),
-    TooLarge(String),
-}
+/// The child's answer: what the read in process would have returned.
+type Answer = Result<ParsedWorkbook, WorkbookError>;
 
 /// In the reader child: reads the workbook on stdin under the memory limit, writes the answer on
 /// stdout, and exits. Anywhere else: records that this binary can be the child, and returns.
@@ -67,14 +63,7 @@ pub fn serve_if_child() {
     if std::io::stdin().read_to_end(&mut bytes).is_err() {
         std::process::exit(5);
     }
-    let answer = match workbook::read_workbook(&bytes, &request.file, &request.limits) {
-        Ok(parsed) => Answer::Read(Box::new(parsed)),
-        Err(WorkbookError::TooLarge { reason, .. }) => Answer::TooLarge(reason),
-        Err(e) => Answer::Invalid(match e {
-            WorkbookError::Invalid { reason, .. } => reason,
-            other => other.to_string(),
-        }),
-    };
+    let answer: Answer = workbook::read_workbook(&bytes, &request.file, &request.limits);
     drop(bytes);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = serde_json::to_writer(&mut out, &answer).is_ok() && out.flush().is_ok();
@@ -131,10 +120,6 @@ pub fn read_workbook(bytes: &[u8], file: &str, limits: &Limits) -> Result<Parsed
             status.signal().map(|s| format!(" on signal {s}")).unwrap_or_else(|| format!(" with {status}"))
         )));
     }
-    match serde_json::from_slice::<Answer>(&out) {
-        Ok(Answer::Read(parsed)) => Ok(*parsed),
-        Ok(Answer::Invalid(reason)) => Err(failed(reason)),
-        Ok(Answer::TooLarge(reason)) => Err(too_large(reason)),
-        Err(e) => Err(failed(format!("the workbook reader's answer is not valid: {e}"))),
-    }
+    serde_json::from_slice::<Answer>(&out)
+        .unwrap_or_else(|e| Err(failed(format!("the workbook reader's answer is not valid: {e}"))))
 }

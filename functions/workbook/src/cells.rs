@@ -95,10 +95,9 @@ impl CellValue {
     /// copying a long text whole first.
     pub fn quoted(&self) -> String {
         match self {
-            CellValue::Text(t) => match t.char_indices().nth(crate::error::QUOTE_CHARS) {
-                Some((cut, _)) => format!("{}…", &t[..cut]),
-                None => t.clone(),
-            },
+            CellValue::Text(t) => {
+                crate::error::ellipsize(t, crate::error::QUOTE_CHARS, crate::error::QUOTE_CHARS).into_owned()
+            }
             other => other.display(),
         }
     }

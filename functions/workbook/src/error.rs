@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// The workbook cannot be read at all. `error_type()` is the stable name Step Functions matches.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, serde::Deserialize)]
 pub enum WorkbookError {
     /// The file is not a DGA workbook that can be read (`WorkbookInvalid`).
     #[error("{file}: {reason}")]
@@ -63,10 +63,20 @@ pub const QUOTE_CHARS: usize = 200;
 
 /// `text`, cut to [`QUOTE_CHARS`] characters with an ellipsis when longer.
 pub fn quote(text: String) -> String {
-    match text.char_indices().nth(QUOTE_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
+    match ellipsize(&text, QUOTE_CHARS, QUOTE_CHARS) {
+        std::borrow::Cow::Borrowed(_) => text,
+        cut => cut.into_owned(),
     }
+}
+
+/// `text` as it is when it has at most `max_chars` characters, else its first `keep_chars`
+/// followed by `…` (never walking more of a long text than that).
+pub fn ellipsize(text: &str, max_chars: usize, keep_chars: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max_chars || text.char_indices().nth(max_chars).is_none() {
+        return text.into();
+    }
+    let cut = text.char_indices().nth(keep_chars).map_or(text.len(), |(i, _)| i);
+    format!("{}…", &text[..cut]).into()
 }
 
 impl std::fmt::Display for RowError {

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::io::Cursor;
+use std::ops::ControlFlow;
 
 use calamine::{Data, Dimensions, Ods, Reader, Xls, Xlsb, Xlsx};
 
@@ -152,43 +153,57 @@ pub fn read_whole(bytes: &[u8]) -> bool {
 /// it whole: the `<si>` entries and inflated bytes of `xl/sharedStrings.xml`, counted as it
 /// streams (the zip's declared sizes can lie).
 pub(crate) fn check_shared_strings(bytes: &[u8], file: &str, limits: &Limits) -> Result<(), WorkbookError> {
-    use std::io::Read;
     let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else { return Ok(()) };
-    let Ok(mut entry) = zip.by_name("xl/sharedStrings.xml") else { return Ok(()) };
-    let too_large = |reason: String| WorkbookError::TooLarge { file: file.to_owned(), reason };
+    let Ok(entry) = zip.by_name("xl/sharedStrings.xml") else { return Ok(()) };
     let finder = memchr::memmem::Finder::new(b"<si>");
     let (mut strings, mut total) = (0u64, 0u64);
-    let mut buf = vec![0u8; 64 * 1024];
-    let keep = finder.needle().len() - 1;
-    let mut filled = 0;
-    loop {
-        let n = match entry.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => n,
-            // A damaged table: calamine says what is wrong with it when it opens the file.
-            Err(_) => return Ok(()),
-        };
-        total += n as u64;
-        let end = filled + n;
-        strings += finder.find_iter(&buf[..end]).count() as u64;
-        if strings > limits.max_shared_strings {
-            return Err(too_large(format!(
-                "its shared-string table holds more than {} strings (the limit)",
-                limits.max_shared_strings
-            )));
-        }
-        if total > limits.max_shared_string_bytes {
-            return Err(too_large(format!(
+    let mut refused = None;
+    // An overlap one byte short of the needle: a `<si>` is never counted twice. A damaged table
+    // is left to calamine, which says what is wrong with it when it opens the file.
+    let _ = windows(entry, finder.needle().len() - 1, |window, new| {
+        total += new as u64;
+        strings += finder.find_iter(window).count() as u64;
+        refused = if strings > limits.max_shared_strings {
+            Some(format!("its shared-string table holds more than {} strings (the limit)", limits.max_shared_strings))
+        } else if total > limits.max_shared_string_bytes {
+            Some(format!(
                 "its shared-string table is more than {} MB inflated (the limit)",
                 limits.max_shared_string_bytes >> 20
-            )));
+            ))
+        } else {
+            None
+        };
+        if refused.is_some() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    });
+    match refused {
+        Some(reason) => Err(WorkbookError::TooLarge { file: file.to_owned(), reason }),
+        None => Ok(()),
+    }
+}
+
+/// Streams `entry` through a 64 KiB window, calling `on_window(window, new_bytes)` after each
+/// read; each window starts with the last `overlap` bytes of the one before, so a needle up to
+/// `overlap + 1` bytes long is found even where it straddles two reads.
+fn windows(
+    mut entry: impl std::io::Read,
+    overlap: usize,
+    mut on_window: impl FnMut(&[u8], usize) -> ControlFlow<()>,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut filled = 0;
+    loop {
+        let n = entry.read(&mut buf[filled..])?;
+        if n == 0 {
+            return Ok(());
         }
-        // Keep the tail that may hold the start of a split `<si>`.
-        let tail = end.min(keep);
+        let end = filled + n;
+        if on_window(&buf[..end], n).is_break() {
+            return Ok(());
+        }
+        let tail = end.min(overlap);
         buf.copy_within(end - tail..end, 0);
         filled = tail;
     }
-    Ok(())
 }
 
 /// What a byte search of an xlsx's inflated sheet XML found (a fraction of the cost of parsing
@@ -209,7 +224,6 @@ pub struct SheetScan {
 /// Scans every worksheet of an xlsx, streamed in chunks. A file it cannot scan is taken to have
 /// both (the careful reading).
 pub(crate) fn scan_sheets(bytes: &[u8]) -> SheetScan {
-    use std::io::Read;
     let both = SheetScan { merged: true, uncalculated: true, empty_values: true };
     let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else { return both };
     let merged = memchr::memmem::Finder::new(b"<mergeCell ");
@@ -218,31 +232,20 @@ pub(crate) fn scan_sheets(bytes: &[u8]) -> SheetScan {
     }
     let uncalculated = finders(&[b"</f></c>", b"\"/></c>"]);
     let empty_values = finders(&[b"</f><v/>", b"</f><v />"]);
-    let keep = 16;
     let mut found = SheetScan::default();
     for i in 0..zip.len() {
-        let Ok(mut entry) = zip.by_index(i) else { return both };
+        let Ok(entry) = zip.by_index(i) else { return both };
         if !(entry.name().starts_with("xl/worksheets/") && entry.name().ends_with(".xml")) {
             continue;
         }
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut filled = 0;
-        loop {
-            let Ok(n) = entry.read(&mut buf[filled..]) else { return both };
-            if n == 0 {
-                break;
-            }
-            let end = filled + n;
-            found.merged |= merged.find(&buf[..end]).is_some();
-            found.empty_values |= empty_values.iter().any(|f| f.find(&buf[..end]).is_some());
-            found.uncalculated |= found.empty_values || uncalculated.iter().any(|f| f.find(&buf[..end]).is_some());
-            if found == both {
-                return both;
-            }
-            // Keep the tail in case a needle straddles two reads.
-            let tail = end.saturating_sub(keep);
-            buf.copy_within(tail..end, 0);
-            filled = end - tail;
+        let read = windows(entry, 16, |window, _| {
+            found.merged |= merged.find(window).is_some();
+            found.empty_values |= empty_values.iter().any(|f| f.find(window).is_some());
+            found.uncalculated |= found.empty_values || uncalculated.iter().any(|f| f.find(window).is_some());
+            if found == both { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        });
+        if read.is_err() || found == both {
+            return both;
         }
     }
     found

@@ -860,11 +860,7 @@ const CELL_CHARS: usize = 32_767;
 /// Text as a cell can hold it: cut to Excel's 32,767 characters with an ellipsis, so one long
 /// cell of an upload never fails the results workbook.
 fn fit(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.len() <= CELL_CHARS || text.char_indices().nth(CELL_CHARS).is_none() {
-        return text.into();
-    }
-    let cut = text.char_indices().nth(CELL_CHARS - 1).map_or(text.len(), |(i, _)| i);
-    format!("{}…", &text[..cut]).into()
+    crate::error::ellipsize(text, CELL_CHARS, CELL_CHARS - 1)
 }
 
 #[cfg(test)]
