@@ -79,6 +79,8 @@ pub struct Steps {
     pub store: Arc<LocalStore>,
     pub config: Arc<config::SharedConfig>,
     pub thresholds: Arc<dga::Thresholds>,
+    /// The history of earlier uploads in the folder (`history.sqlite3`), when the run keeps one.
+    pub history: Option<crate::history_sqlite::SqliteHistory>,
 }
 
 impl Steps {
@@ -114,9 +116,14 @@ impl Steps {
             let (s, p) = (steps.clone(), progress.clone());
             async move {
                 let envelope: BatchEnvelope = event.deserialize().map_err(input_error)?;
-                let out = flow::diagnose::diagnose_batch(&*s.store, &envelope, &s.thresholds, &s.config)
-                    .await
-                    .map_err(step_error)?;
+                let out = match &s.history {
+                    Some(h) => {
+                        flow::diagnose::diagnose_batch_with_history(&*s.store, h, &envelope, &s.thresholds, &s.config)
+                            .await
+                    }
+                    None => flow::diagnose::diagnose_batch(&*s.store, &envelope, &s.thresholds, &s.config).await,
+                }
+                .map_err(step_error)?;
                 p.inc(out.assets as u64);
                 serde_json::to_value(out).map_err(input_error)
             }

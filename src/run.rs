@@ -19,6 +19,9 @@ use substation::local_workflow::{self, DEFINITION, LOCAL_BUCKET, LocalExecutions
 
 use crate::exit;
 
+/// The shipped example workbook (README), recognised by its bytes.
+const EXAMPLE_WORKBOOK: &[u8] = include_bytes!("../examples/fleet-sample.xlsx");
+
 /// Diagnose a fleet workbook end to end, as on AWS, on this machine.
 #[derive(Debug, Args)]
 #[command(
@@ -26,8 +29,12 @@ use crate::exit;
         uploads/ in a local folder laid out like the bucket, and the real state machine \
         (statemachine/bulk-upload.asl.json) runs in process with the same parse, diagnose and aggregate steps \
         as the Lambdas. Results land in <out>/results/<run>/: summary.json, diagnoses.jsonl, rejected.jsonl, \
-        report.xlsx.\n\nThe run id is deterministic (file name + content hash): running the same file again \
-        shows the existing results; --force runs it again.",
+        report.xlsx.\n\nEach asset's samples are kept in <out>/history.sqlite3 and merged with every later \
+        upload into the same folder: a workbook of new samples only is diagnosed on each transformer's whole \
+        history, and its Samples sheet may name transformers that an earlier upload listed. --no-history runs \
+        on this file alone and keeps nothing; the shipped example (examples/fleet-sample.xlsx) is not kept \
+        unless --history is given.\n\nThe run id is deterministic (file name + content hash + program \
+        version): running the same file again shows the existing results; --force runs it again.",
     after_help = "Exit codes: 0 the run completed (rows may have been rejected: see the summary); 1 the \
         execution failed (Error and Cause shown; a rejected workbook's reason is in its summary); 2 error."
 )]
@@ -46,6 +53,13 @@ pub struct RunArgs {
     /// Run again even if this file's results exist.
     #[arg(long)]
     force: bool,
+    /// Merge with the history of earlier uploads in --out and keep this upload's samples there
+    /// (the default, except for the shipped example).
+    #[arg(long, overrides_with = "no_history")]
+    history: bool,
+    /// Diagnose this file alone: read no history, keep nothing.
+    #[arg(long, overrides_with = "history")]
+    no_history: bool,
     /// Another state machine definition to run instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     definition: Option<PathBuf>,
@@ -154,7 +168,19 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
         version_id: Some(version.clone()),
         event_time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     };
+    // The shipped example is for trying the program: its made-up transformers stay out of the
+    // folder's history unless asked for.
+    let is_example = bytes == EXAMPLE_WORKBOOK;
+    let keep_history = if args.no_history { false } else { args.history || !is_example };
+    if is_example && !keep_history && !args.no_history && !args.json {
+        eprintln!("note: the shipped example is not kept in {}'s history (--history keeps it)", args.out.display());
+    }
     drop(bytes);
+    let history = if keep_history {
+        Some(substation::history_sqlite::SqliteHistory::open_in(&args.out).context("the history store")?)
+    } else {
+        None
+    };
     let force_salt = args.force.then(|| chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default());
     // One worker per core (the Map's children run on all of them), with stacks as large as a main
     // thread's: a state's output may nest up to the engine's 1,000 levels.
@@ -178,7 +204,7 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
     } else {
         ProgressBar::hidden()
     };
-    let steps = Steps { store: store.clone(), config: config.clone(), thresholds: Arc::new(thresholds) };
+    let steps = Steps { store: store.clone(), config: config.clone(), thresholds: Arc::new(thresholds), history };
     // No history is kept (only counted, for AWS's limit): nothing reads it here.
     let executor =
         steps.executor(Arc::new(SystemClock), progress.clone()).record_history(false).with_cpu_clock(process_cpu_time);
@@ -198,6 +224,11 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
             }
             if let Some(n) = args.batch_size {
                 input.map.max_items_per_batch = n;
+            }
+            input.history = keep_history;
+            if !keep_history {
+                // A run without the history is a different run of the same file.
+                input.run_id = flow::start::run_id(LOCAL_BUCKET, &key, Some(&format!("{}-no-history", input.run_id)));
             }
         };
         progress.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -319,6 +350,27 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
             );
             for w in summary.warnings.iter().take(5) {
                 let _ = writeln!(o, "    {}: {}", w.asset_id, w.warning.text);
+            }
+        }
+        if let Some(h) = &summary.history {
+            let _ = writeln!(
+                o,
+                "  history: {} assets known from earlier uploads, {} of their samples merged; {} repeated samples kept once, {} corrected",
+                h.assets_known_before, h.samples_from_earlier_uploads, h.repeats, h.corrections
+            );
+            if h.unknown_assets > 0 {
+                let _ = writeln!(
+                    o,
+                    "  {} asset(s) rejected: neither on the assets sheet nor in the history (see rejected rows)",
+                    h.unknown_assets
+                );
+            }
+            if h.assets_worsened > 0 {
+                let _ = writeln!(o, "  {} asset(s) worse than at their previous diagnosis:", h.assets_worsened);
+                for w in h.worsened.iter().take(10) {
+                    let _ =
+                        writeln!(o, "    {}: status {} → {} ({})", w.asset_id, w.previous_status, w.status, w.fault);
+                }
             }
         }
         if !summary.act_first.is_empty() {

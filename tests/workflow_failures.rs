@@ -59,8 +59,12 @@ async fn setup(fault: Fault, tolerated_pct: f64) -> Setup {
     input.map.tolerated_failure_percentage = tolerated_pct;
 
     let clock = Arc::new(VirtualClock::new(chrono::Utc::now()));
-    let steps =
-        Steps { store: store.clone(), config: config.clone(), thresholds: Arc::new(dga::Thresholds::default()) };
+    let steps = Steps {
+        store: store.clone(),
+        config: config.clone(),
+        thresholds: Arc::new(dga::Thresholds::default()),
+        history: None,
+    };
     let mut exec = steps.executor(clock.clone(), ProgressBar::hidden());
     // The real diagnose step, behind the fault.
     let calls = Arc::new(AtomicU32::new(0));
@@ -160,6 +164,7 @@ fn steps_of(s: &Setup) -> Steps {
         store: s.store.clone(),
         config: Arc::new(config::SharedConfig::embedded()),
         thresholds: Arc::new(dga::Thresholds::default()),
+        history: None,
     }
 }
 

@@ -23,11 +23,28 @@ export interface Deployment {
   readonly noncurrent_version_expiration_days: number;
 }
 
+/** One stage's history store: the DynamoDB table the diagnose Lambda keeps each asset's DGA
+ * history in (the Lambdas find its name in the embedded configuration, by their STAGE). */
+export interface StageHistory {
+  readonly table_name: string;
+  readonly point_in_time_recovery: boolean;
+  readonly deletion_protection: boolean;
+}
+
 export interface Stage {
   readonly log_level: string;
   readonly map: Record<string, number>;
   readonly lambdas: Record<FunctionName, LambdaSettings>;
   readonly deployment: Deployment;
+  readonly history: StageHistory;
+}
+
+/** What one asset's stored history may hold: the Rust side's limits, the same on every stage
+ * (the stack deploys nothing from them; they are checked here as the Rust config crate does). */
+export interface HistoryLimits {
+  readonly max_stored_samples_per_asset: number;
+  readonly max_item_bytes: number;
+  readonly max_write_attempts: number;
 }
 
 export interface RunLayoutNames {
@@ -53,6 +70,7 @@ export interface SharedConfig {
   readonly result_files: ResultFileNames;
   readonly workbook_extensions: string[];
   readonly substitutions: string[];
+  readonly history: HistoryLimits;
   readonly stages: Record<string, Stage>;
 }
 
@@ -75,6 +93,13 @@ export class ConfigError extends Error {}
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
+
+/** DynamoDB's largest item (attribute names and values together), in the units the Rust config
+ * crate checks `history.max_item_bytes` against. */
+export const DYNAMODB_MAX_ITEM_BYTES = 400_000;
+
+/** DynamoDB table names: 3-255 of A-Z, a-z, 0-9, '_', '-', '.'. */
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 /** A Standard execution can be redriven for 14 days after it ends (reference 5.4). */
 export const REDRIVE_WINDOW_DAYS = 14;
@@ -116,6 +141,20 @@ export function parseConfig(text: string, file = 'config/stages.json'): SharedCo
   if (!Array.isArray(raw.substitutions) || raw.substitutions.some((s: unknown) => typeof s !== 'string')) {
     fail(file, 'substitutions must be a list of names');
   }
+  const h = raw.history;
+  if (typeof h !== 'object' || h === null || Array.isArray(h)) fail(file, 'history is missing');
+  for (const key of ['max_stored_samples_per_asset', 'max_write_attempts']) {
+    if (!Number.isInteger(h[key]) || h[key] < 1) fail(file, `history.${key} must be a positive integer`);
+  }
+  if (!Number.isInteger(h.max_item_bytes) || h.max_item_bytes < 1 || h.max_item_bytes > DYNAMODB_MAX_ITEM_BYTES) {
+    fail(file, `history.max_item_bytes must be 1..${DYNAMODB_MAX_ITEM_BYTES} (DynamoDB's item limit)`);
+  }
+  // Unknown keys are refused, as the Rust config crate refuses them (deny_unknown_fields).
+  for (const key of Object.keys(h)) {
+    if (!['max_stored_samples_per_asset', 'max_item_bytes', 'max_write_attempts'].includes(key)) {
+      fail(file, `history.${key} is not a known key`);
+    }
+  }
   if (typeof raw.stages !== 'object' || raw.stages === null || Object.keys(raw.stages).length === 0) {
     fail(file, 'stages must name at least one stage');
   }
@@ -154,6 +193,19 @@ export function parseConfig(text: string, file = 'config/stages.json'): SharedCo
         file,
         `stages.${name}.deployment.runs_expiration_days must exceed the ${REDRIVE_WINDOW_DAYS}-day redrive window (a redrive re-reads runs/)`,
       );
+    }
+    const sh = stage.history;
+    if (typeof sh !== 'object' || sh === null || Array.isArray(sh)) fail(file, `stages.${name}.history is missing`);
+    if (typeof sh.table_name !== 'string' || !TABLE_NAME.test(sh.table_name)) {
+      fail(file, `stages.${name}.history.table_name must be 3-255 characters of A-Z, a-z, 0-9, '_', '-', '.'`);
+    }
+    for (const key of ['point_in_time_recovery', 'deletion_protection']) {
+      if (typeof sh[key] !== 'boolean') fail(file, `stages.${name}.history.${key} must be true or false`);
+    }
+    for (const key of Object.keys(sh)) {
+      if (!['table_name', 'point_in_time_recovery', 'deletion_protection'].includes(key)) {
+        fail(file, `stages.${name}.history.${key} is not a known key`);
+      }
     }
   }
   return raw as SharedConfig;

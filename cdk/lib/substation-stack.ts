@@ -1,5 +1,5 @@
-// One environment of Substation: the bucket, the four Rust Lambdas, the bulk-upload state
-// machine, and what operators and uploaders need to see it work.
+// One environment of Substation: the bucket, the history table, the four Rust Lambdas, the
+// bulk-upload state machine, and what operators and uploaders need to see it work.
 //
 // Dependency order (CloudFormation must not see a cycle): the bucket's notification needs the
 // trigger, the trigger needs the state machine's ARN, and the state machine and the Lambdas need
@@ -22,6 +22,7 @@ import {
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -52,7 +53,7 @@ export interface SubstationStackProps extends StackProps {
 const FUNCTION_PURPOSE: Record<FunctionName, string> = {
   trigger: 'Starts a bulk-upload execution for each workbook dropped under the upload prefix',
   parse: 'Reads and validates the workbook; writes the asset items and rejected rows',
-  diagnose: 'Diagnoses one batch of assets (DGA) for the Distributed Map',
+  diagnose: 'Diagnoses one batch of assets (DGA) for the Distributed Map, or one asset on demand, against its stored history',
   aggregate: 'Reconciles the Map results and persists summary, diagnoses, rejected rows and report',
 };
 
@@ -64,6 +65,11 @@ export class SubstationStack extends Stack {
   readonly roles: Record<FunctionName, iam.Role>;
   readonly bucket: s3.Bucket;
   readonly accessLogBucket?: s3.Bucket;
+  /** Each asset's DGA history across uploads (partition key `asset_id`). */
+  readonly historyTable: dynamodb.Table;
+  /** Attach to a caller's role (a backend, an inspection app) to let it invoke the diagnose
+   * Lambda synchronously for one asset. */
+  readonly diagnoseOnDemandPolicy: iam.ManagedPolicy;
   readonly stateMachine: sfn.StateMachine;
   readonly stateMachineRole: iam.Role;
   readonly triggerFailures: sqs.Queue;
@@ -219,6 +225,51 @@ export class SubstationStack extends Stack {
       }),
     );
     acknowledgeKeys(roles.diagnose, `${runs}*/${layout.diagnoses}*`, 'diagnose writes runs/<run id>/diagnoses/<batch>.jsonl for run and batch ids known at run time only');
+
+    // ---- The history table: one item per asset (its stored samples), read and written by
+    // diagnose alone. The Lambdas know its name from the embedded configuration (by STAGE).
+    const history = stage.history;
+    this.historyTable = new dynamodb.Table(this, 'History', {
+      tableName: history.table_name,
+      partitionKey: { name: 'asset_id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      // The AWS managed key aws/dynamodb (the bucket, likewise, uses S3's own encryption): no key
+      // policy to keep, no kms: action for the Lambda.
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: history.point_in_time_recovery },
+      deletionProtection: history.deletion_protection,
+      removalPolicy,
+    });
+    if (!history.point_in_time_recovery) {
+      Validations.of(this.historyTable).acknowledge({
+        id: 'AwsSolutions-DDB3',
+        reason: `stage ${props.stage} sets history.point_in_time_recovery=false in config/stages.json (continuous backups are a per-stage choice, on where the history matters)`,
+      });
+    }
+    // Read an asset's record (one, or a batch's), write it back (conditionally, put or update).
+    // No Query, Scan or Delete; no index exists.
+    roles.diagnose.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadWriteAssetHistory',
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [this.historyTable.tableArn],
+      }),
+    );
+
+    // ---- One asset on demand: a backend or an inspection app invokes diagnose synchronously.
+    // Whoever may do so is given this policy (attached to nothing here); the function's ARN only,
+    // no alias or version.
+    this.diagnoseOnDemandPolicy = new iam.ManagedPolicy(this, 'DiagnoseOnDemand', {
+      managedPolicyName: `${prefix}-diagnose-on-demand`,
+      description: `Lets its holder invoke ${prefix}-diagnose for one asset on demand`,
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'InvokeDiagnose',
+          actions: ['lambda:InvokeFunction'],
+          resources: [functions.diagnose.functionArn],
+        }),
+      ],
+    });
 
     // aggregate: reads runs/ (items, rejected rows, ResultWriter files, batch files), lists the
     // ResultWriter and batch folders, writes results/ (diagnoses.jsonl as a multipart upload).
@@ -581,6 +632,18 @@ export class SubstationStack extends Stack {
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     new CfnOutput(this, 'RunNotificationTopicArn', { value: this.notificationTopic.topicArn });
+    new CfnOutput(this, 'HistoryTableName', {
+      value: this.historyTable.tableName,
+      description: "Each asset's DGA history across uploads (partition key asset_id)",
+    });
+    new CfnOutput(this, 'DiagnoseFunctionName', {
+      value: functions.diagnose.functionName,
+      description: 'Invoke synchronously to diagnose one asset on demand',
+    });
+    new CfnOutput(this, 'DiagnoseOnDemandPolicyArn', {
+      value: this.diagnoseOnDemandPolicy.managedPolicyArn,
+      description: `Attach to the role of a caller that may invoke ${prefix}-diagnose on demand`,
+    });
     new CfnOutput(this, 'TriggerFailureQueueUrl', {
       value: this.triggerFailures.queueUrl,
       description: 'Upload events the trigger could not handle, to replay',

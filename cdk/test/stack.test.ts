@@ -184,6 +184,12 @@ for (const stage of STAGES) {
         logsOf('diagnose'),
         xray,
         allow(['s3:PutObject'], [bucketArn(stack, stage, `${runs}*/${layout.diagnoses}*`)]),
+        // Each asset's record in the history table: read (one or a batch's), written back. The
+        // table's ARN only: no index, no other table, no Query, Scan or Delete.
+        allow(
+          ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          [arnOf(stack.historyTable)],
+        ),
       ],
       aggregate: () => [
         logsOf('aggregate'),
@@ -245,6 +251,57 @@ for (const stage of STAGES) {
       );
     });
 
+    it('only the diagnose role reaches DynamoDB, and no policy in the stack names another table', () => {
+      const roles = Object.keys(template.findResources('AWS::IAM::Role'));
+      const withDynamo = roles.filter((roleId) =>
+        roleStatements(template, roleId).some((st) => st.Action.some((a) => a.toLowerCase().startsWith('dynamodb:'))),
+      );
+      assert.deepEqual(withDynamo, [id(stack.roles.diagnose)]);
+      for (const fn of FUNCTIONS.filter((f) => f !== 'diagnose')) {
+        for (const st of roleStatements(template, id(stack.roles[fn]))) {
+          assert.ok(!st.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')), `${fn}: ${st.Action}`);
+        }
+      }
+      // Every DynamoDB statement anywhere (inline, attached or managed policies) is the one above.
+      const docs = [
+        ...Object.values<any>(template.findResources('AWS::IAM::Policy')).map((r) => r.Properties.PolicyDocument),
+        ...Object.values<any>(template.findResources('AWS::IAM::ManagedPolicy')).map((r) => r.Properties.PolicyDocument),
+        ...Object.values<any>(template.findResources('AWS::IAM::Role')).flatMap((r) =>
+          (r.Properties.Policies ?? []).map((x: any) => x.PolicyDocument),
+        ),
+      ];
+      const dynamo = sortStatements(docs.flatMap((doc) => doc.Statement)).filter((st) =>
+        st.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')),
+      );
+      assert.deepEqual(dynamo, [
+        allow(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [
+          arnOf(stack.historyTable),
+        ]),
+      ]);
+    });
+
+    it('the on-demand policy allows exactly invoking the diagnose function, and is attached to nothing', () => {
+      const policies = template.findResources('AWS::IAM::ManagedPolicy');
+      assert.deepEqual(Object.keys(policies), [id(stack.diagnoseOnDemandPolicy)]);
+      const props = policies[id(stack.diagnoseOnDemandPolicy)].Properties;
+      assert.equal(props.ManagedPolicyName, `${prefix}-diagnose-on-demand`);
+      assert.equal(props.Roles, undefined);
+      assert.equal(props.Users, undefined);
+      assert.equal(props.Groups, undefined);
+      assert.deepEqual(props.PolicyDocument, {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'InvokeDiagnose',
+            Effect: 'Allow',
+            Action: 'lambda:InvokeFunction',
+            // The function's ARN only: no alias or version (`:*`), no other function.
+            Resource: arnOf(stack.functions.diagnose),
+          },
+        ],
+      });
+    });
+
     it('no role anywhere has a wildcard action or a managed policy', () => {
       const roles = template.findResources('AWS::IAM::Role');
       assert.equal(Object.keys(roles).length, 5);
@@ -253,6 +310,39 @@ for (const stage of STAGES) {
           for (const action of st.Action) assert.ok(!action.includes('*'), `${roleId}: ${action}`);
           assert.equal(st.Effect, 'Allow');
         }
+      }
+    });
+
+    // ---- The history table ----
+    it(`the history table: ${s.history.table_name}, keyed by asset_id, on demand, encrypted, PITR ${s.history.point_in_time_recovery ? 'on' : 'off'}, deletion protection ${s.history.deletion_protection ? 'on' : 'off'}`, () => {
+      template.resourceCountIs('AWS::DynamoDB::Table', 1);
+      template.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+      const table = json.Resources[id(stack.historyTable)];
+      assert.equal(table.Type, 'AWS::DynamoDB::Table');
+      assert.deepEqual(table.Properties, {
+        TableName: s.history.table_name,
+        KeySchema: [{ AttributeName: 'asset_id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'asset_id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        // The AWS managed key (aws/dynamodb).
+        SSESpecification: { SSEEnabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: s.history.point_in_time_recovery },
+        DeletionProtectionEnabled: s.history.deletion_protection,
+        Tags: [
+          { Key: 'Project', Value: 'Substation' },
+          { Key: 'Stage', Value: stage },
+        ],
+      });
+      assert.equal(table.DeletionPolicy, d.retain_data ? 'Retain' : 'Delete');
+      assert.equal(table.UpdateReplacePolicy, d.retain_data ? 'Retain' : 'Delete');
+    });
+
+    it('the Lambdas are not told the table: they read its name from the embedded configuration by STAGE', () => {
+      for (const fn of FUNCTIONS) {
+        const vars = json.Resources[id(stack.functions[fn])].Properties.Environment.Variables;
+        assert.equal(vars.STAGE, stage);
+        assert.ok(!JSON.stringify(vars).includes(id(stack.historyTable)), fn);
+        assert.ok(!JSON.stringify(vars).includes(s.history.table_name), fn);
       }
     });
 
@@ -425,6 +515,32 @@ for (const stage of STAGES) {
       });
       template.hasOutput('TriggerFailureQueueUrl', { Value: ref(stack.triggerFailures) });
       template.hasOutput('RunNotificationTopicArn', { Value: ref(stack.notificationTopic) });
+    });
+
+    it('outputs the history table, the diagnose function and its on-demand policy', () => {
+      template.hasOutput('HistoryTableName', { Value: ref(stack.historyTable) });
+      template.hasOutput('DiagnoseFunctionName', { Value: ref(stack.functions.diagnose) });
+      template.hasOutput('DiagnoseOnDemandPolicyArn', { Value: ref(stack.diagnoseOnDemandPolicy) });
+      // Ref of a named table is its name, of a function its name, of a managed policy its ARN.
+      assert.equal(json.Resources[id(stack.historyTable)].Properties.TableName, s.history.table_name);
+      assert.equal(json.Resources[id(stack.functions.diagnose)].Properties.FunctionName, `${prefix}-diagnose`);
+      assert.equal(json.Resources[id(stack.diagnoseOnDemandPolicy)].Type, 'AWS::IAM::ManagedPolicy');
+      assert.deepEqual(
+        Object.keys(json.Outputs).sort(),
+        [
+          'AlarmTopicArn',
+          'BucketName',
+          'DiagnoseFunctionName',
+          'DiagnoseOnDemandPolicyArn',
+          'ExecutionsConsoleUrl',
+          'HistoryTableName',
+          'ResultsPrefix',
+          'RunNotificationTopicArn',
+          'StateMachineArn',
+          'TriggerFailureQueueUrl',
+          'UploadPrefix',
+        ],
+      );
     });
   });
 }

@@ -28,7 +28,36 @@ pub struct SharedConfig {
     /// A JSON file of DGA threshold overrides (`dga::Thresholds::with_overrides`), if any.
     pub dga_thresholds_file: Option<String>,
     pub workbook_limits: workbook::Limits,
+    /// The history store's limits, the same on every stage (docs/results.md, "History").
+    pub history: HistoryLimits,
     pub stages: BTreeMap<String, Stage>,
+}
+
+/// What one asset's stored history may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryLimits {
+    /// Samples kept in an asset's record, newest; older ones move to its archive (counted).
+    /// 200 samples of at most about 1.2 KB each keep a DynamoDB item under its 400 KB limit.
+    pub max_stored_samples_per_asset: usize,
+    /// An asset's record is also cut (oldest samples archived) to stay under this many bytes of
+    /// JSON: DynamoDB refuses an item over 400 KB (attribute names and values together).
+    pub max_item_bytes: usize,
+    /// Conditional writes of one asset that lost to another writer before its batch fails with
+    /// `HistoryConflict` (and Step Functions retries the batch).
+    pub max_write_attempts: u32,
+}
+
+/// One stage's history store (the DynamoDB table on AWS; the CDK app creates it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageHistory {
+    /// The table's name: the CDK app names the table so, and the Lambdas read it from here.
+    pub table_name: String,
+    /// Point-in-time recovery (35 days of continuous backups).
+    pub point_in_time_recovery: bool,
+    /// The table cannot be deleted until this is turned off.
+    pub deletion_protection: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +68,8 @@ pub struct Stage {
     pub lambdas: BTreeMap<String, LambdaSettings>,
     /// What the CDK app deploys for this stage (the Rust code only validates it).
     pub deployment: Deployment,
+    /// Each asset's stored history across uploads.
+    pub history: StageHistory,
 }
 
 /// The files of one run under `runs/<run>/` (see `flow::layout::RunLayout`).
@@ -157,6 +188,15 @@ impl SharedConfig {
                     "stages.{name}.map.tolerated_failure_percentage must be 0..=100"
                 )));
             }
+            let table = &stage.history.table_name;
+            // DynamoDB table names: 3-255 of [A-Za-z0-9_.-].
+            if !(3..=255).contains(&table.len())
+                || !table.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "stages.{name}.history.table_name must be 3-255 characters of A-Z, a-z, 0-9, '_', '-', '.'"
+                )));
+            }
             let d = &stage.deployment;
             if !LOG_RETENTION_DAYS.contains(&d.log_retention_days) {
                 return Err(ConfigError::Invalid(format!(
@@ -174,6 +214,12 @@ impl SharedConfig {
                      redrive window and noncurrent_version_expiration_days must be positive"
                 )));
             }
+        }
+        let h = &self.history;
+        if h.max_stored_samples_per_asset == 0 || h.max_item_bytes > 400_000 || h.max_write_attempts == 0 {
+            return Err(ConfigError::Invalid(
+                "history: max_stored_samples_per_asset and max_write_attempts must be positive, max_item_bytes at most 400,000 (DynamoDB's item limit)".into(),
+            ));
         }
         for prefix in [&self.upload_prefix, &self.runs_prefix, &self.results_prefix] {
             if !prefix.ends_with('/') || prefix.starts_with('/') {
@@ -259,6 +305,12 @@ mod tests {
         let mut v: serde_json::Value = serde_json::from_str(STAGES_JSON).unwrap();
         v["result_files"]["report"] = "/report.xlsx".into();
         assert!(SharedConfig::parse(&v.to_string()).unwrap_err().to_string().contains("result_files"));
+        let mut v: serde_json::Value = serde_json::from_str(STAGES_JSON).unwrap();
+        v["stages"]["dev"]["history"]["table_name"] = "my table".into();
+        assert!(SharedConfig::parse(&v.to_string()).unwrap_err().to_string().contains("table_name"));
+        let mut v: serde_json::Value = serde_json::from_str(STAGES_JSON).unwrap();
+        v["history"]["max_item_bytes"] = 500_000.into();
+        assert!(SharedConfig::parse(&v.to_string()).unwrap_err().to_string().contains("400,000"));
         assert!(SharedConfig::embedded().stage("qa").unwrap_err().to_string().contains("dev, prod, staging"));
     }
 }

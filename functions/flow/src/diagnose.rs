@@ -9,6 +9,7 @@ use workbook::AssetItem;
 use workbook::item::SourceRow;
 
 use crate::error::FlowError;
+use crate::history::{self, HistoryError, HistoryStore, HistoryWrite, MergeCounts, UploadRef};
 use crate::layout::RunLayout;
 use crate::start::{Provenance, Upload};
 use crate::store::ObjectStore;
@@ -85,6 +86,9 @@ pub struct DiagnosisLine {
     pub sample_rows: Vec<SourceRow>,
     /// Older samples left out of the item (docs/asset-item.md).
     pub samples_omitted: usize,
+    /// What the merge with the asset's stored history found (absent without a history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_history: Option<MergeCounts>,
     /// Which run, program, configuration and source object produced the line: written by the
     /// diagnose step when its BatchInput carries them (the bulk-upload definition passes them),
     /// else added by the aggregate step.
@@ -130,6 +134,40 @@ pub enum AssetDigest {
     Diagnosed(Box<DiagnosedDigest>),
     /// An asset the batch could not diagnose.
     Failed(AssetFailure),
+    /// An asset neither on the upload's assets sheet nor in the history: its rows are rejected.
+    Unknown(UnknownAssetRows),
+}
+
+/// The rows of an asset that neither the upload's assets sheet nor the history knows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnknownAssetRows {
+    /// The asset's id.
+    pub asset_id: String,
+    /// One rejected row per sample, with the reason.
+    pub rows: Vec<workbook::RowError>,
+}
+
+impl UnknownAssetRows {
+    fn of(item: &AssetItem) -> Self {
+        let reason = format!(
+            "unknown asset: '{}' is neither on this upload's assets sheet nor in the history of earlier uploads \
+             (list it on the assets sheet, or check the id)",
+            item.asset_id
+        );
+        let rows = item
+            .samples
+            .iter()
+            .map(|s| workbook::RowError {
+                sheet: s.sheet.clone(),
+                row: s.row,
+                column: None,
+                column_letter: None,
+                value: Some(workbook::error::quote(item.asset_id.clone())),
+                reason: reason.clone(),
+            })
+            .collect();
+        UnknownAssetRows { asset_id: item.asset_id.clone(), rows }
+    }
 }
 
 /// A diagnosed asset's digest.
@@ -148,6 +186,9 @@ pub struct DiagnosedDigest {
     pub fault_energy: u8,
     /// The record's warnings.
     pub warnings: Vec<dga::Warning>,
+    /// What the merge with the stored history found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_history: Option<MergeCounts>,
 }
 
 impl DiagnosedDigest {
@@ -165,6 +206,7 @@ impl DiagnosedDigest {
             first_reason_short: d.ieee_c57_104_2019.reasons.first().map(|r| r.short()),
             fault_energy: dga::priority::fault_energy(d.fault),
             warnings: line.record.warnings.clone(),
+            merged_history: line.merged_history.clone(),
         }
     }
 }
@@ -202,6 +244,9 @@ pub struct BatchOutput {
     pub diagnosed: usize,
     /// Assets not diagnosed.
     pub failed: usize,
+    /// Assets whose rows were rejected: unknown to the upload's assets sheet and the history.
+    #[serde(default)]
+    pub rejected: usize,
     /// The batch's digest file, when its lines are final (written with their provenance).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows_key: Option<String>,
@@ -264,6 +309,7 @@ pub fn diagnose_asset_item(asset: &AssetItem, t: &Thresholds) -> BatchLine {
                 },
                 sample_rows: asset.samples.iter().map(|s| SourceRow { sheet: s.sheet.clone(), row: s.row }).collect(),
                 samples_omitted: asset.samples_omitted,
+                merged_history: None,
                 provenance: None,
             }))
         }
@@ -272,9 +318,149 @@ pub fn diagnose_asset_item(asset: &AssetItem, t: &Thresholds) -> BatchLine {
 }
 
 /// Step 2: diagnoses one batch and writes its lines to the batch's file under
-/// `runs/<run>/diagnoses/`.
+/// `runs/<run>/diagnoses/`. Without a history store: each asset on its upload's samples.
 pub async fn diagnose_batch<S: ObjectStore>(
     store: &S,
+    envelope: &BatchEnvelope,
+    thresholds: &Thresholds,
+    config: &config::SharedConfig,
+) -> Result<BatchOutput, FlowError> {
+    run_batch(store, None::<&NoHistory>, envelope, thresholds, config).await
+}
+
+/// Step 2 with the history store: the batch reads its assets' stored histories, merges the new
+/// samples, diagnoses each asset on the merged history and writes it back, conditionally; an
+/// asset another writer changed meanwhile is read, merged and diagnosed again
+/// (`history.max_write_attempts`, then `HistoryConflict`).
+pub async fn diagnose_batch_with_history<S: ObjectStore, H: HistoryStore>(
+    store: &S,
+    history: &H,
+    envelope: &BatchEnvelope,
+    thresholds: &Thresholds,
+    config: &config::SharedConfig,
+) -> Result<BatchOutput, FlowError> {
+    run_batch(store, Some(history), envelope, thresholds, config).await
+}
+
+/// No store: never called (the type of `None`).
+enum NoHistory {}
+
+impl HistoryStore for NoHistory {
+    async fn read(&self, _: &[String]) -> Result<std::collections::HashMap<String, history::Stored>, HistoryError> {
+        match *self {}
+    }
+    async fn write(&self, _: &HistoryWrite) -> Result<u64, HistoryError> {
+        match *self {}
+    }
+    async fn asset_ids(&self) -> Result<Vec<String>, HistoryError> {
+        match *self {}
+    }
+    async fn archived(&self, _: &str) -> Result<Vec<history::StoredSample>, HistoryError> {
+        match *self {}
+    }
+}
+
+/// A batch line before it is written, with what the aggregate needs of an unknown asset.
+enum Outcome {
+    Line(BatchLine),
+    Unknown(UnknownAssetRows),
+}
+
+/// Why an asset of a batch has no diagnosis line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NotDiagnosed {
+    /// Neither the upload's assets sheet nor the history knows it.
+    Unknown(UnknownAssetRows),
+    /// The diagnosis failed.
+    Failed(AssetFailure),
+}
+
+/// Each asset of the batch merged with its stored history and diagnosed, in the items' order.
+/// Lost writes are merged again from a fresh read, up to the configured attempts.
+pub async fn diagnose_with_history<H: HistoryStore>(
+    history: &H,
+    items: Vec<AssetItem>,
+    upload: &UploadRef,
+    thresholds: &Thresholds,
+    config: &config::SharedConfig,
+) -> Result<Vec<Result<DiagnosisLine, NotDiagnosed>>, FlowError> {
+    let mut out: Vec<Option<Result<DiagnosisLine, NotDiagnosed>>> = (0..items.len()).map(|_| None).collect();
+    let mut pending: Vec<usize> = (0..items.len()).collect();
+    for attempt in 1..=config.history.max_write_attempts {
+        let ids: Vec<String> = pending.iter().map(|&i| items[i].asset_id.clone()).collect();
+        let stored = history.read(&ids).await?;
+        let mut writes = Vec::new();
+        let mut written = Vec::new();
+        for &i in &pending {
+            let item = &items[i];
+            let before = stored.get(&item.asset_id);
+            let merged = match history::merge(
+                before.map(|s| &s.history),
+                item,
+                upload,
+                &config.history,
+                config.workbook_limits.max_samples_per_item,
+            ) {
+                Ok(m) => m,
+                Err(history::UnknownAsset) => {
+                    out[i] = Some(Err(NotDiagnosed::Unknown(UnknownAssetRows::of(item))));
+                    continue;
+                }
+            };
+            match diagnose_asset_item(&merged.item, thresholds) {
+                BatchLine::Diagnosed(mut line) => {
+                    line.record.warnings.extend(merged.corrections);
+                    line.merged_history = Some(merged.counts);
+                    if let Some(h) = merged.history {
+                        writes.push(HistoryWrite {
+                            history: history::with_diagnosis(h, &upload.run_id, &line.record),
+                            expected_version: before.map(|s| s.version),
+                            archive: merged.archive,
+                        });
+                        written.push(i);
+                    }
+                    out[i] = Some(Ok(*line));
+                }
+                // Not diagnosed: its history is not written either (the batch's retry, or the
+                // next upload, merges it again).
+                BatchLine::Failed(f) => out[i] = Some(Err(NotDiagnosed::Failed(f))),
+            }
+        }
+        let results = history.write_all(&writes).await;
+        pending.clear();
+        for (i, r) in written.into_iter().zip(results) {
+            match r {
+                Ok(_) => {}
+                Err(HistoryError::Conflict { .. }) => pending.push(i),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if pending.is_empty() {
+            break;
+        }
+        tracing::info!(conflicts = pending.len(), attempt, "history changed while merging: merging again");
+    }
+    if let Some(&i) = pending.first() {
+        return Err(HistoryError::Conflict { asset_id: items[i].asset_id.clone() }.into());
+    }
+    // Every item got its outcome in the first pass; later passes only replace lost writes'.
+    Ok(out
+        .into_iter()
+        .zip(&items)
+        .map(|(o, item)| {
+            o.unwrap_or_else(|| {
+                Err(NotDiagnosed::Failed(AssetFailure {
+                    asset_id: Some(item.asset_id.clone()),
+                    error: "not diagnosed".into(),
+                }))
+            })
+        })
+        .collect())
+}
+
+async fn run_batch<S: ObjectStore, H: HistoryStore>(
+    store: &S,
+    history: Option<&H>,
     envelope: &BatchEnvelope,
     thresholds: &Thresholds,
     config: &config::SharedConfig,
@@ -291,17 +477,53 @@ pub async fn diagnose_batch<S: ObjectStore>(
     // the digests go beside them; without (an older definition), the lines carry failures too
     // and the aggregate reads them as before.
     let provenance = envelope.batch_input.line_provenance();
+    let outcomes: Vec<Outcome> = match history {
+        None => items
+            .into_iter()
+            .map(|item| match item {
+                Ok(asset) => Outcome::Line(diagnose_asset_item(&asset, thresholds)),
+                Err(f) => Outcome::Line(BatchLine::Failed(f)),
+            })
+            .collect(),
+        Some(h) => {
+            let upload = UploadRef {
+                run_id: envelope.batch_input.run_id.clone(),
+                file: envelope
+                    .batch_input
+                    .upload
+                    .as_ref()
+                    .map_or(String::new(), |u| u.key.rsplit('/').next().unwrap_or(&u.key).to_owned()),
+            };
+            let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(items.len());
+            let mut good = Vec::new();
+            for item in items {
+                match item {
+                    Ok(a) => {
+                        good.push((outcomes.len(), a));
+                        outcomes.push(None);
+                    }
+                    Err(f) => outcomes.push(Some(Outcome::Line(BatchLine::Failed(f)))),
+                }
+            }
+            let (at, assets): (Vec<usize>, Vec<AssetItem>) = good.into_iter().unzip();
+            let done = diagnose_with_history(h, assets, &upload, thresholds, config).await?;
+            for (i, result) in at.into_iter().zip(done) {
+                outcomes[i] = Some(match result {
+                    Ok(line) => Outcome::Line(BatchLine::Diagnosed(Box::new(line))),
+                    Err(NotDiagnosed::Unknown(unknown)) => Outcome::Unknown(unknown),
+                    Err(NotDiagnosed::Failed(f)) => Outcome::Line(BatchLine::Failed(f)),
+                });
+            }
+            outcomes.into_iter().flatten().collect()
+        }
+    };
     // About 10 KB of lines and 1.5 KB of digest per asset: sized once, not grown by doubling.
     let n = envelope.items.len();
     let (mut body, mut rows) = (Vec::with_capacity((n * 10) << 10), Vec::with_capacity(n * 1536));
-    let (mut diagnosed, mut failed) = (0, 0);
-    for item in items {
-        let line = match item {
-            Ok(asset) => diagnose_asset_item(&asset, thresholds),
-            Err(f) => BatchLine::Failed(f),
-        };
-        match line {
-            BatchLine::Diagnosed(mut d) => {
+    let (mut diagnosed, mut failed, mut rejected) = (0, 0, 0);
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Line(BatchLine::Diagnosed(mut d)) => {
                 diagnosed += 1;
                 if let Some(p) = &provenance {
                     d.provenance = Some(p.clone());
@@ -309,13 +531,22 @@ pub async fn diagnose_batch<S: ObjectStore>(
                 }
                 crate::jsonl::push(&mut body, &d)?;
             }
-            BatchLine::Failed(f) => {
+            Outcome::Line(BatchLine::Failed(f)) => {
                 failed += 1;
                 tracing::warn!(run_id = %envelope.batch_input.run_id, batch_id = %id, asset_id = ?f.asset_id, error = %f.error, "asset not diagnosed");
                 if provenance.is_some() {
                     crate::jsonl::push(&mut rows, &AssetDigest::Failed(f))?;
                 } else {
                     crate::jsonl::push(&mut body, &f)?;
+                }
+            }
+            Outcome::Unknown(u) => {
+                rejected += 1;
+                if provenance.is_some() {
+                    crate::jsonl::push(&mut rows, &AssetDigest::Unknown(u))?;
+                } else {
+                    let error = u.rows.first().map_or(String::new(), |r| r.reason.clone());
+                    crate::jsonl::push(&mut body, &AssetFailure { asset_id: Some(u.asset_id), error })?;
                 }
             }
         }
@@ -330,6 +561,6 @@ pub async fn diagnose_batch<S: ObjectStore>(
         }
         None => None,
     };
-    tracing::info!(run_id = %envelope.batch_input.run_id, batch_id = %id, diagnosed, failed, "batch diagnosed");
-    Ok(BatchOutput { batch_id: id, key, assets: envelope.items.len(), diagnosed, failed, rows_key })
+    tracing::info!(run_id = %envelope.batch_input.run_id, batch_id = %id, diagnosed, failed, rejected, "batch diagnosed");
+    Ok(BatchOutput { batch_id: id, key, assets: envelope.items.len(), diagnosed, failed, rejected, rows_key })
 }

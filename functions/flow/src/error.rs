@@ -29,6 +29,9 @@ pub enum FlowError {
     /// The results workbook cannot be written (`ReportFailed`).
     #[error("cannot write the results workbook: {0}")]
     Report(String),
+    /// The history store failed (`HistoryConflict`, `HistoryUnavailable`, `HistoryInvalid`).
+    #[error(transparent)]
+    History(#[from] crate::history::HistoryError),
 }
 
 impl FlowError {
@@ -43,6 +46,9 @@ impl FlowError {
             FlowError::InputInvalid(_) => "InputInvalid",
             FlowError::Thresholds(_) => "ConfigurationInvalid",
             FlowError::Report(_) => "ReportFailed",
+            FlowError::History(crate::history::HistoryError::Conflict { .. }) => "HistoryConflict",
+            FlowError::History(crate::history::HistoryError::Unavailable(_)) => "HistoryUnavailable",
+            FlowError::History(crate::history::HistoryError::Corrupt { .. }) => "HistoryInvalid",
         }
     }
 }
@@ -59,6 +65,10 @@ mod tests {
         assert_eq!(FlowError::from(big).error_type(), "InputTooLarge");
         let down = StoreError::Unavailable { key: "k".into(), message: "m".into() };
         assert_eq!(FlowError::from(down).error_type(), "StorageUnavailable");
+        let lost = crate::history::HistoryError::Conflict { asset_id: "T-1".into() };
+        assert_eq!(FlowError::from(lost).error_type(), "HistoryConflict");
+        let down = crate::history::HistoryError::Unavailable("m".into());
+        assert_eq!(FlowError::from(down).error_type(), "HistoryUnavailable");
         assert_eq!(FlowError::ManifestInvalid { key: "k".into(), reason: "r".into() }.error_type(), "ManifestInvalid");
     }
 }

@@ -63,18 +63,20 @@ pub fn serve_if_child() {
     if std::io::stdin().read_to_end(&mut bytes).is_err() {
         std::process::exit(5);
     }
-    let answer: Answer = workbook::read_workbook(&bytes, &request.file, &request.limits);
+    let answer: Answer = workbook::read::read_workbook_keeping_unlisted(&bytes, &request.file, &request.limits);
     drop(bytes);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = serde_json::to_writer(&mut out, &answer).is_ok() && out.flush().is_ok();
     std::process::exit(if written { 0 } else { 6 });
 }
 
-/// Reads a workbook as [`workbook::read_workbook`] does; the formats calamine reads whole are read
-/// in the child (see the module), within `limits.reader_memory_bytes` and `reader_seconds`.
+/// Reads a workbook as [`workbook::read::read_workbook_keeping_unlisted`] does (the caller decides
+/// about unlisted assets: `ParsedWorkbook::reject_unlisted`); the formats calamine reads whole
+/// are read in the child (see the module), within `limits.reader_memory_bytes` and
+/// `reader_seconds`.
 pub fn read_workbook(bytes: &[u8], file: &str, limits: &Limits) -> Result<ParsedWorkbook, WorkbookError> {
     if !workbook::read_whole(bytes) || !CAN_SERVE.load(Ordering::Relaxed) {
-        return workbook::read_workbook(bytes, file, limits);
+        return workbook::read::read_workbook_keeping_unlisted(bytes, file, limits);
     }
     let too_large = |reason: String| WorkbookError::TooLarge { file: file.to_owned(), reason };
     let failed = |what: String| WorkbookError::Invalid { file: file.to_owned(), reason: what };

@@ -7,6 +7,7 @@
 pub mod aggregate;
 pub mod diagnose;
 pub mod error;
+pub mod history;
 pub mod isolate;
 pub mod jsonl;
 pub mod layout;

@@ -58,6 +58,11 @@ pub async fn parse<S: ObjectStore>(
     let file = input.upload.key.rsplit('/').next().unwrap_or(&input.upload.key);
     let mut parsed = crate::isolate::read_workbook(&bytes, file, &config.workbook_limits)?;
     drop(bytes);
+    // Without a history, an asset the assets sheet does not list is unknown: its rows are
+    // rejected here. With one, the diagnose step looks it up (and rejects it if unknown there).
+    if !input.history {
+        parsed.reject_unlisted(|_| false);
+    }
     tracing::info!(
         run_id = %input.run_id,
         assets = parsed.assets.len(),

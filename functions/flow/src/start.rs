@@ -64,6 +64,11 @@ pub struct ExecutionInput {
     pub map: MapInput,
     /// The program version and configuration hash.
     pub provenance: Provenance,
+    /// Whether the run merges with the history of earlier uploads: the parse step then keeps
+    /// the samples of assets its assets sheet does not list, for the diagnose step to find in
+    /// the history.
+    #[serde(default)]
+    pub history: bool,
 }
 
 /// Whether an upload starts a run.
@@ -86,8 +91,9 @@ pub const MAX_NAME_LEN: usize = 80;
 const HASH_LEN: usize = 12;
 
 /// A readable, deterministic execution name: the sanitized file name plus a short hash of
-/// bucket, key and version (or ETag), e.g. `fleet-2026q3-xlsx-3f9a1c2b7d10`. The same object
-/// delivered twice gets the same name, so Step Functions refuses the second start.
+/// bucket, key, version (or ETag) and the program's version, e.g. `fleet-2026q3-xlsx-3f9a1c2b7d10`.
+/// The same object delivered twice gets the same name, so Step Functions refuses the second
+/// start; an upgraded program runs it anew instead of showing an older version's results.
 pub fn run_id(bucket: &str, key: &str, version_or_etag: Option<&str>) -> String {
     let file = key.rsplit('/').next().unwrap_or(key);
     let mut stem = String::with_capacity(file.len());
@@ -99,7 +105,9 @@ pub fn run_id(bucket: &str, key: &str, version_or_etag: Option<&str>) -> String 
     }
     let stem = stem.trim_matches('-');
     let stem: String = stem.chars().take(MAX_NAME_LEN - HASH_LEN - 1).collect();
-    let digest = Sha256::digest(format!("{bucket}\n{key}\n{}", version_or_etag.unwrap_or("")).as_bytes());
+    let digest = Sha256::digest(
+        format!("{bucket}\n{key}\n{}\n{}", version_or_etag.unwrap_or(""), env!("CARGO_PKG_VERSION")).as_bytes(),
+    );
     let hash: String = digest.iter().take(HASH_LEN / 2).map(|b| format!("{b:02x}")).collect();
     let stem = stem.trim_end_matches('-');
     if stem.is_empty() { format!("upload-{hash}") } else { format!("{stem}-{hash}") }
@@ -139,6 +147,8 @@ pub fn start(
             tolerated_failure_percentage: m.tolerated_failure_percentage,
         },
         provenance: Provenance { program_version: env!("CARGO_PKG_VERSION").to_owned(), config_hash: config.hash() },
+        // Every stage names its history table (config/stages.json); a local run may opt out.
+        history: true,
     })))
 }
 

@@ -54,6 +54,10 @@ pub struct ItemSample {
     /// Gases in ppm: a number (measured, 0 included), `"<1"` / `"ND"` (below detection), `null`
     /// (not measured); `sampled_on` as `YYYY-MM-DD`.
     pub sample: DgaSample,
+    /// The run id of the earlier upload the sample came from, when it came from the history
+    /// (`sheet` and `row` are then that upload's); absent for this upload's samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<String>,
 }
 
 /// One transformer and its DGA history: what the parse step writes and the diagnose step reads
@@ -111,6 +115,17 @@ pub struct AssetItem {
     /// (dated later, or with no readable date): the verdict rests on an older sample.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected_samples: Vec<RejectedSample>,
+    /// The asset is not on the upload's assets sheet (two-sheet layout): its samples are new
+    /// samples of an asset the history of earlier uploads must know (else they are rejected).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlisted: bool,
+}
+
+/// Age in whole years at `at` of an asset made (or commissioned) in `year`: reproducible, never
+/// relative to today.
+pub fn age_from_year(year: i32, at: chrono::NaiveDate) -> Option<f64> {
+    use chrono::Datelike;
+    Some(f64::from((at.year() - year).max(0)))
 }
 
 /// A rejected row of an asset, as the item carries it into the diagnosis's warnings.
@@ -153,7 +168,7 @@ impl AssetItem {
                 origin: dga::SampleOrigin {
                     sheet: Some(self.samples[i].sheet.clone()),
                     row: Some(u64::from(self.samples[i].row)),
-                    upload: None,
+                    upload: self.samples[i].upload.clone(),
                 },
             })
             .collect()

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use dga::{DgaSample, Gas};
 use serde::Serialize;
 
@@ -116,14 +116,74 @@ pub struct ParsedWorkbook {
     /// What the engineer should know that rejected no row: ignored sheets, unreadable asset
     /// attributes, assets without samples.
     pub warnings: Vec<String>,
+    /// The assets sheets' names (two-sheet layout), for the reason of an unlisted asset's rows.
+    #[serde(default)]
+    pub asset_sheets: Vec<String>,
+}
+
+impl ParsedWorkbook {
+    /// Rejects the samples of every unlisted asset (two-sheet layout: its id is not on the
+    /// assets sheet) that `known` does not know (the history of earlier uploads, or nothing):
+    /// each of its rows becomes a rejected row, and the counts move with them. Known ones stay,
+    /// marked [`AssetItem::unlisted`], for the diagnose step to complete from the history.
+    pub fn reject_unlisted(&mut self, known: impl Fn(&str) -> bool) {
+        let sheets = &self.asset_sheets;
+        let mut kept = Vec::with_capacity(self.assets.len());
+        for item in std::mem::take(&mut self.assets) {
+            if !item.unlisted || known(&item.asset_id) {
+                kept.push(item);
+                continue;
+            }
+            let reason = format!(
+                "sample without asset: '{}' is not on the assets sheet{} '{}'",
+                item.asset_id,
+                if sheets.len() > 1 { "s" } else { "" },
+                sheets.join("', '")
+            );
+            self.counts.assets -= 1;
+            for s in item.samples {
+                self.counts.samples_accepted -= 1;
+                self.counts.rows_rejected += 1;
+                self.rejected.push(RowError {
+                    sheet: s.sheet,
+                    row: s.row,
+                    column: None,
+                    column_letter: None,
+                    value: Some(crate::error::quote(item.asset_id.clone())),
+                    reason: crate::error::quote(reason.clone()),
+                });
+            }
+        }
+        self.assets = kept;
+        self.rejected.sort_by(|a, b| (a.sheet.as_str(), a.row).cmp(&(b.sheet.as_str(), b.row)));
+    }
+
+    /// The ids of the unlisted assets (see [`ParsedWorkbook::reject_unlisted`]).
+    pub fn unlisted_ids(&self) -> Vec<&str> {
+        self.assets.iter().filter(|a| a.unlisted).map(|a| a.asset_id.as_str()).collect()
+    }
 }
 
 /// Reads a workbook. `file` names it in messages only; the format is sniffed from `bytes`.
+/// Samples of an asset that the assets sheet does not list are rejected rows.
 ///
 /// A panic inside the readers (calamine on a damaged file) is `WorkbookInvalid`, "the file is
 /// damaged", never a crashed step: the read is a pure function of the bytes, so nothing is left
 /// half done.
 pub fn read_workbook(bytes: &[u8], file: &str, limits: &Limits) -> Result<ParsedWorkbook, WorkbookError> {
+    let mut parsed = read_workbook_keeping_unlisted(bytes, file, limits)?;
+    parsed.reject_unlisted(|_| false);
+    Ok(parsed)
+}
+
+/// Reads a workbook as [`read_workbook`] does, but keeps the samples of assets the assets sheet
+/// does not list, as items marked [`AssetItem::unlisted`]: a history of earlier uploads may know
+/// them ([`ParsedWorkbook::reject_unlisted`] decides).
+pub fn read_workbook_keeping_unlisted(
+    bytes: &[u8],
+    file: &str,
+    limits: &Limits,
+) -> Result<ParsedWorkbook, WorkbookError> {
     damaged_on_panic(file, || read_unguarded(bytes, file, limits))
 }
 
@@ -778,18 +838,8 @@ impl<'a> Collector<'a> {
         for s in std::mem::take(&mut self.samples).into_iter() {
             let index = match registry.get(&s.asset_id) {
                 Some(&i) => i,
-                None if layout == Layout::TwoSheet => {
-                    self.reject_join(
-                        &s,
-                        format!(
-                            "sample without asset: '{}' is not on the assets sheet{} '{}'",
-                            s.asset_id,
-                            if self.asset_sheets.len() > 1 { "s" } else { "" },
-                            self.asset_sheets.join("', '")
-                        ),
-                    );
-                    continue;
-                }
+                // Not on the assets sheet (two-sheet layout): an item without a source row, an
+                // unlisted asset that the history may know (ParsedWorkbook::reject_unlisted).
                 None => {
                     registry.insert(s.asset_id.clone(), items.len());
                     items.push((
@@ -816,7 +866,7 @@ impl<'a> Collector<'a> {
                 None if items[index].0.id.is_none() => items[index].0.id = Some(s.asset_id.clone()),
                 None => {}
             }
-            items[index].2.push(ItemSample { sheet: s.sheet, row: s.row, sample: s.sample });
+            items[index].2.push(ItemSample { sheet: s.sheet, row: s.row, sample: s.sample, upload: None });
         }
 
         let mut rejected_by_asset: HashMap<String, Vec<RejectedSample>> = HashMap::new();
@@ -826,6 +876,7 @@ impl<'a> Collector<'a> {
         let mut assets = Vec::with_capacity(items.len());
         for (fields, source, mut samples) in items {
             let id = fields.id.clone().or_else(|| fields.name.clone()).unwrap_or_default();
+            let unlisted = layout == Layout::TwoSheet && source.is_none();
             if samples.is_empty() {
                 let at = source.as_ref().map_or(String::new(), |s| format!(" (sheet '{}', row {})", s.sheet, s.row));
                 self.warnings.push(format!("asset '{id}'{at} has no samples: it is not diagnosed"));
@@ -869,6 +920,7 @@ impl<'a> Collector<'a> {
                 samples,
                 samples_omitted: omitted,
                 rejected_samples,
+                unlisted,
             });
         }
         self.counts.assets = assets.len() as u64;
@@ -880,6 +932,7 @@ impl<'a> Collector<'a> {
             counts: self.counts,
             ignored_columns: self.ignored,
             warnings: self.warnings,
+            asset_sheets: self.asset_sheets,
         })
     }
 
@@ -903,7 +956,5 @@ fn age_at(fields: &AssetFields, latest: Option<NaiveDate>) -> Option<f64> {
     if fields.age_years.is_some() {
         return fields.age_years;
     }
-    let year = fields.manufacture_year.or(fields.commissioning_year)?;
-    let at = latest?;
-    Some(f64::from((at.year() - year).max(0)))
+    crate::item::age_from_year(fields.manufacture_year.or(fields.commissioning_year)?, latest?)
 }

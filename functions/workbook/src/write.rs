@@ -620,6 +620,13 @@ impl ResultsWriter {
         Ok(())
     }
 
+    /// The Summary sheet's counts after rows were rejected past the parse step (assets unknown
+    /// to the history).
+    pub fn recount(&mut self, samples_accepted: u64, rows_rejected: u64) {
+        self.run.samples_accepted = samples_accepted;
+        self.run.rows_rejected = rows_rejected;
+    }
+
     /// Fills the Summary (with the act-first list), adds the Rejected rows and the Legend, and
     /// returns the workbook.
     pub fn finish(mut self, rejected: &[RowError], act_first: &[ActFirstLine]) -> Result<Vec<u8>, XlsxError> {

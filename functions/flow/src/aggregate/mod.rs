@@ -21,7 +21,8 @@ mod summary;
 pub use reconcile::aggregate;
 pub use result_writer::{ChildRecord, Manifest, ResultFile, ResultFiles};
 pub use summary::{
-    ActFirst, AssetWarning, ResultFilesWritten, RunStatus, SUMMARY_SCHEMA_VERSION, Summary, SummaryCounts,
+    ActFirst, AssetWarning, HistorySummary, ResultFilesWritten, RunStatus, SUMMARY_SCHEMA_VERSION, StatusChange,
+    Summary, SummaryCounts,
 };
 
 /// The Map state's output with a ResultWriter (AWS: only a pointer to the manifest).

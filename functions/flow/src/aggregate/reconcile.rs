@@ -107,6 +107,7 @@ impl ReportThread {
         mut self,
         rejected: &[RowError],
         act_first: &[workbook::write::ActFirstLine],
+        (samples_accepted, rows_rejected): (u64, u64),
     ) -> Result<Vec<u8>, FlowError> {
         use std::os::unix::fs::FileExt;
         self.rows = None;
@@ -128,6 +129,7 @@ impl ReportThread {
             }
             workbook.push(&row).map_err(|e| report(e.to_string()))?;
         }
+        workbook.recount(samples_accepted, rows_rejected);
         workbook.finish(rejected, act_first).map_err(|e| report(e.to_string()))
     }
 }
@@ -150,6 +152,9 @@ struct Pass<'a, 's, S: ObjectStore> {
     html: HtmlPass,
     /// Each batch's lines file, in the order read: the HTML report reads some lines again.
     lines_keys: Vec<String>,
+    /// The rows of assets that neither the assets sheet nor the history knows.
+    unknown_rows: Vec<RowError>,
+    unknown_assets: u64,
 }
 
 impl<S: ObjectStore> Pass<'_, '_, S> {
@@ -180,6 +185,11 @@ impl<S: ObjectStore> Pass<'_, '_, S> {
                     lines += 1;
                 }
                 Ok(AssetDigest::Failed(f)) => self.failed(f),
+                Ok(AssetDigest::Unknown(u)) => {
+                    self.seen.insert(u.asset_id);
+                    self.unknown_assets += 1;
+                    self.unknown_rows.extend(u.rows);
+                }
                 Err(e) => return Err(manifest_error(rows_key, format!("a digest line is not valid: {e}"))),
             }
         }
@@ -243,6 +253,7 @@ pub async fn aggregate<S: ObjectStore>(
         assets_with_warnings: 0,
         warnings: Vec::new(),
         failures: Vec::new(),
+        history: None,
         files: ResultFilesWritten {
             summary: layout.summary(),
             diagnoses: None,
@@ -311,7 +322,7 @@ pub async fn aggregate<S: ObjectStore>(
     };
     summary.map_run_arn = results.map_run_arn.clone().or_else(|| state.map_run.as_ref().map(|m| m.map_run_arn.clone()));
 
-    let rejected: Vec<RowError> = match store.get(&parse.rejected_key).await {
+    let mut rejected: Vec<RowError> = match store.get(&parse.rejected_key).await {
         Ok(b) => crate::jsonl::read(&b, &parse.rejected_key)?,
         Err(StoreError::NotFound { .. }) => Vec::new(),
         Err(e) => return Err(e.into()),
@@ -338,6 +349,8 @@ pub async fn aggregate<S: ObjectStore>(
         provenance: &provenance,
         html: HtmlPass::new(ReportLimits::default()),
         lines_keys: Vec::new(),
+        unknown_rows: Vec::new(),
+        unknown_assets: 0,
     };
     for b in &results.batches {
         pass.batch(b).await?;
@@ -378,18 +391,30 @@ pub async fn aggregate<S: ObjectStore>(
             summary.counts.failed, summary.counts.not_started
         ));
     }
+    // The rows of unknown assets were accepted by the parse step and rejected by the diagnose
+    // step: they move from one count to the other, and their asset is not one of the fleet's.
+    let Pass { diagnoses, report, mut tally, html, lines_keys, unknown_rows, unknown_assets, .. } = pass;
+    let moved = unknown_rows.len() as u64;
     summary.counts.rows_read = c.rows_read;
-    summary.counts.samples_accepted = c.samples_accepted;
-    summary.counts.rows_rejected = c.rows_rejected;
+    summary.counts.samples_accepted = c.samples_accepted - moved;
+    summary.counts.rows_rejected = c.rows_rejected + moved;
     summary.counts.rows_skipped = c.rows_skipped;
-    summary.counts.assets = assets;
-    let Pass { diagnoses, report, mut tally, html, lines_keys, .. } = pass;
+    summary.counts.assets = assets - unknown_assets;
+    if moved > 0 {
+        rejected.extend(unknown_rows);
+        rejected.sort_by(|a, b| (a.sheet.as_str(), a.row).cmp(&(b.sheet.as_str(), b.row)));
+    }
     summary.counts.diagnosed = tally.diagnosed;
     summary.act_first = tally.act_first();
     summary.by_status = std::mem::take(&mut tally.by_status);
     summary.by_fault = std::mem::take(&mut tally.by_fault);
     summary.assets_with_warnings = tally.assets_with_warnings;
     summary.warnings = std::mem::take(&mut tally.warnings);
+    summary.history = std::mem::take(&mut tally.history).or_else(|| input.history.then(Default::default));
+    if let Some(h) = &mut summary.history {
+        h.unknown_assets = unknown_assets;
+        super::summary::sort_worsened(&mut h.worsened);
+    }
 
     diagnoses.finish().await?;
     let rejected_lines = rejected.iter().map(|r| RejectedLine {
@@ -401,8 +426,8 @@ pub async fn aggregate<S: ObjectStore>(
     let mut overview = overview(input, &summary);
     overview.counts = vec![
         ("rows read".into(), c.rows_read),
-        ("samples accepted".into(), c.samples_accepted),
-        ("rows rejected".into(), c.rows_rejected),
+        ("samples accepted".into(), summary.counts.samples_accepted),
+        ("rows rejected".into(), summary.counts.rows_rejected),
         ("rows skipped".into(), c.rows_skipped),
         ("assets diagnosed".into(), summary.counts.diagnosed),
         ("assets not diagnosed".into(), summary.counts.failed + summary.counts.not_started),
@@ -413,7 +438,8 @@ pub async fn aggregate<S: ObjectStore>(
     let workbook = {
         let rejected = rejected.clone();
         let act_first = act_first_rows(&summary.act_first);
-        std::thread::spawn(move || report.finish(&rejected, &act_first))
+        let recount = (summary.counts.samples_accepted, summary.counts.rows_rejected);
+        std::thread::spawn(move || report.finish(&rejected, &act_first, recount))
     };
     let page = html.write(store, &layout.report_html(), overview, &lines_keys, &rejected).await;
     let report = workbook.join().map_err(|_| FlowError::Report("the report's writer panicked".into()))??;
@@ -465,6 +491,7 @@ async fn batch_files<S: ObjectStore>(store: &S, layout: &RunLayout) -> Result<Ma
                 assets: 0,
                 diagnosed: 0,
                 failed: 0,
+                rejected: 0,
                 rows_key: with_rows.contains(stem).then(|| format!("{stem}{ROWS_SUFFIX}")),
             }
         })

@@ -135,9 +135,51 @@ pub struct Summary {
     pub warnings: Vec<AssetWarning>,
     /// Assets that could not be diagnosed, with the error (never-started ones say so).
     pub failures: Vec<AssetFailure>,
+    /// What the merge with the stored history of earlier uploads found (absent when the run
+    /// kept no history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistorySummary>,
     /// The keys of the other result files.
     pub files: ResultFilesWritten,
 }
+
+/// The run's merge with the history (docs/results.md, "History across uploads").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistorySummary {
+    /// Diagnosed assets that had a stored history before this upload.
+    pub assets_known_before: u64,
+    /// Samples the diagnoses rest on that came from earlier uploads.
+    pub samples_from_earlier_uploads: u64,
+    /// This upload's samples already stored with the same values (kept once).
+    pub repeats: u64,
+    /// This upload's samples that replaced a stored value (each a `sample_corrected` warning).
+    pub corrections: u64,
+    /// Assets neither on the assets sheet nor in the history: their rows are rejected.
+    pub unknown_assets: u64,
+    /// How many assets' IEEE status is worse than at their previous diagnosis.
+    pub assets_worsened: u64,
+    /// The first 1,000 of them, worst first.
+    pub worsened: Vec<StatusChange>,
+}
+
+/// An asset whose status got worse since its previous diagnosis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// The asset.
+    pub asset_id: String,
+    /// Its status at the previous diagnosis.
+    pub previous_status: u8,
+    /// Its status now.
+    pub status: u8,
+    /// The fault now.
+    pub fault: String,
+    /// The run of the previous diagnosis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_run: Option<String>,
+}
+
+/// Listed status changes.
+const WORSENED: usize = 1000;
 
 /// The summary's running tally over the digests.
 #[derive(Debug, Default)]
@@ -149,6 +191,7 @@ pub(crate) struct Tally {
     candidates: Vec<(usize, f64, u8, ActFirst)>,
     pub assets_with_warnings: u64,
     pub warnings: Vec<AssetWarning>,
+    pub history: Option<HistorySummary>,
 }
 
 impl Tally {
@@ -180,6 +223,26 @@ impl Tally {
                 self.trim();
             }
         }
+        if let Some(m) = &d.merged_history {
+            let h = self.history.get_or_insert_with(HistorySummary::default);
+            h.assets_known_before += u64::from(m.previous_status.is_some() || m.stored_before > 0);
+            h.samples_from_earlier_uploads += m.from_earlier_uploads as u64;
+            h.repeats += m.repeats as u64;
+            h.corrections += m.corrections as u64;
+            if let Some(before) = m.previous_status.filter(|&p| p < r.status) {
+                h.assets_worsened += 1;
+                h.worsened.push(StatusChange {
+                    asset_id: r.asset_id.clone(),
+                    previous_status: before,
+                    status: r.status,
+                    fault: r.fault.clone(),
+                    previous_run: m.previous_run.clone(),
+                });
+                if h.worsened.len() >= 2 * WORSENED {
+                    sort_worsened(&mut h.worsened);
+                }
+            }
+        }
         if !d.warnings.is_empty() {
             self.assets_with_warnings += 1;
             for w in &d.warnings {
@@ -203,6 +266,16 @@ impl Tally {
         self.trim();
         self.candidates.iter().map(|(_, _, _, a)| a.clone()).collect()
     }
+}
+
+/// Worst first: the status now, then the size of the step, then the id; the first 1,000 kept.
+pub(crate) fn sort_worsened(list: &mut Vec<StatusChange>) {
+    list.sort_by(|a, b| {
+        (b.status, b.status - b.previous_status)
+            .cmp(&(a.status, a.status - a.previous_status))
+            .then(a.asset_id.cmp(&b.asset_id))
+    });
+    list.truncate(WORSENED);
 }
 
 /// Why an asset is in `failures`.
