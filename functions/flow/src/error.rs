@@ -29,6 +29,12 @@ pub enum FlowError {
     /// The results workbook cannot be written (`ReportFailed`).
     #[error("cannot write the results workbook: {0}")]
     Report(String),
+    /// An on-demand request names an asset the history does not know (`UnknownAsset`).
+    #[error("unknown asset '{0}': the history has no such asset (set new_asset to diagnose a new one)")]
+    UnknownAsset(String),
+    /// The asset could not be diagnosed (`DiagnosisFailed`).
+    #[error("the asset could not be diagnosed: {0}")]
+    DiagnosisFailed(String),
     /// The history store failed (`HistoryConflict`, `HistoryUnavailable`, `HistoryInvalid`).
     #[error(transparent)]
     History(#[from] crate::history::HistoryError),
@@ -46,6 +52,8 @@ impl FlowError {
             FlowError::InputInvalid(_) => "InputInvalid",
             FlowError::Thresholds(_) => "ConfigurationInvalid",
             FlowError::Report(_) => "ReportFailed",
+            FlowError::UnknownAsset(_) => "UnknownAsset",
+            FlowError::DiagnosisFailed(_) => "DiagnosisFailed",
             FlowError::History(crate::history::HistoryError::Conflict { .. }) => "HistoryConflict",
             FlowError::History(crate::history::HistoryError::Unavailable(_)) => "HistoryUnavailable",
             FlowError::History(crate::history::HistoryError::Corrupt { .. }) => "HistoryInvalid",

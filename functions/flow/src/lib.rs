@@ -11,6 +11,7 @@ pub mod history;
 pub mod isolate;
 pub mod jsonl;
 pub mod layout;
+pub mod on_demand;
 pub mod parse;
 pub mod start;
 pub mod store;

@@ -8,6 +8,11 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use flow::{FlowError, ObjectStore, ObjectWriter, StoreError};
 use lambda_runtime::Diagnostic;
 
+pub mod history_dynamodb;
+#[doc(hidden)]
+pub mod testing;
+pub use history_dynamodb::DynamoHistory;
+
 /// The bucket behind the store: Lambdas get it from `BUCKET_NAME` (set by the CDK stack).
 pub const BUCKET_ENV: &str = "BUCKET_NAME";
 /// The stage whose tunables apply (`dev`, `staging`, `prod`).

@@ -2,60 +2,13 @@
 //! moto's server on loopback (s3s-fs has no versioning). `scripts/test` installs moto
 //! (`pip install "moto[server]"`); the test fails, not skips, without it.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use aws_sdk_s3::config::{Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use flow::{ObjectStore, StoreError};
 use lambda::S3Store;
+use lambda::testing::Moto;
 
 const BUCKET: &str = "substation-versions";
-
-/// moto's server on a free loopback port, stopped when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn moto() -> Moto {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new("python3")
-        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 runs moto's server: pip install \"moto[server]\"");
-    let mut moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = moto.child.try_wait() {
-            panic!("moto's server exited ({status}): is moto[server] installed? (pip install \"moto[server]\")");
-        }
-        assert!(Instant::now() < deadline, "moto's server did not listen within 30 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    moto
-}
-
-fn client(endpoint: &str) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version_latest()
-        .credentials_provider(Credentials::new("AKIDSUBSTATIONTEST", "substation-test-secret", None, None, "test"))
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}
 
 async fn put(client: &aws_sdk_s3::Client, key: &str, body: Vec<u8>) -> String {
     let out = client.put_object().bucket(BUCKET).key(key).body(ByteStream::from(body)).send().await.unwrap();
@@ -66,8 +19,8 @@ async fn put(client: &aws_sdk_s3::Client, key: &str, body: Vec<u8>) -> String {
 /// still reads its own workbook, by version.
 #[tokio::test]
 async fn parse_reads_the_version_its_run_was_started_for() {
-    let moto = moto();
-    let client = client(&moto.endpoint);
+    let moto = Moto::start();
+    let client = moto.s3();
     client.create_bucket().bucket(BUCKET).send().await.unwrap();
     client
         .put_bucket_versioning()
