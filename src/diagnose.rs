@@ -90,6 +90,23 @@ pub struct DiagnoseArgs {
     #[arg(long)]
     oltc_communicating: bool,
 
+    /// Diagnose this stored asset on its history (in --out) plus the sample given by the gas
+    /// flags, as the diagnose Lambda answers an on-demand request.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["csv", "workbook", "plot"])]
+    asset: Option<String>,
+    /// With --asset: the folder `substation run` keeps its history in.
+    #[arg(long, value_name = "DIR", requires = "asset", default_value = "substation-data")]
+    out: PathBuf,
+    /// With --asset: store the sample in the history (else nothing is written).
+    #[arg(long, requires = "asset")]
+    save: bool,
+    /// With --asset: the sample's date (YYYY-MM-DD; today if omitted).
+    #[arg(long, value_name = "DATE", requires = "asset")]
+    sampled_on: Option<chrono::NaiveDate>,
+    /// With --asset: the asset is new to the history (else an unknown id is an error).
+    #[arg(long, requires = "asset")]
+    new_asset: bool,
+
     /// Print one JSON object per asset (the diagnosis record, docs/diagnosis-record.md).
     #[arg(long)]
     json: bool,
@@ -138,6 +155,34 @@ fn run_single(args: &DiagnoseArgs, t: &Thresholds) -> anyhow::Result<u8> {
     }
     let info =
         AssetInfo { age_years: args.age_years, oltc_communicating: args.oltc_communicating, ..AssetInfo::default() };
+    if let Some(asset_id) = &args.asset {
+        sample.sampled_on = Some(args.sampled_on.unwrap_or_else(|| chrono::Local::now().date_naive()));
+        let request = flow::on_demand::AssetRequest {
+            asset_id: asset_id.clone(),
+            samples: vec![sample],
+            save: args.save,
+            new_asset: args.new_asset,
+            source: Some("substation diagnose --asset".into()),
+        };
+        let line = crate::history_cmds::diagnose_asset(&request, &args.out, t)?;
+        let mut out = BufWriter::new(io::stdout().lock());
+        let written = if args.json {
+            serde_json::to_writer(&mut out, &line).map_err(io::Error::from).and_then(|()| writeln!(out))
+        } else {
+            let m = line.merged_history.clone().unwrap_or_default();
+            let note = format!(
+                "{asset_id}: diagnosed on {} samples ({} from earlier uploads){}\n",
+                line.record.history.len(),
+                m.from_earlier_uploads,
+                if args.save { "; the sample is stored" } else { "; nothing stored (--save stores it)" }
+            );
+            out.write_all(note.as_bytes()).and_then(|()| {
+                out.write_all(crate::term::fit(&report::single(&line.record), crate::term::width()).as_bytes())
+            })
+        };
+        finish(written.and_then(|()| out.flush()))?;
+        return Ok(exit::OK);
+    }
     let diagnosis = diagnose_asset(std::slice::from_ref(&sample), &info, t)?;
     if let Some(path) = &args.plot {
         let mut diagrams = vec![::report::plot::Diagram::Triangle(dga::duval_triangle::Triangle::One)];

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod csv_input;
 mod diagnose;
+mod history_cmds;
 mod report;
 mod run;
 mod states;
@@ -51,6 +52,10 @@ enum Command {
     Run(run::RunArgs),
     Diagnose(diagnose::DiagnoseArgs),
     Validate(workbook_cmds::ValidateArgs),
+    /// The history of earlier uploads that `substation run` keeps in its --out folder.
+    #[command(subcommand)]
+    History(history_cmds::HistoryCommand),
+    Rediagnose(history_cmds::RediagnoseArgs),
     Template(workbook_cmds::TemplateArgs),
     Sample(workbook_cmds::SampleArgs),
     /// Run state machine definitions locally (`substation states run --help`).
@@ -76,6 +81,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Run(args) => run::run(&args, thresholds),
         Command::Diagnose(args) => diagnose::run(&args, &thresholds),
         Command::Validate(args) => workbook_cmds::validate(&args),
+        Command::History(cmd) => history_cmds::run(&cmd),
+        Command::Rediagnose(args) => history_cmds::rediagnose(&args, &thresholds),
         Command::Template(args) => workbook_cmds::template(&args),
         Command::Sample(args) => workbook_cmds::sample(&args),
         Command::States(cmd) => states::run(&cmd),

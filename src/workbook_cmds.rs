@@ -31,6 +31,10 @@ pub struct ValidateArgs {
     /// Print one JSON object: counts, ignored columns, warnings and every error.
     #[arg(long)]
     json: bool,
+    /// The folder `substation run` keeps its history in: samples of transformers the assets
+    /// sheet does not list are accepted when that history knows them, as the run would.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -108,17 +112,38 @@ struct ValidateReport<'a> {
     errors: &'a [RowError],
 }
 
-pub fn read(path: &Path) -> anyhow::Result<(String, Result<ParsedWorkbook, WorkbookError>)> {
+/// Reads a workbook as the parse step does; samples of an asset the assets sheet does not list
+/// are rejected unless `known` knows the asset (the history of a `--out` folder).
+pub fn read_with(
+    path: &Path,
+    known: &dyn Fn(&str) -> bool,
+) -> anyhow::Result<(String, Result<ParsedWorkbook, WorkbookError>)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let name = path.display().to_string();
     // The same limits as the parse Lambda: config/stages.json.
     let limits: Limits = config::SharedConfig::embedded().workbook_limits;
-    let parsed = read_workbook(&bytes, &name, &limits);
+    let parsed = read_workbook(&bytes, &name, &limits).map(|mut p| {
+        p.reject_unlisted(known);
+        p
+    });
     Ok((name, parsed))
 }
 
+/// Reads a workbook on its own (no history).
+pub fn read(path: &Path) -> anyhow::Result<(String, Result<ParsedWorkbook, WorkbookError>)> {
+    read_with(path, &|_| false)
+}
+
 pub fn validate(args: &ValidateArgs) -> anyhow::Result<u8> {
-    let (name, parsed) = read(&args.file)?;
+    let known: std::collections::HashSet<String> = match &args.out {
+        Some(out) if substation::history_sqlite::exists_in(out) => {
+            let store = substation::history_sqlite::SqliteHistory::open_in(out)?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(flow::history::HistoryStore::asset_ids(&store))?.into_iter().collect()
+        }
+        _ => Default::default(),
+    };
+    let (name, parsed) = read_with(&args.file, &|id| known.contains(id))?;
     let mut out = std::io::stdout().lock();
     let parsed = match parsed {
         Ok(p) => p,

@@ -30,7 +30,9 @@ pub enum FlowError {
     #[error("cannot write the results workbook: {0}")]
     Report(String),
     /// An on-demand request names an asset the history does not know (`UnknownAsset`).
-    #[error("unknown asset '{0}': the history has no such asset (set new_asset to diagnose a new one)")]
+    #[error(
+        "unknown asset '{0}': the history has no such asset (new_asset in a request, --new-asset on the command line, diagnoses a new one)"
+    )]
     UnknownAsset(String),
     /// The asset could not be diagnosed (`DiagnosisFailed`).
     #[error("the asset could not be diagnosed: {0}")]
