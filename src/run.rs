@@ -173,7 +173,7 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
     let is_example = bytes == EXAMPLE_WORKBOOK;
     let keep_history = if args.no_history { false } else { args.history || !is_example };
     if is_example && !keep_history && !args.no_history && !args.json {
-        eprintln!("note: the shipped example is not kept in {}'s history (--history keeps it)", args.out.display());
+        eprintln!("note: the shipped example is not kept in the history (--history keeps it)");
     }
     drop(bytes);
     let history = if keep_history {
