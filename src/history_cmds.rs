@@ -82,7 +82,7 @@ pub fn run(cmd: &HistoryCommand) -> anyhow::Result<u8> {
 fn show(args: &ShowArgs) -> anyhow::Result<u8> {
     let store = open(&args.out)?;
     let rt = runtime()?;
-    let Some(stored) = rt.block_on(history_sqlite::show(&store, &args.asset))? else {
+    let Some(stored) = rt.block_on(store.read(std::slice::from_ref(&args.asset)))?.remove(&args.asset) else {
         eprintln!("error: '{}' is not in the history of {}", args.asset, args.out.display());
         return Ok(exit::ERROR);
     };

@@ -255,8 +255,3 @@ impl HistoryStore for SqliteHistory {
 pub fn exists_in(out: &Path) -> bool {
     out.join(HISTORY_FILE).is_file()
 }
-
-/// An asset's stored history, if any (for `history show` without opening a write).
-pub async fn show(store: &SqliteHistory, asset_id: &str) -> Result<Option<Stored>, HistoryError> {
-    Ok(store.read(&[asset_id.to_owned()]).await?.remove(asset_id))
-}

@@ -63,37 +63,46 @@ mod tests {
     use lambda::DynamoHistory;
     use lambda::testing::Moto;
 
-    fn event(json: &str) -> LambdaEvent<Box<RawValue>> {
-        LambdaEvent::new(serde_json::from_str(json).unwrap(), Default::default())
+    const BATCH: &str = include_str!("../../../tests/fixtures/events/batch-envelope.json");
+
+    /// The handler over a folder store and moto's DynamoDB, as the Lambda runs over S3 and DynamoDB.
+    struct Setup {
+        _moto: Moto,
+        history: DynamoHistory,
+        _dir: tempfile::TempDir,
+        store: LocalStore,
+        config: config::SharedConfig,
+        thresholds: dga::Thresholds,
+    }
+
+    impl Setup {
+        async fn new() -> Setup {
+            let moto = Moto::start();
+            let history = DynamoHistory::new(moto.history_table("h").await, "h");
+            let dir = tempfile::tempdir().unwrap();
+            let store = LocalStore::new(dir.path());
+            let (config, thresholds) = (config::SharedConfig::embedded(), dga::Thresholds::default());
+            Setup { _moto: moto, history, _dir: dir, store, config, thresholds }
+        }
+
+        async fn call(&self, json: &str) -> Result<Response, StepError> {
+            let event = LambdaEvent::new(serde_json::from_str(json).unwrap(), Default::default());
+            handler(event, &self.store, &self.history, &self.thresholds, &self.config).await
+        }
     }
 
     /// The batch envelope exactly as the ItemBatcher delivers it, with one item that is not an
     /// asset: that asset fails, the batch does not; the others' histories are stored.
     #[tokio::test]
     async fn a_batch_envelope_fixture() {
-        let moto = Moto::start();
-        let history = DynamoHistory::new(moto.history_table("h").await, "h");
-        let dir = tempfile::tempdir().unwrap();
-        let store = LocalStore::new(dir.path());
-        let config = config::SharedConfig::embedded();
-        let t = dga::Thresholds::default();
-        let Response::Batch(out) = handler(
-            event(include_str!("../../../tests/fixtures/events/batch-envelope.json")),
-            &store,
-            &history,
-            &t,
-            &config,
-        )
-        .await
-        .unwrap() else {
-            panic!("a batch answers counts")
-        };
+        let s = Setup::new().await;
+        let Response::Batch(out) = s.call(BATCH).await.unwrap() else { panic!("a batch answers counts") };
         assert_eq!((out.assets, out.diagnosed, out.failed), (3, 2, 1));
-        let body = String::from_utf8(store.get(&out.key).await.unwrap()).unwrap();
+        let body = String::from_utf8(s.store.get(&out.key).await.unwrap()).unwrap();
         assert_eq!(body.lines().count(), 3);
         assert!(out.key.starts_with("runs/fleet-xlsx-0123456789ab/diagnoses/"));
         assert!(body.contains("\"error\":\"not an asset item"), "{body}");
-        assert_eq!(history.asset_ids().await.unwrap().len(), 2);
+        assert_eq!(s.history.asset_ids().await.unwrap().len(), 2);
     }
 
     /// One asset on demand: the fixture's sample merged with the asset's stored samples, the
@@ -101,18 +110,14 @@ mod tests {
     /// `UnknownAsset`. Also measures the warm latency of the handler (printed, not asserted).
     #[tokio::test]
     async fn an_asset_request_fixture() {
-        let moto = Moto::start();
-        let history = DynamoHistory::new(moto.history_table("h").await, "h");
-        let dir = tempfile::tempdir().unwrap();
-        let store = LocalStore::new(dir.path());
-        let config = config::SharedConfig::embedded();
-        let t = dga::Thresholds::default();
-        let batch = include_str!("../../../tests/fixtures/events/batch-envelope.json");
-        handler(event(batch), &store, &history, &t, &config).await.unwrap();
-        let stored_before = history.read(&["TR-001".into()]).await.unwrap()["TR-001"].history.samples.len();
+        let s = Setup::new().await;
+        s.call(BATCH).await.unwrap();
+        let stored_samples =
+            || async { s.history.read(&["TR-001".into()]).await.unwrap()["TR-001"].history.samples.len() };
+        let stored_before = stored_samples().await;
 
         let request = include_str!("../../../tests/fixtures/events/asset-request.json");
-        let Response::Asset(line) = handler(event(request), &store, &history, &t, &config).await.unwrap() else {
+        let Response::Asset(line) = s.call(request).await.unwrap() else {
             panic!("a request answers its diagnosis line")
         };
         assert_eq!(line.record.asset_id.as_deref(), Some("TR-001"));
@@ -122,33 +127,26 @@ mod tests {
         assert_eq!(line.asset.substation.as_deref(), Some("Northgate"), "the stored metadata fills in");
         let json = serde_json::to_value(&*line).unwrap();
         assert!(json["ieee_c57_104_2019"]["status"].is_number(), "{json}");
-        let stored = history.read(&["TR-001".into()]).await.unwrap();
-        assert_eq!(stored["TR-001"].history.samples.len(), stored_before + 1);
+        assert_eq!(stored_samples().await, stored_before + 1);
 
         // Warm: the same request (a repeat, stored once).
         let started = std::time::Instant::now();
         let rounds = 20;
         for _ in 0..rounds {
-            let Response::Asset(again) = handler(event(request), &store, &history, &t, &config).await.unwrap() else {
-                panic!()
-            };
+            let Response::Asset(again) = s.call(request).await.unwrap() else { panic!() };
             assert_eq!(again.merged_history.as_ref().unwrap().repeats, 1);
         }
         eprintln!(
             "on-demand request, warm, against moto: {:.1} ms",
             started.elapsed().as_secs_f64() * 1000.0 / rounds as f64
         );
-        assert_eq!(history.read(&["TR-001".into()]).await.unwrap()["TR-001"].history.samples.len(), stored_before + 1);
+        assert_eq!(stored_samples().await, stored_before + 1);
 
-        let unknown = request.replace("TR-001", "TR-404");
-        let e = match handler(event(&unknown), &store, &history, &t, &config).await {
-            Err(e) => lambda_runtime::Diagnostic::from(e),
-            Ok(r) => panic!("{r:?}"),
-        };
+        let e = lambda_runtime::Diagnostic::from(s.call(&request.replace("TR-001", "TR-404")).await.unwrap_err());
         assert_eq!(e.error_type, "UnknownAsset");
         assert!(e.error_message.contains("TR-404"), "{}", e.error_message);
         let bad = r#"{"asset_id": "TR-001", "samples": [], "save": false}"#;
-        let e = lambda_runtime::Diagnostic::from(handler(event(bad), &store, &history, &t, &config).await.unwrap_err());
+        let e = lambda_runtime::Diagnostic::from(s.call(bad).await.unwrap_err());
         assert_eq!(e.error_type, "InputInvalid");
     }
 }

@@ -154,19 +154,7 @@ impl UnknownAssetRows {
              (list it on the assets sheet, or check the id)",
             item.asset_id
         );
-        let rows = item
-            .samples
-            .iter()
-            .map(|s| workbook::RowError {
-                sheet: s.sheet.clone(),
-                row: s.row,
-                column: None,
-                column_letter: None,
-                value: Some(workbook::error::quote(item.asset_id.clone())),
-                reason: reason.clone(),
-            })
-            .collect();
-        UnknownAssetRows { asset_id: item.asset_id.clone(), rows }
+        UnknownAssetRows { asset_id: item.asset_id.clone(), rows: item.rejected_rows(&reason) }
     }
 }
 
@@ -375,6 +363,38 @@ pub enum NotDiagnosed {
     Failed(AssetFailure),
 }
 
+/// One asset merged with its stored history (as read) and diagnosed: its line, and the write that
+/// stores the merged history with this diagnosis (none for undated samples). A failed diagnosis
+/// writes nothing: the batch's retry, or the next upload, merges it again.
+pub fn merge_and_diagnose(
+    stored: Option<&history::Stored>,
+    item: &AssetItem,
+    upload: &UploadRef,
+    thresholds: &Thresholds,
+    config: &config::SharedConfig,
+) -> Result<(DiagnosisLine, Option<HistoryWrite>), NotDiagnosed> {
+    let merged = history::merge(
+        stored.map(|s| &s.history),
+        item,
+        upload,
+        &config.history,
+        config.workbook_limits.max_samples_per_item,
+    )
+    .map_err(|history::UnknownAsset| NotDiagnosed::Unknown(UnknownAssetRows::of(item)))?;
+    let mut line = match diagnose_asset_item(&merged.item, thresholds) {
+        BatchLine::Diagnosed(line) => line,
+        BatchLine::Failed(f) => return Err(NotDiagnosed::Failed(f)),
+    };
+    line.record.warnings.extend(merged.corrections);
+    line.merged_history = Some(merged.counts);
+    let write = merged.history.map(|h| HistoryWrite {
+        history: history::with_diagnosis(h, &upload.run_id, &line.record),
+        expected_version: stored.map(|s| s.version),
+        archive: merged.archive,
+    });
+    Ok((*line, write))
+}
+
 /// Each asset of the batch merged with its stored history and diagnosed, in the items' order.
 /// Lost writes are merged again from a fresh read, up to the configured attempts.
 pub async fn diagnose_with_history<H: HistoryStore>(
@@ -393,38 +413,16 @@ pub async fn diagnose_with_history<H: HistoryStore>(
         let mut written = Vec::new();
         for &i in &pending {
             let item = &items[i];
-            let before = stored.get(&item.asset_id);
-            let merged = match history::merge(
-                before.map(|s| &s.history),
-                item,
-                upload,
-                &config.history,
-                config.workbook_limits.max_samples_per_item,
-            ) {
-                Ok(m) => m,
-                Err(history::UnknownAsset) => {
-                    out[i] = Some(Err(NotDiagnosed::Unknown(UnknownAssetRows::of(item))));
-                    continue;
-                }
-            };
-            match diagnose_asset_item(&merged.item, thresholds) {
-                BatchLine::Diagnosed(mut line) => {
-                    line.record.warnings.extend(merged.corrections);
-                    line.merged_history = Some(merged.counts);
-                    if let Some(h) = merged.history {
-                        writes.push(HistoryWrite {
-                            history: history::with_diagnosis(h, &upload.run_id, &line.record),
-                            expected_version: before.map(|s| s.version),
-                            archive: merged.archive,
-                        });
+            out[i] = Some(match merge_and_diagnose(stored.get(&item.asset_id), item, upload, thresholds, config) {
+                Ok((line, write)) => {
+                    if let Some(w) = write {
+                        writes.push(w);
                         written.push(i);
                     }
-                    out[i] = Some(Ok(*line));
+                    Ok(line)
                 }
-                // Not diagnosed: its history is not written either (the batch's retry, or the
-                // next upload, merges it again).
-                BatchLine::Failed(f) => out[i] = Some(Err(NotDiagnosed::Failed(f))),
-            }
+                Err(e) => Err(e),
+            });
         }
         let results = history.write_all(&writes).await;
         pending.clear();

@@ -9,9 +9,9 @@ use sha2::{Digest, Sha256};
 use workbook::AssetItem;
 use workbook::item::ItemSample;
 
-use crate::diagnose::{DiagnosisLine, NotDiagnosed, diagnose_asset_item, diagnose_with_history};
+use crate::diagnose::{DiagnosisLine, NotDiagnosed, diagnose_with_history, merge_and_diagnose};
 use crate::error::FlowError;
-use crate::history::{self, HistoryStore, UploadRef};
+use crate::history::{HistoryStore, UploadRef};
 
 /// The request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,8 +65,8 @@ pub async fn diagnose_one<H: HistoryStore>(
     if request.save && request.samples.iter().any(|s| s.sampled_on.is_none()) {
         return Err(FlowError::InputInvalid("a sample to save needs its sampled_on date".into()));
     }
-    let run_id = request_run_id(request);
-    let upload = UploadRef { run_id: run_id.clone(), file: request.source.clone().unwrap_or_else(|| "request".into()) };
+    let upload =
+        UploadRef { run_id: request_run_id(request), file: request.source.clone().unwrap_or_else(|| "request".into()) };
     let item = AssetItem {
         schema_version: workbook::item::ITEM_SCHEMA_VERSION,
         asset_id: request.asset_id.clone(),
@@ -79,31 +79,17 @@ pub async fn diagnose_one<H: HistoryStore>(
         unlisted: !request.new_asset,
         ..AssetItem::default()
     };
-    let unknown = || FlowError::UnknownAsset(request.asset_id.clone());
-    if request.save {
-        let mut out = diagnose_with_history(history, vec![item], &upload, thresholds, config).await?;
-        return match out.pop() {
-            Some(Ok(line)) => Ok(line),
-            Some(Err(NotDiagnosed::Unknown(_))) => Err(unknown()),
-            Some(Err(NotDiagnosed::Failed(f))) => Err(FlowError::DiagnosisFailed(f.error)),
-            None => Err(FlowError::DiagnosisFailed("no answer".into())),
-        };
-    }
-    let stored = history.read(std::slice::from_ref(&request.asset_id)).await?.remove(&request.asset_id);
-    let merged = history::merge(
-        stored.as_ref().map(|s| &s.history),
-        &item,
-        &upload,
-        &config.history,
-        config.workbook_limits.max_samples_per_item,
-    )
-    .map_err(|_| unknown())?;
-    match diagnose_asset_item(&merged.item, thresholds) {
-        crate::diagnose::BatchLine::Diagnosed(mut line) => {
-            line.record.warnings.extend(merged.corrections);
-            line.merged_history = Some(merged.counts);
-            Ok(*line)
-        }
-        crate::diagnose::BatchLine::Failed(f) => Err(FlowError::DiagnosisFailed(f.error)),
+    let outcome = if request.save {
+        diagnose_with_history(history, vec![item], &upload, thresholds, config).await?.pop()
+    } else {
+        // A what-if: merged and diagnosed as a batch would, nothing written.
+        let stored = history.read(std::slice::from_ref(&request.asset_id)).await?.remove(&request.asset_id);
+        Some(merge_and_diagnose(stored.as_ref(), &item, &upload, thresholds, config).map(|(line, _)| line))
+    };
+    match outcome {
+        Some(Ok(line)) => Ok(line),
+        Some(Err(NotDiagnosed::Unknown(_))) => Err(FlowError::UnknownAsset(request.asset_id.clone())),
+        Some(Err(NotDiagnosed::Failed(f))) => Err(FlowError::DiagnosisFailed(f.error)),
+        None => Err(FlowError::DiagnosisFailed("no answer".into())),
     }
 }

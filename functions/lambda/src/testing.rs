@@ -43,13 +43,18 @@ impl Moto {
         moto
     }
 
+    /// moto accepts any credentials: these name themselves as test ones (one type for both SDKs:
+    /// aws-credential-types, re-exported).
+    fn credentials() -> aws_sdk_s3::config::Credentials {
+        aws_sdk_s3::config::Credentials::new("AKIDSUBSTATIONTEST", "substation-test-secret", None, None, "test")
+    }
+
     /// An S3 client for the server (path-style addressing).
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        use aws_sdk_s3::config::{Credentials, Region};
         let config = aws_sdk_s3::Config::builder()
             .behavior_version_latest()
-            .credentials_provider(Credentials::new("AKIDSUBSTATIONTEST", "substation-test-secret", None, None, "test"))
-            .region(Region::new("us-east-1"))
+            .credentials_provider(Moto::credentials())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
             .endpoint_url(&self.endpoint)
             .force_path_style(true)
             .build();
@@ -58,11 +63,10 @@ impl Moto {
 
     /// A DynamoDB client for the server.
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
-        use aws_sdk_dynamodb::config::{Credentials, Region};
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version_latest()
-            .credentials_provider(Credentials::new("AKIDSUBSTATIONTEST", "substation-test-secret", None, None, "test"))
-            .region(Region::new("us-east-1"))
+            .credentials_provider(Moto::credentials())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
             .endpoint_url(&self.endpoint)
             .build();
         aws_sdk_dynamodb::Client::from_conf(config)

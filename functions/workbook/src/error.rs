@@ -57,6 +57,13 @@ pub struct RowError {
     pub reason: String,
 }
 
+impl RowError {
+    /// Rows in the order the engineer reads them: by sheet, then row.
+    pub fn sort(rows: &mut [RowError]) {
+        rows.sort_by(|a, b| (a.sheet.as_str(), a.row).cmp(&(b.sheet.as_str(), b.row)));
+    }
+}
+
 /// Most characters of a cell quoted in a rejection (the rest is elided with `…`): a rejection
 /// names the cell, it does not carry a 32,767-character text twice.
 pub const QUOTE_CHARS: usize = 200;

@@ -210,6 +210,23 @@ impl AssetItem {
         }]
     }
 
+    /// Every sample's row rejected for one reason (an asset no sheet or history knows), the id
+    /// as the value.
+    pub fn rejected_rows(&self, reason: &str) -> Vec<crate::RowError> {
+        let reason = crate::error::quote(reason.to_owned());
+        self.samples
+            .iter()
+            .map(|s| crate::RowError {
+                sheet: s.sheet.clone(),
+                row: s.row,
+                column: None,
+                column_letter: None,
+                value: Some(crate::error::quote(self.asset_id.clone())),
+                reason: reason.clone(),
+            })
+            .collect()
+    }
+
     /// The row of the latest sample (what the diagnosis record's `row` points at).
     pub fn latest_row(&self) -> Option<&ItemSample> {
         self.samples.last()

@@ -141,21 +141,13 @@ impl ParsedWorkbook {
                 sheets.join("', '")
             );
             self.counts.assets -= 1;
-            for s in item.samples {
-                self.counts.samples_accepted -= 1;
-                self.counts.rows_rejected += 1;
-                self.rejected.push(RowError {
-                    sheet: s.sheet,
-                    row: s.row,
-                    column: None,
-                    column_letter: None,
-                    value: Some(crate::error::quote(item.asset_id.clone())),
-                    reason: crate::error::quote(reason.clone()),
-                });
-            }
+            let n = item.samples.len() as u64;
+            self.counts.samples_accepted -= n;
+            self.counts.rows_rejected += n;
+            self.rejected.extend(item.rejected_rows(&reason));
         }
         self.assets = kept;
-        self.rejected.sort_by(|a, b| (a.sheet.as_str(), a.row).cmp(&(b.sheet.as_str(), b.row)));
+        RowError::sort(&mut self.rejected);
     }
 
     /// The ids of the unlisted assets (see [`ParsedWorkbook::reject_unlisted`]).
@@ -924,7 +916,7 @@ impl<'a> Collector<'a> {
             });
         }
         self.counts.assets = assets.len() as u64;
-        self.rejected.sort_by(|a, b| (a.sheet.as_str(), a.row).cmp(&(b.sheet.as_str(), b.row)));
+        RowError::sort(&mut self.rejected);
         Ok(ParsedWorkbook {
             layout,
             assets,

@@ -402,7 +402,7 @@ pub async fn aggregate<S: ObjectStore>(
     summary.counts.assets = assets - unknown_assets;
     if moved > 0 {
         rejected.extend(unknown_rows);
-        rejected.sort_by(|a, b| (a.sheet.as_str(), a.row).cmp(&(b.sheet.as_str(), b.row)));
+        RowError::sort(&mut rejected);
     }
     summary.counts.diagnosed = tally.diagnosed;
     summary.act_first = tally.act_first();

@@ -60,6 +60,29 @@ pub async fn run<H: HistoryStore>(store: &H) {
     ids_are_kept_as_written(store).await;
 }
 
+/// Two handles on one store (two processes, two Lambdas) that read the same version race to
+/// write the same asset: one wins, the loser is told, the winner's history (and only its archive)
+/// is what is stored.
+pub async fn lost_race<H: HistoryStore>(a: &H, b: &H) {
+    let h = history("R-1", 2);
+    let v = a.write(&new(h.clone())).await.unwrap();
+    let mut mine = h.clone();
+    mine.samples.push(sample(500, 1.0, "run-b"));
+    let mut theirs = h.clone();
+    theirs.samples.push(sample(600, 2.0, "run-c"));
+    let (wa, wb) = (
+        HistoryWrite { history: mine, expected_version: Some(v), archive: vec![sample(-9, 1.0, "run-b")] },
+        HistoryWrite { history: theirs, expected_version: Some(v), archive: vec![] },
+    );
+    let (ra, rb) = tokio::join!(a.write(&wa), b.write(&wb));
+    assert_eq!([ra.is_ok(), rb.is_ok()].iter().filter(|ok| **ok).count(), 1, "{ra:?} {rb:?}");
+    let stored = b.read(&["R-1".into()]).await.unwrap().remove("R-1").unwrap();
+    assert_eq!(stored.version, v + 1);
+    let winner = if ra.is_ok() { &wa } else { &wb };
+    assert_eq!(stored.history, winner.history);
+    assert_eq!(a.archived("R-1").await.unwrap(), winner.archive, "only the winner's archive is referenced");
+}
+
 async fn empty_reads<H: HistoryStore>(store: &H) {
     let read = store.read(&["nobody".into()]).await.unwrap();
     assert!(read.is_empty(), "an unknown asset has no history: {read:?}");
