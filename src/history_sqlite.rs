@@ -27,6 +27,10 @@ struct Inner {
     path: PathBuf,
     /// Open connections, reused (a connection serves one operation at a time).
     idle: Mutex<Vec<Connection>>,
+    /// One writer of this process at a time: SQLite has one write lock, and a writer that finds
+    /// it taken sleeps in its busy handler (1 ms, 2 ms, … 100 ms), where waiting here wakes as
+    /// soon as the other batch commits. Another process's writer still meets the busy timeout.
+    writing: Mutex<()>,
 }
 
 fn unavailable(path: &Path, e: impl std::fmt::Display) -> HistoryError {
@@ -37,8 +41,13 @@ impl SqliteHistory {
     /// Opens (creating if needed) the history of the folder `out`.
     pub fn open_in(out: &Path) -> Result<SqliteHistory, HistoryError> {
         std::fs::create_dir_all(out).map_err(|e| unavailable(out, e))?;
-        let store =
-            SqliteHistory { inner: Arc::new(Inner { path: out.join(HISTORY_FILE), idle: Mutex::new(Vec::new()) }) };
+        let store = SqliteHistory {
+            inner: Arc::new(Inner {
+                path: out.join(HISTORY_FILE),
+                idle: Mutex::new(Vec::new()),
+                writing: Mutex::new(()),
+            }),
+        };
         let conn = store.inner.connect()?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS assets (
@@ -66,11 +75,14 @@ impl SqliteHistory {
     /// Runs `f` with a connection on a blocking thread (SQLite waits on another process's lock).
     async fn with<T: Send + 'static>(
         &self,
+        write: bool,
         f: impl FnOnce(&mut Connection) -> Result<T, HistoryError> + Send + 'static,
     ) -> Result<T, HistoryError> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = inner.take()?;
+            // A poisoned lock only means another writer panicked: its transaction rolled back.
+            let _writing = write.then(|| inner.writing.lock().unwrap_or_else(|p| p.into_inner()));
             let out = f(&mut conn);
             inner.give_back(conn);
             out
@@ -141,31 +153,33 @@ fn write_rows(
     for r in rows {
         let changed = match r.expected {
             None => tx
-                .execute(
+                .prepare_cached(
                     "INSERT INTO assets (asset_id, version, doc) VALUES (?1, 1, ?2) ON CONFLICT (asset_id) DO NOTHING",
-                    params![r.asset_id, r.doc],
                 )
+                .and_then(|mut st| st.execute(params![r.asset_id, r.doc]))
                 .map_err(e)?,
             Some(v) => tx
-                .execute(
+                .prepare_cached(
                     "UPDATE assets SET version = version + 1, doc = ?2 WHERE asset_id = ?1 AND version = ?3",
-                    params![r.asset_id, r.doc, v as i64],
                 )
+                .and_then(|mut st| st.execute(params![r.asset_id, r.doc, v as i64]))
                 .map_err(e)?,
         };
         if changed == 0 {
             out.push(Err(HistoryError::Conflict { asset_id: r.asset_id.clone() }));
             continue;
         }
-        let next: i64 = tx
-            .query_row("SELECT coalesce(max(seq), 0) + 1 FROM archive WHERE asset_id = ?1", [&r.asset_id], |x| x.get(0))
-            .map_err(e)?;
-        for (i, doc) in r.archive.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO archive (asset_id, seq, doc) VALUES (?1, ?2, ?3)",
-                params![r.asset_id, next + i as i64, doc],
-            )
-            .map_err(e)?;
+        if !r.archive.is_empty() {
+            let next: i64 = tx
+                .query_row("SELECT coalesce(max(seq), 0) + 1 FROM archive WHERE asset_id = ?1", [&r.asset_id], |x| {
+                    x.get(0)
+                })
+                .map_err(e)?;
+            for (i, doc) in r.archive.iter().enumerate() {
+                tx.prepare_cached("INSERT INTO archive (asset_id, seq, doc) VALUES (?1, ?2, ?3)")
+                    .and_then(|mut st| st.execute(params![r.asset_id, next + i as i64, doc]))
+                    .map_err(e)?;
+            }
         }
         out.push(Ok(r.expected.map_or(1, |v| v + 1)));
     }
@@ -177,7 +191,7 @@ impl HistoryStore for SqliteHistory {
     async fn read(&self, asset_ids: &[String]) -> Result<HashMap<String, Stored>, HistoryError> {
         let ids = asset_ids.to_vec();
         let path = self.inner.path.clone();
-        self.with(move |conn| {
+        self.with(false, move |conn| {
             let mut out = HashMap::with_capacity(ids.len());
             for chunk in ids.chunks(READ_CHUNK) {
                 let marks = vec!["?"; chunk.len()].join(",");
@@ -202,7 +216,7 @@ impl HistoryStore for SqliteHistory {
     async fn write(&self, write: &HistoryWrite) -> Result<u64, HistoryError> {
         let r = row(write)?;
         let path = self.inner.path.clone();
-        let mut out = self.with(move |conn| write_rows(conn, &path, &[r])).await?;
+        let mut out = self.with(true, move |conn| write_rows(conn, &path, &[r])).await?;
         out.pop().unwrap_or_else(|| Err(HistoryError::Unavailable("no answer to a write".into())))
     }
 
@@ -216,7 +230,7 @@ impl HistoryStore for SqliteHistory {
             return Vec::new();
         }
         let path = self.inner.path.clone();
-        match self.with(move |conn| write_rows(conn, &path, &rows)).await {
+        match self.with(true, move |conn| write_rows(conn, &path, &rows)).await {
             Ok(out) => out,
             Err(e) => writes.iter().map(|_| Err(e.clone())).collect(),
         }
@@ -224,7 +238,7 @@ impl HistoryStore for SqliteHistory {
 
     async fn asset_ids(&self) -> Result<Vec<String>, HistoryError> {
         let path = self.inner.path.clone();
-        self.with(move |conn| {
+        self.with(false, move |conn| {
             let mut stmt =
                 conn.prepare("SELECT asset_id FROM assets ORDER BY asset_id").map_err(|e| unavailable(&path, e))?;
             let ids = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| unavailable(&path, e))?;
@@ -235,7 +249,7 @@ impl HistoryStore for SqliteHistory {
 
     async fn archived(&self, asset_id: &str) -> Result<Vec<StoredSample>, HistoryError> {
         let (id, path) = (asset_id.to_owned(), self.inner.path.clone());
-        self.with(move |conn| {
+        self.with(false, move |conn| {
             let mut stmt = conn
                 .prepare("SELECT doc FROM archive WHERE asset_id = ?1 ORDER BY seq")
                 .map_err(|e| unavailable(&path, e))?;
