@@ -342,13 +342,21 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
         if !faults.is_empty() {
             let _ = writeln!(o, "  faults: {}", faults.join(", "));
         }
-        if summary.assets_with_warnings > 0 {
-            let _ = writeln!(
-                o,
-                "  {} asset(s) rest on an older sample: a newer row was rejected",
-                summary.assets_with_warnings
-            );
-            for w in summary.warnings.iter().take(5) {
+        // The listed warnings (the first 100), by kind: rejected newer rows, then corrections.
+        let warnings = &summary.warnings;
+        let of_kind = |code: &'static str| warnings.iter().filter(move |w| w.warning.code == code);
+        let older: std::collections::BTreeSet<&str> =
+            of_kind("newest_sample_rejected").map(|w| w.asset_id.as_str()).collect();
+        if !older.is_empty() {
+            // Without a history every warning is of this kind, and the count is exact; with one,
+            // only the listed warnings (the first 100) can be told apart.
+            let n = match &summary.history {
+                None => summary.assets_with_warnings.to_string(),
+                Some(_) if summary.warnings.len() < 100 => older.len().to_string(),
+                Some(_) => format!("at least {}", older.len()),
+            };
+            let _ = writeln!(o, "  {n} asset(s) rest on an older sample: a newer row was rejected");
+            for w in of_kind("newest_sample_rejected").take(5) {
                 let _ = writeln!(o, "    {}: {}", w.asset_id, w.warning.text);
             }
         }
@@ -358,6 +366,9 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
                 "  history: {} assets known from earlier uploads, {} of their samples merged; {} repeated samples kept once, {} corrected",
                 h.assets_known_before, h.samples_from_earlier_uploads, h.repeats, h.corrections
             );
+            for w in of_kind("sample_corrected").take(5) {
+                let _ = writeln!(o, "    {}: {}", w.asset_id, w.warning.text);
+            }
             if h.unknown_assets > 0 {
                 let _ = writeln!(
                     o,
