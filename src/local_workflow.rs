@@ -58,19 +58,7 @@ fn input_error(e: serde_json::Error) -> HandlerError {
 
 /// The names the deployed stack substitutes; here they name the in-process handlers.
 pub fn substitutions(config: &config::SharedConfig) -> BTreeMap<String, String> {
-    config
-        .substitutions
-        .iter()
-        .map(|name| {
-            let value = match name.as_str() {
-                "ParseFunctionArn" => "parse",
-                "DiagnoseFunctionArn" => "diagnose",
-                "AggregateFunctionArn" => "aggregate",
-                _ => LOCAL_BUCKET,
-            };
-            (name.clone(), value.to_owned())
-        })
-        .collect()
+    config.substitution_values(LOCAL_BUCKET)
 }
 
 /// What the three steps run with.

@@ -73,6 +73,33 @@ pub struct RunArgs {
     /// code, the engine's own time and the cores kept busy (JSON with --json).
     #[arg(long)]
     timings: bool,
+    #[command(flatten)]
+    pub rehearsal: RehearsalArgs,
+}
+
+/// The rehearsal of the deployed shape (the `aws` feature; scripts/rehearse starts the servers).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Rehearsal of the deployed shape (build with --features aws; see scripts/rehearse)")]
+pub struct RehearsalArgs {
+    /// Run every Task on the real Lambda binaries through this Lambda Invoke API (`cargo lambda
+    /// watch`), instead of in process.
+    #[arg(long, value_name = "URL", requires_all = ["s3_endpoint", "bucket"])]
+    pub lambda_endpoint: Option<String>,
+    /// The S3 server the binaries, the ItemReader and the ResultWriter use (moto's server).
+    #[arg(long, value_name = "URL", requires = "lambda_endpoint")]
+    pub s3_endpoint: Option<String>,
+    /// The bucket the binaries were started with (their BUCKET_NAME).
+    #[arg(long, value_name = "NAME", requires = "lambda_endpoint")]
+    pub bucket: Option<String>,
+    /// Step Functions, where the trigger starts the execution (default: the S3 endpoint).
+    #[arg(long, value_name = "URL", requires = "lambda_endpoint")]
+    pub sfn_endpoint: Option<String>,
+    /// DynamoDB, where the diagnose binary keeps the history (default: the S3 endpoint).
+    #[arg(long, value_name = "URL", requires = "lambda_endpoint")]
+    pub dynamodb_endpoint: Option<String>,
+    /// The state machine the trigger starts (the name in its STATE_MACHINE_ARN).
+    #[arg(long, value_name = "NAME", default_value = "substation-rehearsal", requires = "lambda_endpoint")]
+    pub state_machine: String,
 }
 
 /// The process's CPU time, user + system, from /proc/self/stat (Linux; None elsewhere).
@@ -151,6 +178,9 @@ fn print_timings(stats: &engine::ExecutionStats, json: bool) -> anyhow::Result<(
 }
 
 pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
+    if args.rehearsal.lambda_endpoint.is_some() {
+        return rehearse(args);
+    }
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let file_name =
         args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "upload.xlsx".into());
@@ -291,6 +321,106 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
             }
             (None, None) => anyhow::bail!("the run succeeded but wrote no summary"),
         };
+    }
+}
+
+#[cfg(not(feature = "aws"))]
+fn rehearse(_: &RunArgs) -> anyhow::Result<u8> {
+    anyhow::bail!(
+        "this build has no AWS client: the rehearsal needs `--features aws` \
+         (cargo install --locked --path . --features aws; scripts/rehearse builds it)"
+    )
+}
+
+/// `run FILE --lambda-endpoint …`: the upload, the trigger, every step and the Map's files on
+/// the servers of a rehearsal (functions/remote/src/rehearsal.rs); the results are then copied
+/// into --out and shown as a local run's.
+#[cfg(feature = "aws")]
+fn rehearse(args: &RunArgs) -> anyhow::Result<u8> {
+    let r = &args.rehearsal;
+    let (Some(lambda), Some(s3), Some(bucket)) = (&r.lambda_endpoint, &r.s3_endpoint, &r.bucket) else {
+        anyhow::bail!("--lambda-endpoint needs --s3-endpoint and --bucket");
+    };
+    let endpoints = remote::Endpoints {
+        lambda: lambda.clone(),
+        s3: s3.clone(),
+        sfn: r.sfn_endpoint.clone().unwrap_or_else(|| s3.clone()),
+        dynamodb: r.dynamodb_endpoint.clone().unwrap_or_else(|| s3.clone()),
+    };
+    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+    let file_name =
+        args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "upload.xlsx".into());
+    let definition = match &args.definition {
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        None => DEFINITION.to_owned(),
+    };
+    let config = Arc::new(config::SharedConfig::embedded());
+    let rehearsal =
+        remote::rehearsal::Rehearsal::new(&endpoints, bucket, &args.stage, &r.state_machine, definition, config);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let progress = if std::io::stderr().is_terminal() && !args.json {
+        let p = ProgressBar::new_spinner();
+        p.set_message(format!("rehearsing {file_name}: the real binaries at {lambda}"));
+        p.enable_steady_tick(std::time::Duration::from_millis(120));
+        p
+    } else {
+        ProgressBar::hidden()
+    };
+    let run = runtime.block_on(async {
+        rehearsal.prepare().await?;
+        rehearsal
+            .run(&file_name, bytes, |input| {
+                if let Some(n) = args.max_concurrency {
+                    input.map.max_concurrency = n;
+                }
+                if let Some(n) = args.batch_size {
+                    input.map.max_items_per_batch = n;
+                }
+            })
+            .await
+    });
+    progress.finish_and_clear();
+    let run = run?;
+    let run_id = run.input.run_id.clone();
+    runtime.block_on(rehearsal.download_results(&run_id, &args.out))?;
+    if args.timings {
+        print_timings(&run.result.stats, args.json)?;
+        let counts = run.counts();
+        if args.json {
+            eprintln!("{}", serde_json::json!({"rehearsal": counts, "execution_arn": run.execution_arn}));
+        } else {
+            eprintln!(
+                "rehearsal: {} child executions, {} state transitions, {} Lambda invocations",
+                counts.child_executions, counts.state_transitions, counts.lambda_invocations
+            );
+            for (function, c) in &counts.functions {
+                eprintln!("  {function}: {} calls, {} ms", c.invocations, c.duration.0.as_millis());
+            }
+        }
+    }
+    if !args.json {
+        eprintln!(
+            "rehearsed {} as {} (recorded by Step Functions at {})",
+            args.file.display(),
+            run_id,
+            r.sfn_endpoint.as_deref().unwrap_or(s3)
+        );
+    }
+    let layout = flow::layout::RunLayout::new(&run_id, &config::SharedConfig::embedded());
+    let summary: Option<Summary> =
+        std::fs::read(args.out.join(layout.summary())).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    match (&run.result.error, summary) {
+        (None, Some(summary)) => show(&summary, &args.out, args.json),
+        (error, summary) => {
+            if let Some(s) = &summary {
+                show(s, &args.out, args.json)?;
+            }
+            match error {
+                Some(e) => eprintln!("error: the run failed: {}\n  cause: {}", e.error, e.cause),
+                None => eprintln!("error: the run succeeded but wrote no summary"),
+            }
+            Ok(exit::EXECUTION_FAILED)
+        }
     }
 }
 

@@ -260,6 +260,23 @@ impl SharedConfig {
     }
 
     /// A short hash of the configuration in force, recorded as provenance in every result.
+    /// The definition's substitutions for a run outside a stack: each `<Step>FunctionArn` names
+    /// the function by its binary's name (`parse`, `diagnose`, `aggregate`: the in-process
+    /// handlers of `substation run`, and the functions `cargo lambda watch` serves), anything
+    /// else is the bucket.
+    pub fn substitution_values(&self, bucket: &str) -> BTreeMap<String, String> {
+        self.substitutions
+            .iter()
+            .map(|name| {
+                let value = match name.strip_suffix("FunctionArn") {
+                    Some(step) => step.to_ascii_lowercase(),
+                    None => bucket.to_owned(),
+                };
+                (name.clone(), value)
+            })
+            .collect()
+    }
+
     pub fn hash(&self) -> String {
         let canonical = serde_json::to_vec(self).unwrap_or_default();
         let digest = Sha256::digest(&canonical);

@@ -484,6 +484,7 @@ pub(crate) async fn run(
                 }
                 input => (run.child(&child_sm_arn, &child_sm_name, &name, Arc::new(Value::Null)), input, lines),
             };
+            run.shared.children_started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let task = async move { run_states(&child, &processor, input).await };
             // Children run as tasks of their own: CPU-bound handler work spreads over every core.
             let handle = tokio::spawn(task);

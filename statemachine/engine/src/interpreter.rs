@@ -44,8 +44,11 @@ pub struct ExecutionStats {
     pub in_handlers: Duration,
     /// History events of the execution itself (child executions count their own).
     pub events: u64,
-    /// Every top-level state run, in order.
+    /// Every top-level state run, in order (AWS bills one state transition for each).
     pub states: Vec<StateTiming>,
+    /// Distributed Map child executions started (AWS bills one transition each, and an EXPRESS
+    /// child its request and duration).
+    pub child_executions: u64,
 }
 
 /// How an execution ended.
@@ -77,6 +80,8 @@ pub(crate) struct Shared {
     pub busy: BusyClock,
     pub result_files: crate::distributed::ResultFileNames,
     pub cpu_clock: Option<CpuClock>,
+    /// Distributed Map children started, at every depth.
+    pub children_started: std::sync::atomic::AtomicU64,
 }
 
 /// Reads the process's CPU time (user + system, all threads).
@@ -352,6 +357,7 @@ impl Executor {
             busy: BusyClock::default(),
             result_files: self.result_files.clone(),
             cpu_clock: self.cpu_clock,
+            children_started: Default::default(),
         });
         let started = Instant::now();
         let run = Run {
@@ -384,6 +390,7 @@ impl Executor {
             in_handlers: shared.busy.busy(),
             events: run.history.count(),
             states: run.timings.as_ref().and_then(|t| t.lock().ok().map(|t| t.clone())).unwrap_or_default(),
+            child_executions: shared.children_started.load(std::sync::atomic::Ordering::Relaxed),
         };
         let history = run.history.into_events();
         Ok(ExecutionResult { name: name.to_owned(), status, output, error, history, stats })

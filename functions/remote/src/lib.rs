@@ -1,0 +1,12 @@
+//! The CLI's AWS side, behind the `aws` feature of `substation` (the README's main job builds
+//! without the AWS SDK):
+//! - [`rehearsal`]: `substation run FILE --lambda-endpoint … --s3-endpoint … --bucket …`, the
+//!   deployed shape on loopback with the real Lambda binaries;
+//! - [`deployed`]: `substation submit / status / redrive --stage …` against a deployed stack.
+
+pub mod clients;
+pub mod invoke;
+pub mod rehearsal;
+pub mod storage;
+
+pub use clients::{Clients, Endpoints};
