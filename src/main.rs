@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod csv_input;
 mod diagnose;
 mod history_cmds;
+mod plan_cmd;
 mod report;
 mod run;
 mod states;
@@ -56,6 +57,7 @@ enum Command {
     #[command(subcommand)]
     History(history_cmds::HistoryCommand),
     Rediagnose(history_cmds::RediagnoseArgs),
+    Plan(plan_cmd::PlanArgs),
     Template(workbook_cmds::TemplateArgs),
     Sample(workbook_cmds::SampleArgs),
     /// Run state machine definitions locally (`substation states run --help`).
@@ -83,6 +85,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Validate(args) => workbook_cmds::validate(&args),
         Command::History(cmd) => history_cmds::run(&cmd),
         Command::Rediagnose(args) => history_cmds::rediagnose(&args, &thresholds),
+        Command::Plan(args) => plan_cmd::run(&args),
         Command::Template(args) => workbook_cmds::template(&args),
         Command::Sample(args) => workbook_cmds::sample(&args),
         Command::States(cmd) => states::run(&cmd),

@@ -13,6 +13,7 @@ pub mod jsonl;
 pub mod layout;
 pub mod on_demand;
 pub mod parse;
+pub mod plan;
 pub mod start;
 pub mod store;
 

@@ -31,6 +31,11 @@ pub enum StoreError {
     },
 }
 
+/// An object store's writer sends an object in parts of this size (the S3 store: a multipart
+/// upload once an object outgrows one part). S3 requires every part but the last to be at least
+/// 5 MiB; parts of 8 MiB keep a 10,000-part upload above 80 GB.
+pub const PART_BYTES: usize = 8 << 20;
+
 /// An object written part by part, never held whole (S3: a multipart upload; a folder: a file
 /// renamed into place). Nothing is visible at the key until [`ObjectWriter::finish`].
 pub trait ObjectWriter: Send {

@@ -23,10 +23,7 @@ pub const HISTORY_TABLE_ENV: &str = "HISTORY_TABLE";
 /// The asset item's string set of its archive chunks' keys.
 const ARCHIVE_ATTRIBUTE: &str = "archive_chunks";
 
-/// BatchGetItem takes at most 100 keys.
-const BATCH_GET_KEYS: usize = 100;
-/// Conditional writes in flight at once per batch.
-const WRITES_IN_FLIGHT: usize = 16;
+use flow::history::{BATCH_GET_KEYS, WRITES_IN_FLIGHT};
 /// Rounds of BatchGetItem's unprocessed keys before the read is unavailable.
 const UNPROCESSED_ROUNDS: u32 = 8;
 

@@ -93,9 +93,7 @@ fn unavailable<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
     StoreError::Unavailable { key: key.to_owned(), message }
 }
 
-/// S3 requires every part of a multipart upload but the last to be at least 5 MiB; parts of
-/// 8 MiB keep a 10,000-part upload above 80 GB.
-pub const PART_BYTES: usize = 8 << 20;
+pub use flow::store::PART_BYTES;
 
 /// An S3 object written part by part: a single PUT when it stays under one part, else a
 /// multipart upload (aborted if a part fails; the bucket's lifecycle rule removes any left).

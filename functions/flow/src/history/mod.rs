@@ -223,6 +223,12 @@ pub enum HistoryError {
     },
 }
 
+/// The most assets one history read asks for at once (DynamoDB's BatchGetItem takes at most 100
+/// keys).
+pub const BATCH_GET_KEYS: usize = 100;
+/// Conditional history writes in flight at once per batch (the DynamoDB store).
+pub const WRITES_IN_FLIGHT: usize = 16;
+
 /// The port: read the histories of some assets, write them back conditionally.
 pub trait HistoryStore: Send + Sync {
     /// The stored histories of those assets that have one.
