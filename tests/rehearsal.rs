@@ -45,7 +45,18 @@ fn lines(path: &Path) -> Vec<Value> {
 fn strip_run_names(mut v: Value) -> Value {
     match &mut v {
         Value::Object(o) => {
-            for k in ["run_id", "upload", "map_run_arn", "execution_arn", "generated_at", "files", "source"] {
+            for k in [
+                "run_id",
+                "upload",
+                "map_run_arn",
+                "execution_arn",
+                "generated_at",
+                "files",
+                "source",
+                "source_version",
+                "uploaded_at",
+                "processed_at",
+            ] {
                 o.remove(k);
             }
             for x in o.values_mut() {
@@ -56,6 +67,33 @@ fn strip_run_names(mut v: Value) -> Value {
         _ => {}
     }
     v
+}
+
+/// Where two values first differ, as a path.
+fn first_difference(a: &Value, b: &Value, at: &str) -> String {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                if x.get(k) != y.get(k) {
+                    return first_difference(
+                        x.get(k).unwrap_or(&Value::Null),
+                        y.get(k).unwrap_or(&Value::Null),
+                        &format!("{at}.{k}"),
+                    );
+                }
+            }
+            at.to_owned()
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                if p != q {
+                    return first_difference(p, q, &format!("{at}[{i}]"));
+                }
+            }
+            at.to_owned()
+        }
+        _ => format!("{at}: {a} vs {b}"),
+    }
 }
 
 /// The requests moto's recorder saw, by service and action, leaving out the CLI's own (its
@@ -102,7 +140,8 @@ fn the_deployed_shape_gives_the_in_process_results() {
     );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("rehearsal fleet.xlsx");
-    let assets = 150;
+    // SUBSTATION_REHEARSAL_ASSETS=10000 for the plan's figure at 10k (minutes, not for CI).
+    let assets: u64 = std::env::var("SUBSTATION_REHEARSAL_ASSETS").ok().and_then(|s| s.parse().ok()).unwrap_or(150);
     let status = substation()
         .args(["sample", "--assets", &assets.to_string(), "--samples-per-asset", "4", "--seed", "16", "-o"])
         .arg(&file)
@@ -158,7 +197,11 @@ fn the_deployed_shape_gives_the_in_process_results() {
     };
     assert_eq!(names(&there), names(&here));
     for f in ["diagnoses.jsonl", "rejected.jsonl"] {
-        assert_eq!(lines(&there.join(f)), lines(&here.join(f)), "{f}");
+        let (a, b) = (lines(&there.join(f)), lines(&here.join(f)));
+        assert_eq!(a.len(), b.len(), "{f}");
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x, y, "{f}: {}", first_difference(x, y, ""));
+        }
     }
     // The diagnoses are the library's (the same check as tests/run_cli.rs, on the deployed file).
     let bytes = std::fs::read(&file).unwrap();
@@ -212,6 +255,14 @@ fn the_deployed_shape_gives_the_in_process_results() {
     ]));
     assert_eq!(code, 0, "{stderr}");
     let num = |v: &Value| v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"));
+    eprintln!("{assets} assets, counted vs planned:");
+    for k in ["child_executions", "state_transitions", "lambda_invocations"] {
+        eprintln!("  {k}: {} vs {}", counted[k], plan["counts"][k]);
+    }
+    for (k, service) in [("s3_requests", "s3"), ("dynamodb_requests", "dynamodb")] {
+        eprintln!("  {k}: {} vs {}", requests.get(service).copied().unwrap_or(0), plan["counts"][k]);
+    }
+    eprintln!("  all requests the servers saw: {requests:?}");
     within(num(&counted["child_executions"]), num(&plan["counts"]["child_executions"]), "child executions");
     within(num(&counted["state_transitions"]), num(&plan["counts"]["state_transitions"]), "state transitions");
     within(num(&counted["lambda_invocations"]), num(&plan["counts"]["lambda_invocations"]), "Lambda invocations");
