@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+mod aws_cmds;
 mod csv_input;
 mod diagnose;
 mod history_cmds;
@@ -58,6 +59,9 @@ enum Command {
     History(history_cmds::HistoryCommand),
     Rediagnose(history_cmds::RediagnoseArgs),
     Plan(plan_cmd::PlanArgs),
+    Submit(aws_cmds::SubmitArgs),
+    Status(aws_cmds::StatusArgs),
+    Redrive(aws_cmds::RedriveArgs),
     Template(workbook_cmds::TemplateArgs),
     Sample(workbook_cmds::SampleArgs),
     /// Run state machine definitions locally (`substation states run --help`).
@@ -86,6 +90,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::History(cmd) => history_cmds::run(&cmd),
         Command::Rediagnose(args) => history_cmds::rediagnose(&args, &thresholds),
         Command::Plan(args) => plan_cmd::run(&args),
+        Command::Submit(args) => aws_cmds::submit(&args),
+        Command::Status(args) => aws_cmds::status(&args),
+        Command::Redrive(args) => aws_cmds::redrive(&args),
         Command::Template(args) => workbook_cmds::template(&args),
         Command::Sample(args) => workbook_cmds::sample(&args),
         Command::States(cmd) => states::run(&cmd),

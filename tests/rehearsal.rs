@@ -100,8 +100,11 @@ fn first_difference(a: &Value, b: &Value, at: &str) -> String {
 /// user agent says `app/substation-cli`: the upload, the set-up and the download of results).
 fn recorded_requests(recording: &Path) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
-    for line in std::fs::read_to_string(recording).unwrap().lines() {
-        let entry: Value = serde_json::from_str(line).unwrap();
+    // One JSON object per request; moto's threads append without a lock, so two may share a
+    // line (`}{`): read them as a stream of values, not as lines.
+    let text = std::fs::read_to_string(recording).unwrap();
+    for entry in serde_json::Deserializer::from_str(&text).into_iter::<Value>() {
+        let entry = entry.unwrap();
         let headers = &entry["headers"];
         let header = |name: &str| {
             headers.as_object().and_then(|h| {

@@ -49,16 +49,23 @@ impl Clients {
         let sfn = aws_sdk_sfn::config::Builder::from(config);
         let dynamodb = aws_sdk_dynamodb::config::Builder::from(config);
         let lambda = aws_sdk_lambda::config::Builder::from(config);
-        let (sfn, dynamodb, lambda) = match endpoints {
-            Some(e) => (sfn.endpoint_url(&e.sfn), dynamodb.endpoint_url(&e.dynamodb), lambda.endpoint_url(&e.lambda)),
-            None => (sfn, dynamodb, lambda),
+        let cloudformation = aws_sdk_cloudformation::config::Builder::from(config);
+        let (sfn, dynamodb, lambda, cloudformation) = match endpoints {
+            // CloudFormation on loopback: moto's, where Step Functions is.
+            Some(e) => (
+                sfn.endpoint_url(&e.sfn),
+                dynamodb.endpoint_url(&e.dynamodb),
+                lambda.endpoint_url(&e.lambda),
+                cloudformation.endpoint_url(&e.sfn),
+            ),
+            None => (sfn, dynamodb, lambda, cloudformation),
         };
         Clients {
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             sfn: aws_sdk_sfn::Client::from_conf(sfn.build()),
             dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
             lambda: aws_sdk_lambda::Client::from_conf(lambda.build()),
-            cloudformation: aws_sdk_cloudformation::Client::new(config),
+            cloudformation: aws_sdk_cloudformation::Client::from_conf(cloudformation.build()),
         }
     }
 

@@ -5,8 +5,15 @@
 //! - [`deployed`]: `substation submit / status / redrive --stage …` against a deployed stack.
 
 pub mod clients;
+pub mod deployed;
 pub mod invoke;
 pub mod rehearsal;
 pub mod storage;
 
 pub use clients::{Clients, Endpoints};
+
+/// moto's server for tests (`lambda::testing`).
+#[doc(hidden)]
+pub mod testing {
+    pub use lambda::testing::Moto;
+}
