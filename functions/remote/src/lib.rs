@@ -12,8 +12,11 @@ pub mod storage;
 
 pub use clients::{Clients, Endpoints};
 
-/// moto's server for tests (`lambda::testing`).
+/// For tests of the commands: moto's server (`lambda::testing`), and the crates their
+/// fixtures are built with.
 #[doc(hidden)]
 pub mod testing {
+    pub use aws_sdk_s3;
+    pub use lambda::StepFunctions;
     pub use lambda::testing::Moto;
 }
