@@ -236,3 +236,73 @@ fn help_teaches() {
         .stdout(predicate::str::contains("Exit codes"))
         .stdout(predicate::str::contains("below detection").or(predicate::str::contains("Below-detection")));
 }
+
+/// The default build has no AWS SDK: the AWS commands say how to get them, and plan (no AWS
+/// calls) works.
+#[cfg(not(feature = "aws"))]
+#[test]
+fn the_aws_commands_say_how_to_get_them() {
+    for args in [
+        vec!["submit", "fleet.xlsx", "--stage", "dev"],
+        vec!["status", "fleet-xlsx-0a1b2c3d4e5f"],
+        vec!["redrive", "fleet-xlsx-0a1b2c3d4e5f"],
+        vec![
+            "run",
+            "fleet.xlsx",
+            "--lambda-endpoint",
+            "http://127.0.0.1:9000",
+            "--s3-endpoint",
+            "http://127.0.0.1:5000",
+            "--bucket",
+            "b",
+        ],
+    ] {
+        substation().args(&args).assert().code(2).stderr(
+            predicate::str::contains("--features aws").and(predicate::str::contains("cargo install --locked --path .")),
+        );
+    }
+}
+
+#[test]
+fn plan_counts_prices_and_estimates_a_deployed_run() {
+    let out = substation().args(["plan", "--assets", "10000", "--stage", "dev", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(p["counts"]["child_executions"], 100, "dev: 100 assets a batch");
+    assert_eq!(p["counts"]["lambda_invocations"], 103);
+    assert!(p["cost_usd"].as_f64().unwrap() > 0.0);
+    assert_eq!(p["prices_as_of"], "2026-11-25");
+    // The human view names its price table and says the time is an estimate.
+    substation()
+        .args(["plan", "--assets", "1000000", "--samples-per-asset", "10", "--stage", "prod"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("total per run")
+                .and(predicate::str::contains("config/aws-prices.json"))
+                .and(predicate::str::contains("Estimated wall time"))
+                .and(predicate::str::contains("an estimate, assuming")),
+        );
+    // Another price table: everything free but Lambda requests at 1 USD.
+    let dir = tempfile::tempdir().unwrap();
+    let mut prices: Value = serde_json::from_str(include_str!("../config/aws-prices.json")).unwrap();
+    for (k, v) in prices.as_object_mut().unwrap() {
+        if v.is_f64() {
+            *v = serde_json::json!(if k == "lambda_per_request" { 1.0 } else { 0.0 });
+        }
+    }
+    let file = dir.path().join("prices.json");
+    std::fs::write(&file, prices.to_string()).unwrap();
+    let out = substation()
+        .args(["plan", "--assets", "10000", "--stage", "dev", "--json", "--prices"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(p["cost_usd"], 103.0);
+    substation()
+        .args(["plan", "--assets", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--assets must be at least 1"));
+}

@@ -13,6 +13,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod common;
+
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run this test through `scripts/rehearse --test`"))
 }
@@ -206,36 +208,8 @@ fn the_deployed_shape_gives_the_in_process_results() {
             assert_eq!(x, y, "{f}: {}", first_difference(x, y, ""));
         }
     }
-    // The diagnoses are the library's (the same check as tests/run_cli.rs, on the deployed file).
-    let bytes = std::fs::read(&file).unwrap();
-    let parsed =
-        workbook::read_workbook(&bytes, "fleet.xlsx", &config::SharedConfig::embedded().workbook_limits).unwrap();
-    let deployed_lines: BTreeMap<String, Value> = std::fs::read_to_string(there.join("diagnoses.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (v["asset_id"].as_str().unwrap().to_owned(), v)
-        })
-        .collect();
-    assert_eq!(deployed_lines.len(), parsed.assets.len());
-    for item in &parsed.assets {
-        let d = dga::diagnose_asset(&item.samples(), &item.asset_info(), &dga::Thresholds::default()).unwrap();
-        let expected = serde_json::to_value(
-            dga::DiagnosisRecord::new(
-                item.latest_row().map(|s| u64::from(s.row)),
-                Some(item.asset_id.clone()),
-                d,
-                item.history(),
-            )
-            .with_warnings(item.warnings()),
-        )
-        .unwrap();
-        let line = &deployed_lines[&item.asset_id];
-        for (k, v) in expected.as_object().unwrap() {
-            assert_eq!(&line[k], v, "{} {k}", item.asset_id);
-        }
-    }
+    // The diagnoses are the library's (as tests/run_cli.rs checks the in-process run's).
+    common::assert_the_librarys_diagnoses(&file, &there.join("diagnoses.jsonl"));
     let xlsx = there.join("report.xlsx");
     assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"), "report.xlsx is a zip");
 

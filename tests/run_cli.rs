@@ -5,6 +5,8 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
+mod common;
+
 fn substation() -> Command {
     let mut c = Command::cargo_bin("substation").unwrap();
     c.env_remove(dga::THRESHOLDS_ENV);
@@ -45,31 +47,10 @@ fn a_generated_fleet_runs_through_the_state_machine() {
 
     // The persisted diagnoses are the library's diagnoses of the same workbook.
     let run_dir = out.join("results").join(s["run_id"].as_str().unwrap());
-    let lines: Vec<Value> = std::fs::read_to_string(run_dir.join("diagnoses.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    common::assert_the_librarys_diagnoses(&file, &run_dir.join("diagnoses.jsonl"));
     let bytes = std::fs::read(&file).unwrap();
     let parsed =
         workbook::read_workbook(&bytes, "fleet.xlsx", &config::SharedConfig::embedded().workbook_limits).unwrap();
-    assert_eq!(lines.len(), parsed.assets.len());
-    for (line, item) in lines.iter().zip(&parsed.assets) {
-        let d = dga::diagnose_asset(&item.samples(), &item.asset_info(), &dga::Thresholds::default()).unwrap();
-        let expected = serde_json::to_value(
-            dga::DiagnosisRecord::new(
-                item.latest_row().map(|s| u64::from(s.row)),
-                Some(item.asset_id.clone()),
-                d,
-                item.history(),
-            )
-            .with_warnings(item.warnings()),
-        )
-        .unwrap();
-        for (k, v) in expected.as_object().unwrap() {
-            assert_eq!(&line[k], v, "{} {k}", item.asset_id);
-        }
-    }
     let rejected = std::fs::read_to_string(run_dir.join("rejected.jsonl")).unwrap();
     assert_eq!(rejected.lines().count(), parsed.rejected.len());
     assert!(run_dir.join("report.xlsx").exists());

@@ -54,6 +54,34 @@ fn key(id: &str) -> HashMap<String, AttributeValue> {
 }
 
 impl DynamoHistory {
+    /// Creates the table as the CDK app does (key `asset_id`, on demand): for the rehearsal and
+    /// tests, where no stack made it.
+    pub async fn create_table(client: &Client, name: &str) -> Result<(), String> {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        let key = AttributeDefinition::builder()
+            .attribute_name("asset_id")
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let schema = KeySchemaElement::builder()
+            .attribute_name("asset_id")
+            .key_type(KeyType::Hash)
+            .build()
+            .map_err(|e| e.to_string())?;
+        client
+            .create_table()
+            .table_name(name)
+            .attribute_definitions(key)
+            .key_schema(schema)
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("{e:?}").chars().take(600).collect())
+    }
+
     /// The store on `table`.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         DynamoHistory { client, table: table.into() }

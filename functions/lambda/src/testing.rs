@@ -74,25 +74,8 @@ impl Moto {
 
     /// Creates the history table as the CDK app does (key `asset_id`, on-demand).
     pub async fn history_table(&self, name: &str) -> aws_sdk_dynamodb::Client {
-        use aws_sdk_dynamodb::types::{
-            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        };
         let client = self.dynamodb();
-        client
-            .create_table()
-            .table_name(name)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("asset_id")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(KeySchemaElement::builder().attribute_name("asset_id").key_type(KeyType::Hash).build().unwrap())
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await
-            .expect("moto creates the history table");
+        crate::DynamoHistory::create_table(&client, name).await.expect("moto creates the history table");
         client
     }
 }

@@ -187,7 +187,9 @@ impl Rehearsal {
             .map_err(service("S3 PutBucketVersioning"))?;
         let table = &self.config.stage(&self.stage)?.history.table_name;
         if c.dynamodb.describe_table().table_name(table).send().await.is_err() {
-            create_history_table(&c.dynamodb, table).await?;
+            lambda::DynamoHistory::create_table(&c.dynamodb, table)
+                .await
+                .map_err(|message| RehearsalError::Service { service: "DynamoDB CreateTable", message })?;
         }
         let machines = c.sfn.list_state_machines().send().await.map_err(service("Step Functions ListStateMachines"))?;
         if let Some(m) = machines.state_machines().iter().find(|m| m.name() == self.state_machine) {
@@ -299,33 +301,6 @@ impl Rehearsal {
         }
         Ok(written)
     }
-}
-
-/// The history table as the CDK app creates it (key `asset_id`, on demand).
-async fn create_history_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<(), RehearsalError> {
-    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
-    let invalid = |e: aws_sdk_dynamodb::error::BuildError| RehearsalError::Service {
-        service: "DynamoDB CreateTable",
-        message: e.to_string(),
-    };
-    client
-        .create_table()
-        .table_name(name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("asset_id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .map_err(invalid)?,
-        )
-        .key_schema(
-            KeySchemaElement::builder().attribute_name("asset_id").key_type(KeyType::Hash).build().map_err(invalid)?,
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .map_err(service("DynamoDB CreateTable"))?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -109,6 +109,8 @@ async fn result_writer_files_and_tolerated_failures() {
     let succeeded: Vec<Value> = serde_json::from_slice(&files[&format!("runs/r/map/{uuid}/SUCCEEDED_0.json")]).unwrap();
     let failed: Vec<Value> = serde_json::from_slice(&files[&format!("runs/r/map/{uuid}/FAILED_0.json")]).unwrap();
     assert_eq!((succeeded.len(), failed.len()), (3, 1));
+    // Every child started is counted, failed or not (one billed transition each on AWS).
+    assert_eq!(r.stats.child_executions, 4);
     let rec = &succeeded[0];
     // Input and Output are JSON strings, as AWS writes them.
     let input: Value = serde_json::from_str(rec["Input"].as_str().unwrap()).unwrap();
