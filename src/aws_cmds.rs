@@ -64,6 +64,7 @@ pub struct RedriveArgs {
 }
 
 /// Exit codes of these commands, beyond the shared ones.
+#[cfg(feature = "aws")]
 pub mod exit {
     /// The run is still going (not followed).
     pub const RUNNING: u8 = 3;

@@ -1,5 +1,6 @@
 //! `substation history show|forget` and `substation rediagnose`: looking after the history that
-//! `substation run` keeps in its `--out` folder (`history.sqlite3`).
+//! `substation run` keeps in its `--out` folder (`history.sqlite3`), or, with `--stage` (the
+//! `aws` feature), the one a deployed stage's diagnose Lambda keeps in its DynamoDB table.
 
 use std::path::{Path, PathBuf};
 
@@ -28,9 +29,20 @@ pub struct ShowArgs {
     /// The folder `substation run` wrote.
     #[arg(long, default_value = "substation-data")]
     out: PathBuf,
+    #[command(flatten)]
+    stage: StageArg,
     /// Print the stored record as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// A deployed stage's history instead of a folder's.
+#[derive(Debug, Args)]
+pub struct StageArg {
+    /// The history table of a deployed stage (stack Substation-<STAGE>) instead of --out (built
+    /// with --features aws; credentials from the standard AWS chain).
+    #[arg(long = "stage", value_name = "STAGE", conflicts_with = "out")]
+    name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -40,6 +52,8 @@ pub struct ForgetArgs {
     /// The folder `substation run` wrote.
     #[arg(long, default_value = "substation-data")]
     out: PathBuf,
+    #[command(flatten)]
+    stage: StageArg,
 }
 
 /// Diagnose every stored asset again on its stored history, without an upload (after a
@@ -50,6 +64,8 @@ pub struct RediagnoseArgs {
     /// The folder `substation run` wrote.
     #[arg(long, default_value = "substation-data")]
     out: PathBuf,
+    #[command(flatten)]
+    stage: StageArg,
     /// Print one diagnosis line per asset (JSON) instead of the tally.
     #[arg(long)]
     json: bool,
@@ -68,6 +84,85 @@ pub fn open(out: &Path) -> anyhow::Result<SqliteHistory> {
     Ok(SqliteHistory::open_in(out)?)
 }
 
+/// A history, wherever it is kept.
+#[derive(Debug)]
+pub enum Store {
+    /// A `--out` folder's `history.sqlite3`.
+    Local(SqliteHistory),
+    /// A deployed stage's table.
+    #[cfg(feature = "aws")]
+    Stage(remote::DynamoHistory),
+}
+
+/// Where a history is, for messages.
+fn place(out: &Path, stage: &StageArg) -> String {
+    match &stage.name {
+        Some(s) => format!("the history of stage {s}"),
+        None => out.display().to_string(),
+    }
+}
+
+/// The history `--out` or `--stage` names.
+async fn open_store(out: &Path, stage: &StageArg) -> anyhow::Result<Store> {
+    match &stage.name {
+        None => Ok(Store::Local(open(out)?)),
+        #[cfg(feature = "aws")]
+        Some(name) => {
+            let d = remote::deployed::Deployed::connect(remote::Clients::from_env().await, name).await?;
+            Ok(Store::Stage(d.history().await?))
+        }
+        #[cfg(not(feature = "aws"))]
+        Some(_) => anyhow::bail!(
+            "this build has no AWS client: --stage needs `--features aws` (cargo install --locked --path . --features aws)"
+        ),
+    }
+}
+
+impl HistoryStore for Store {
+    async fn read(
+        &self,
+        asset_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, history::Stored>, history::HistoryError> {
+        match self {
+            Store::Local(s) => s.read(asset_ids).await,
+            #[cfg(feature = "aws")]
+            Store::Stage(s) => s.read(asset_ids).await,
+        }
+    }
+
+    async fn write(&self, write: &HistoryWrite) -> Result<u64, history::HistoryError> {
+        match self {
+            Store::Local(s) => s.write(write).await,
+            #[cfg(feature = "aws")]
+            Store::Stage(s) => s.write(write).await,
+        }
+    }
+
+    async fn write_all(&self, writes: &[HistoryWrite]) -> Vec<Result<u64, history::HistoryError>> {
+        match self {
+            Store::Local(s) => s.write_all(writes).await,
+            #[cfg(feature = "aws")]
+            Store::Stage(s) => s.write_all(writes).await,
+        }
+    }
+
+    async fn asset_ids(&self) -> Result<Vec<String>, history::HistoryError> {
+        match self {
+            Store::Local(s) => s.asset_ids().await,
+            #[cfg(feature = "aws")]
+            Store::Stage(s) => s.asset_ids().await,
+        }
+    }
+
+    async fn archived(&self, asset_id: &str) -> Result<Vec<history::StoredSample>, history::HistoryError> {
+        match self {
+            Store::Local(s) => s.archived(asset_id).await,
+            #[cfg(feature = "aws")]
+            Store::Stage(s) => s.archived(asset_id).await,
+        }
+    }
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
@@ -80,10 +175,10 @@ pub fn run(cmd: &HistoryCommand) -> anyhow::Result<u8> {
 }
 
 fn show(args: &ShowArgs) -> anyhow::Result<u8> {
-    let store = open(&args.out)?;
     let rt = runtime()?;
+    let store = rt.block_on(open_store(&args.out, &args.stage))?;
     let Some(stored) = rt.block_on(store.read(std::slice::from_ref(&args.asset)))?.remove(&args.asset) else {
-        eprintln!("error: '{}' is not in the history of {}", args.asset, args.out.display());
+        eprintln!("error: '{}' is not in the history of {}", args.asset, place(&args.out, &args.stage));
         return Ok(exit::ERROR);
     };
     let h = &stored.history;
@@ -135,8 +230,8 @@ fn show(args: &ShowArgs) -> anyhow::Result<u8> {
 }
 
 fn forget(args: &ForgetArgs) -> anyhow::Result<u8> {
-    let store = open(&args.out)?;
     let rt = runtime()?;
+    let store = rt.block_on(open_store(&args.out, &args.stage))?;
     let (assets, samples) = rt.block_on(async {
         let ids = store.asset_ids().await?;
         let (mut assets, mut samples) = (0u64, 0usize);
@@ -173,14 +268,14 @@ fn forget(args: &ForgetArgs) -> anyhow::Result<u8> {
         eprintln!("error: no stored sample came from run '{}' (run ids are in results/)", args.run);
         return Ok(exit::ERROR);
     }
-    eprintln!("forgot {samples} samples of run {} from {assets} assets in {}", args.run, store.path().display());
+    eprintln!("forgot {samples} samples of run {} from {assets} assets in {}", args.run, place(&args.out, &args.stage));
     Ok(exit::OK)
 }
 
 pub fn rediagnose(args: &RediagnoseArgs, thresholds: &dga::Thresholds) -> anyhow::Result<u8> {
-    let store = open(&args.out)?;
     let config = config::SharedConfig::embedded();
     let rt = runtime()?;
+    let store = rt.block_on(open_store(&args.out, &args.stage))?;
     let run_id = format!("rediagnose-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"));
     let (lines, failed) = rt.block_on(async {
         let ids = store.asset_ids().await?;

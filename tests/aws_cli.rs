@@ -9,6 +9,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use remote::DynamoHistory;
 use remote::testing::{Moto, StepFunctions, aws_sdk_s3};
 use remote::{Clients, Endpoints};
 use serde_json::Value;
@@ -16,6 +17,7 @@ use serde_json::Value;
 const SM_NAME: &str = "substation-dev-bulk-upload";
 const SM: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:substation-dev-bulk-upload";
 const BUCKET: &str = "substation-dev-123456789012-us-east-1";
+const HISTORY_TABLE: &str = "substation-dev-history";
 
 fn clients(moto: &Moto) -> Clients {
     let e = moto.endpoint.clone();
@@ -41,7 +43,11 @@ async fn deploy(c: &Clients) {
     assert_eq!(sm.state_machine_arn(), SM);
     let template = serde_json::json!({
         "Resources": {"Alarms": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {"BucketName": {"Value": BUCKET}, "StateMachineArn": {"Value": SM}}
+        "Outputs": {
+            "BucketName": {"Value": BUCKET},
+            "StateMachineArn": {"Value": SM},
+            "HistoryTableName": {"Value": HISTORY_TABLE}
+        }
     });
     c.cloudformation
         .create_stack()
@@ -217,4 +223,50 @@ fn no_stack_and_not_a_workbook_are_said_plainly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr.contains("is not a workbook"), "{stderr}");
+}
+
+/// `history show / forget` and `rediagnose` with `--stage`: the deployed stage's table (found by
+/// the stack's `HistoryTableName` output), here on moto's DynamoDB, written by the diagnose
+/// Lambda's own on-demand code.
+#[test]
+fn the_history_commands_look_after_a_stages_table() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let c = clients(&moto);
+    rt.block_on(async {
+        deploy(&c).await;
+        DynamoHistory::create_table(&c.dynamodb, HISTORY_TABLE).await.unwrap();
+        let store = DynamoHistory::new(c.dynamodb.clone(), HISTORY_TABLE);
+        let mut request: flow::on_demand::AssetRequest =
+            serde_json::from_str(include_str!("fixtures/events/asset-request.json")).unwrap();
+        request.new_asset = true;
+        let config = config::SharedConfig::embedded();
+        flow::on_demand::diagnose_one(&store, &request, &dga::Thresholds::default(), &config).await.unwrap();
+    });
+
+    let out =
+        substation(&moto, dir.path()).args(["history", "show", "TR-001", "--stage", "dev", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let h: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(h["asset_id"], "TR-001");
+    assert_eq!(h["samples"].as_array().unwrap().len(), 1);
+    let run = h["samples"][0]["source"]["run_id"].as_str().unwrap().to_owned();
+
+    let out = substation(&moto, dir.path()).args(["rediagnose", "--stage", "dev"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Rediagnosed 1 stored assets"), "{text}");
+
+    let out = substation(&moto, dir.path()).args(["history", "forget", &run, "--stage", "dev"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!("forgot 1 samples of run {run} from 1 assets in the history of stage dev")),
+        "{stderr}"
+    );
+    let out =
+        substation(&moto, dir.path()).args(["history", "show", "TR-001", "--stage", "dev", "--json"]).output().unwrap();
+    let h: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(h["samples"].as_array().unwrap().len(), 0);
 }

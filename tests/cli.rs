@@ -246,6 +246,8 @@ fn the_aws_commands_say_how_to_get_them() {
         vec!["submit", "fleet.xlsx", "--stage", "dev"],
         vec!["status", "fleet-xlsx-0a1b2c3d4e5f"],
         vec!["redrive", "fleet-xlsx-0a1b2c3d4e5f"],
+        vec!["history", "show", "TR-001", "--stage", "dev"],
+        vec!["rediagnose", "--stage", "prod"],
         vec![
             "run",
             "fleet.xlsx",

@@ -314,6 +314,29 @@ impl Deployed {
         }))
     }
 
+    /// The stage's history table (output `HistoryTableName`; the stage's configured name for a
+    /// stack deployed before the output existed).
+    pub async fn history(&self) -> Result<lambda::DynamoHistory, DeployedError> {
+        let out = self
+            .clients
+            .cloudformation
+            .describe_stacks()
+            .stack_name(&self.stack.name)
+            .send()
+            .await
+            .map_err(aws("CloudFormation DescribeStacks"))?;
+        let from_output = out
+            .stacks()
+            .first()
+            .and_then(|s| s.outputs().iter().find(|o| o.output_key() == Some("HistoryTableName")))
+            .and_then(|o| o.output_value().map(str::to_owned));
+        let table = match from_output {
+            Some(t) => t,
+            None => self.config.stage(&self.stage)?.history.table_name.clone(),
+        };
+        Ok(lambda::DynamoHistory::new(self.clients.dynamodb.clone(), table))
+    }
+
     /// RedriveExecution: the failed execution goes on from its failed state (Step Functions
     /// reruns only what did not succeed). Returns when it was redriven.
     pub async fn redrive(&self, run: &str) -> Result<String, DeployedError> {

@@ -11,6 +11,7 @@ pub mod rehearsal;
 pub mod storage;
 
 pub use clients::{Clients, Endpoints};
+pub use lambda::DynamoHistory;
 
 /// For tests of the commands: moto's server (`lambda::testing`), and the crates their
 /// fixtures are built with.
