@@ -54,7 +54,8 @@ enum Command {
     Run(run::RunArgs),
     Diagnose(diagnose::DiagnoseArgs),
     Validate(workbook_cmds::ValidateArgs),
-    /// The history of earlier uploads that `substation run` keeps in its --out folder.
+    /// The history of earlier uploads that `substation run` keeps in its --out folder (--stage: a
+    /// deployed stage's table).
     #[command(subcommand)]
     History(history_cmds::HistoryCommand),
     Rediagnose(history_cmds::RediagnoseArgs),

@@ -112,6 +112,9 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<u8> {
         "Estimated wall time: {:.0} s (parse {:.1} s, diagnose {:.1} s at {} children at once, {:.2} s a batch, aggregate {:.1} s)",
         w.seconds, w.parse_s, w.diagnose_s, w.concurrency, w.per_batch_s, w.aggregate_s
     );
+    for w in &p.warnings {
+        let _ = writeln!(o, "{}", crate::term::status_text(3, &format!("warning: {w}")));
+    }
     let _ = writeln!(o, "  an estimate, assuming:");
     for a in &w.assumptions {
         let _ = writeln!(o, "  - {a}");

@@ -2,12 +2,12 @@
 //! figures `substation plan` estimates a deployed run from. Writes them to
 //! config/diagnose-timings.json (committed; `plan` reads it, `--timings FILE` overrides it).
 //!
-//! For each number of samples per asset, a generated fleet of 100 assets (the dev stage's batch)
-//! is parsed, then diagnosed as one batch (the Lambda's handler, `diagnose_batch`, over a local
-//! folder: its CPU time, without the network), repeated; the median is kept. Parse and
-//! aggregate are timed once per fleet, per row and per asset.
+//! For each number of samples per asset, a generated fleet of 1,000 assets is parsed, then
+//! diagnosed in batches of 100 (the dev stage's; the Lambda's handler, `diagnose_batch`, over a
+//! local folder: its CPU time, without the network), each batch repeated; the median batch is
+//! kept. Parse and aggregate are timed once on the whole fleet.
 //!
-//! Run: `cargo bench -p flow --bench diagnose_batch` (DIAGNOSE_REPS=15 by default).
+//! Run: `cargo bench -p flow --bench diagnose_batch` (each batch DIAGNOSE_REPS=3 times).
 
 use std::time::{Duration, Instant};
 
@@ -20,14 +20,15 @@ use serde_json::{Value, json};
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-const ASSETS: usize = 100;
+const ASSETS: usize = 1_000;
+const BATCH: usize = 100;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--test" || a == "--list") {
         return;
     }
-    let reps: usize = std::env::var("DIAGNOSE_REPS").ok().and_then(|s| s.parse().ok()).unwrap_or(15);
+    let reps: usize = std::env::var("DIAGNOSE_REPS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     let mut measured = Vec::new();
     println!(
@@ -100,25 +101,29 @@ async fn measure(samples_per_asset: usize, reps: usize) -> Value {
         provenance: Some(input.provenance.clone()),
         upload: Some(input.upload.clone()),
     };
-    let envelope = BatchEnvelope { batch_input, items };
     let t = dga::Thresholds::default();
-    let mut times = Vec::with_capacity(reps);
-    let mut out: Option<BatchOutput> = None;
-    for _ in 0..reps.max(1) {
-        let started = Instant::now();
-        let o = diagnose_batch(&store, &envelope, &t, &cfg).await.expect("diagnosed");
-        times.push(started.elapsed());
-        out = Some(o);
+    let mut times = Vec::new();
+    let mut outputs: Vec<BatchOutput> = Vec::new();
+    let (mut lines_bytes, mut rows_bytes) = (0, 0);
+    for batch in items.chunks(BATCH) {
+        let envelope = BatchEnvelope { batch_input: batch_input.clone(), items: batch.to_vec() };
+        let mut out = None;
+        for _ in 0..reps.max(1) {
+            let started = Instant::now();
+            out = Some(diagnose_batch(&store, &envelope, &t, &cfg).await.expect("diagnosed"));
+            times.push(started.elapsed());
+        }
+        let out = out.expect("one batch");
+        lines_bytes += store.get(&out.key).await.expect("lines").len();
+        rows_bytes += match &out.rows_key {
+            Some(k) => store.get(k).await.expect("digests").len(),
+            None => 0,
+        };
+        outputs.push(out);
     }
-    let out = out.expect("one batch");
-    let lines_bytes = store.get(&out.key).await.expect("lines").len();
-    let rows_bytes = match &out.rows_key {
-        Some(k) => store.get(k).await.expect("digests").len(),
-        None => 0,
-    };
 
     let prefix = format!("{}/run-uuid", parsed.map_results_prefix);
-    let manifest_key = common::put_succeeded(&store, &prefix, &vec![out.clone()]).await;
+    let manifest_key = common::put_succeeded(&store, &prefix, &outputs).await;
     let request = common::complete_request(&input, &parsed, manifest_key);
     let started = Instant::now();
     let summary = aggregate(&store, &request, &cfg).await.expect("aggregated");
@@ -129,6 +134,7 @@ async fn measure(samples_per_asset: usize, reps: usize) -> Value {
     let per = |b: usize| b as f64 / ASSETS as f64;
     json!({
         "assets": ASSETS,
+        "batch_assets": BATCH,
         "samples_per_asset": samples_per_asset,
         "diagnose_batch_ms": median(times),
         "parse_ms": parse_ms,

@@ -60,11 +60,13 @@ pub struct Prices {
 /// One measured batch (config/diagnose-timings.json).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasuredBatch {
-    /// Assets measured (a batch) or planned.
+    /// Assets of the measured fleet.
     pub assets: u64,
+    /// Assets of each diagnosed batch.
+    pub batch_assets: u64,
     /// Samples per asset.
     pub samples_per_asset: u32,
-    /// The diagnose handler on the batch, median, ms.
+    /// The diagnose handler on one batch, median, ms.
     pub diagnose_batch_ms: f64,
     /// Parse of the fleet, ms.
     pub parse_ms: f64,
@@ -161,7 +163,7 @@ impl Timings {
         b.sort_by_key(|m| m.samples_per_asset);
         let at = |m: &MeasuredBatch| {
             let n = m.assets.max(1) as f64;
-            (m.diagnose_batch_ms / n, m.parse_ms / n, m.aggregate_ms / n, m.bytes_per_asset)
+            (m.diagnose_batch_ms / m.batch_assets.max(1) as f64, m.parse_ms / n, m.aggregate_ms / n, m.bytes_per_asset)
         };
         if b.len() == 1 {
             return at(b[0]);
@@ -300,6 +302,8 @@ pub struct Plan {
     pub timings_machine: String,
     /// The wall time, estimated.
     pub wall: WallTime,
+    /// What would not fit: a step estimated longer than its function's timeout.
+    pub warnings: Vec<String>,
 }
 
 /// PUT requests for an object of `bytes` written by the S3 store's writer: one PUT under a
@@ -463,7 +467,18 @@ pub fn plan(
             "not counted: cold starts, CloudWatch Logs and X-Ray, the upload itself, free tiers".into(),
         ],
     };
+    let mut warnings = Vec::new();
+    for (function, estimated_s) in [("parse", parse_s), ("diagnose", diagnose_s), ("aggregate", aggregate_s)] {
+        let Some(timeout) = lambdas.get(function).map(|l| f64::from(l.timeout_seconds)) else { continue };
+        if estimated_s > timeout {
+            warnings.push(format!(
+                "{function}: about {estimated_s:.0} s, above its {timeout:.0} s timeout (config/stages.json, stages.{}.lambdas.{function}.timeout_seconds)",
+                request.stage
+            ));
+        }
+    }
     Ok(Plan {
+        warnings,
         assets: n,
         samples_per_asset: request.samples_per_asset,
         stage: request.stage.clone(),
@@ -568,6 +583,25 @@ mod tests {
             plan(&request(1_000, "dev"), &config::SharedConfig::embedded(), &timings, &prices, &Latencies::default())
                 .unwrap();
         assert_eq!(p.cost_usd, p.counts.lambda_invocations as f64);
+    }
+
+    #[test]
+    fn a_step_longer_than_its_timeout_is_a_warning() {
+        let mut timings = Timings::parse(EMBEDDED_TIMINGS).unwrap();
+        // An aggregate of 1 s per asset: 1,000 assets take 1,000 s, above dev's 900 s.
+        for b in &mut timings.batches {
+            b.aggregate_ms = 1000.0 * b.assets as f64;
+        }
+        let prices = Prices::parse(EMBEDDED_PRICES).unwrap();
+        let cfg = config::SharedConfig::embedded();
+        let p = plan(&request(1_000, "dev"), &cfg, &timings, &prices, &Latencies::default()).unwrap();
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+        assert!(
+            p.warnings[0].starts_with("aggregate: about 10") && p.warnings[0].contains("900 s timeout"),
+            "{:?}",
+            p.warnings
+        );
+        assert!(plan_of(&request(1_000, "dev")).warnings.is_empty());
     }
 
     #[test]
