@@ -119,6 +119,7 @@ async fn prepare_and_aggregate(n: usize, root: &Path) -> (f64, u64) {
             assets: template_assets,
             diagnosed: template.diagnosed,
             failed: template.failed,
+            rejected: template.rejected,
             rows_key: Some(rows_key),
         });
     }
