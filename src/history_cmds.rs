@@ -109,7 +109,7 @@ async fn open_store(out: &Path, stage: &StageArg) -> anyhow::Result<Store> {
         #[cfg(feature = "aws")]
         Some(name) => {
             let d = remote::deployed::Deployed::connect(remote::Clients::from_env().await, name).await?;
-            Ok(Store::Stage(d.history().await?))
+            Ok(Store::Stage(d.history()?))
         }
         #[cfg(not(feature = "aws"))]
         Some(_) => anyhow::bail!(

@@ -102,6 +102,24 @@ pub struct RehearsalArgs {
     pub state_machine: String,
 }
 
+impl RunArgs {
+    /// The workbook's bytes and its file name (the upload's key under `uploads/`).
+    fn upload(&self) -> anyhow::Result<(Vec<u8>, String)> {
+        let bytes = std::fs::read(&self.file).with_context(|| format!("cannot read {}", self.file.display()))?;
+        let name =
+            self.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "upload.xlsx".into());
+        Ok((bytes, name))
+    }
+
+    /// The state machine to run: --definition, or the built-in one.
+    fn definition(&self) -> anyhow::Result<String> {
+        match &self.definition {
+            Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display())),
+            None => Ok(DEFINITION.to_owned()),
+        }
+    }
+}
+
 /// The process's CPU time, user + system, from /proc/self/stat (Linux; None elsewhere).
 fn process_cpu_time() -> Option<std::time::Duration> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
@@ -181,9 +199,7 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
     if args.rehearsal.lambda_endpoint.is_some() {
         return rehearse(args);
     }
-    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-    let file_name =
-        args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "upload.xlsx".into());
+    let (bytes, file_name) = args.upload()?;
     let config = Arc::new(config::SharedConfig::embedded());
     let store = Arc::new(LocalStore::new(&args.out));
     let key = format!("{}{file_name}", config.upload_prefix);
@@ -216,10 +232,7 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
     // thread's: a state's output may nest up to the engine's 1,000 levels.
     let runtime = tokio::runtime::Builder::new_multi_thread().thread_stack_size(8 << 20).enable_all().build()?;
 
-    let definition = match &args.definition {
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
-        None => DEFINITION.to_owned(),
-    };
+    let definition = args.definition()?;
     let subs = local_workflow::substitutions(&config);
     let machine =
         StateMachine::load("bulk-upload", &definition, &subs).context("the state machine cannot run locally")?;
@@ -347,13 +360,8 @@ fn rehearse(args: &RunArgs) -> anyhow::Result<u8> {
         sfn: r.sfn_endpoint.clone().unwrap_or_else(|| s3.clone()),
         dynamodb: r.dynamodb_endpoint.clone().unwrap_or_else(|| s3.clone()),
     };
-    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-    let file_name =
-        args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "upload.xlsx".into());
-    let definition = match &args.definition {
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
-        None => DEFINITION.to_owned(),
-    };
+    let (bytes, file_name) = args.upload()?;
+    let definition = args.definition()?;
     let config = Arc::new(config::SharedConfig::embedded());
     let rehearsal =
         remote::rehearsal::Rehearsal::new(&endpoints, bucket, &args.stage, &r.state_machine, definition, config);
@@ -394,7 +402,7 @@ fn rehearse(args: &RunArgs) -> anyhow::Result<u8> {
                 counts.child_executions, counts.state_transitions, counts.lambda_invocations
             );
             for (function, c) in &counts.functions {
-                eprintln!("  {function}: {} calls, {} ms", c.invocations, c.duration.0.as_millis());
+                eprintln!("  {function}: {} calls, {} ms", c.invocations, c.duration_ms);
             }
         }
     }

@@ -10,71 +10,65 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use remote::DynamoHistory;
-use remote::testing::{Moto, StepFunctions, aws_sdk_s3};
-use remote::{Clients, Endpoints};
+use remote::testing::{BUCKET, HISTORY_TABLE, MotoStack, STATE_MACHINE_ARN as SM, StepFunctions};
 use serde_json::Value;
 
-const SM_NAME: &str = "substation-dev-bulk-upload";
-const SM: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:substation-dev-bulk-upload";
-const BUCKET: &str = "substation-dev-123456789012-us-east-1";
-const HISTORY_TABLE: &str = "substation-dev-history";
-
-fn clients(moto: &Moto) -> Clients {
-    let e = moto.endpoint.clone();
-    Clients::loopback(&Endpoints { lambda: e.clone(), s3: e.clone(), sfn: e.clone(), dynamodb: e }, "substation-test")
+/// A stack on moto, a folder with a generated fleet, and the CLI pointed at them.
+struct Setup {
+    stack: MotoStack,
+    dir: tempfile::TempDir,
+    rt: tokio::runtime::Runtime,
+    file: std::path::PathBuf,
 }
 
-/// The stack `Substation-dev` on moto: its outputs, its bucket (versioned) and state machine.
-async fn deploy(c: &Clients) {
-    c.s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-    let on = aws_sdk_s3::types::VersioningConfiguration::builder()
-        .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
-        .build();
-    c.s3.put_bucket_versioning().bucket(BUCKET).versioning_configuration(on).send().await.unwrap();
-    let sm = c
-        .sfn
-        .create_state_machine()
-        .name(SM_NAME)
-        .definition(include_str!("../statemachine/bulk-upload.asl.json"))
-        .role_arn("arn:aws:iam::123456789012:role/substation-dev-states")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sm.state_machine_arn(), SM);
-    let template = serde_json::json!({
-        "Resources": {"Alarms": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {
-            "BucketName": {"Value": BUCKET},
-            "StateMachineArn": {"Value": SM},
-            "HistoryTableName": {"Value": HISTORY_TABLE}
+impl Setup {
+    /// With the stack deployed, or not.
+    fn new(deployed: bool) -> Setup {
+        let stack = MotoStack::start();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        if deployed {
+            rt.block_on(stack.deploy());
         }
-    });
-    c.cloudformation
-        .create_stack()
-        .stack_name("Substation-dev")
-        .template_body(template.to_string())
-        .send()
-        .await
-        .unwrap();
-}
+        let dir = tempfile::tempdir().unwrap();
+        let file = fleet(dir.path());
+        Setup { stack, dir, rt, file }
+    }
 
-/// The CLI with the standard AWS chain pointed at moto: test credentials, no profile files.
-fn substation(moto: &Moto, home: &std::path::Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_substation"));
-    c.env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "AKIDSUBSTATIONTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "substation-test-secret")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("HOME", home)
-        .env_remove("AWS_PROFILE")
-        .env_remove(dga::THRESHOLDS_ENV);
-    c
+    /// The CLI with the standard AWS chain pointed at moto: test credentials, no profile files.
+    fn cli(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_substation"));
+        c.env("AWS_ENDPOINT_URL", &self.stack.moto.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "AKIDSUBSTATIONTEST")
+            .env("AWS_SECRET_ACCESS_KEY", "substation-test-secret")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("HOME", self.dir.path())
+            .env_remove("AWS_PROFILE")
+            .env_remove(dga::THRESHOLDS_ENV);
+        c
+    }
+
+    /// `submit FILE --stage dev --follow` started in the background, then the trigger's part
+    /// played; the execution's ARN.
+    fn submit_and_trigger(&self, extra: &[&str]) -> (std::process::Child, String) {
+        let child = self
+            .cli()
+            .arg("submit")
+            .arg(&self.file)
+            .args(["--stage", "dev", "--follow"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let execution = self.rt.block_on(play_the_trigger(&self.stack.clients, "uploads/fleet Q4.xlsx"));
+        (child, execution)
+    }
 }
 
 /// The trigger's part: once the workbook is in the bucket, start its execution as the trigger
 /// Lambda does, from the object's key, version and ETag.
-async fn play_the_trigger(c: &Clients, key: &str) -> String {
+async fn play_the_trigger(c: &remote::Clients, key: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     let head = loop {
         if let Ok(h) = c.s3.head_object().bucket(BUCKET).key(key).send().await {
@@ -112,37 +106,25 @@ fn fleet(dir: &std::path::Path) -> std::path::PathBuf {
 
 #[test]
 fn submit_follows_the_run_it_started_to_its_end_and_shows_the_summary() {
-    let moto = Moto::start();
-    let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let c = clients(&moto);
-    rt.block_on(deploy(&c));
-    let file = fleet(dir.path());
+    let t = Setup::new(true);
+    let c = &t.stack.clients;
 
     // The summary the aggregate would write, from the same workbook run in process.
     let local = Command::new(env!("CARGO_BIN_EXE_substation"))
         .arg("run")
-        .arg(&file)
+        .arg(&t.file)
         .arg("--out")
-        .arg(dir.path().join("local"))
+        .arg(t.dir.path().join("local"))
         .args(["--json", "--no-history"])
         .output()
         .unwrap();
     let summary: Value = serde_json::from_slice(&local.stdout).unwrap();
 
-    let child = substation(&moto, dir.path())
-        .arg("submit")
-        .arg(&file)
-        .args(["--stage", "dev", "--follow", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let execution = rt.block_on(play_the_trigger(&c, "uploads/fleet Q4.xlsx"));
+    let (child, execution) = t.submit_and_trigger(&["--json"]);
     let run_id = execution.rsplit(':').next().unwrap().to_owned();
     // The aggregate writes the summary; the run then ends (moto's executions never finish on
     // their own: it is stopped, so it ends ABORTED).
-    rt.block_on(async {
+    t.rt.block_on(async {
         let key = format!("results/{run_id}/summary.json");
         // As the aggregate writes it: named by this run.
         let text = summary.to_string().replace(summary["run_id"].as_str().unwrap(), &run_id);
@@ -161,7 +143,7 @@ fn submit_follows_the_run_it_started_to_its_end_and_shows_the_summary() {
     assert!(view["console"].as_str().unwrap().ends_with(&execution));
 
     // `status` shows the same run, by its id, as a person reads it.
-    let out = substation(&moto, dir.path()).args(["status", &run_id, "--stage", "dev"]).output().unwrap();
+    let out = t.cli().args(["status", &run_id, "--stage", "dev"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
     assert!(text.contains(&format!("Run {run_id}: ABORTED")), "{text}");
@@ -171,21 +153,8 @@ fn submit_follows_the_run_it_started_to_its_end_and_shows_the_summary() {
 
 #[test]
 fn ctrl_c_stops_following_not_the_run() {
-    let moto = Moto::start();
-    let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let c = clients(&moto);
-    rt.block_on(deploy(&c));
-    let file = fleet(dir.path());
-    let child = substation(&moto, dir.path())
-        .arg("submit")
-        .arg(&file)
-        .args(["--stage", "dev", "--follow"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let execution = rt.block_on(play_the_trigger(&c, "uploads/fleet Q4.xlsx"));
+    let t = Setup::new(true);
+    let (child, execution) = t.submit_and_trigger(&[]);
     std::thread::sleep(Duration::from_secs(3));
     #[allow(unsafe_code)]
     // SAFETY: kill(2) with a child's pid and SIGINT, as a terminal's Ctrl-C sends it.
@@ -196,30 +165,27 @@ fn ctrl_c_stops_following_not_the_run() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("stopped following: the run goes on"), "{stderr}");
-    let status = rt.block_on(c.sfn.describe_execution().execution_arn(&execution).send()).unwrap();
+    let status = t.rt.block_on(t.stack.clients.sfn.describe_execution().execution_arn(&execution).send()).unwrap();
     assert_eq!(status.status().as_str(), "RUNNING", "the run itself was not stopped");
 
     // Without --follow, a running run exits 3.
     let run_id = execution.rsplit(':').next().unwrap();
-    let out = substation(&moto, dir.path()).args(["status", run_id, "--stage", "dev", "--json"]).output().unwrap();
+    let out = t.cli().args(["status", run_id, "--stage", "dev", "--json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(3));
 }
 
 #[test]
 fn no_stack_and_not_a_workbook_are_said_plainly() {
-    let moto = Moto::start();
-    let dir = tempfile::tempdir().unwrap();
-    let file = fleet(dir.path());
-    let out = substation(&moto, dir.path()).arg("submit").arg(&file).args(["--stage", "dev"]).output().unwrap();
+    let t = Setup::new(false);
+    let out = t.cli().arg("submit").arg(&t.file).args(["--stage", "dev"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr.contains("no stack Substation-dev: deploy it first"), "{stderr}");
 
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(deploy(&clients(&moto)));
-    let notes = dir.path().join("notes.txt");
+    t.rt.block_on(t.stack.deploy());
+    let notes = t.dir.path().join("notes.txt");
     std::fs::write(&notes, "not a workbook").unwrap();
-    let out = substation(&moto, dir.path()).arg("submit").arg(&notes).args(["--stage", "dev"]).output().unwrap();
+    let out = t.cli().arg("submit").arg(&notes).args(["--stage", "dev"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr.contains("is not a workbook"), "{stderr}");
@@ -230,12 +196,9 @@ fn no_stack_and_not_a_workbook_are_said_plainly() {
 /// Lambda's own on-demand code.
 #[test]
 fn the_history_commands_look_after_a_stages_table() {
-    let moto = Moto::start();
-    let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let c = clients(&moto);
-    rt.block_on(async {
-        deploy(&c).await;
+    let t = Setup::new(true);
+    let c = &t.stack.clients;
+    t.rt.block_on(async {
         DynamoHistory::create_table(&c.dynamodb, HISTORY_TABLE).await.unwrap();
         let store = DynamoHistory::new(c.dynamodb.clone(), HISTORY_TABLE);
         let mut request: flow::on_demand::AssetRequest =
@@ -245,28 +208,26 @@ fn the_history_commands_look_after_a_stages_table() {
         flow::on_demand::diagnose_one(&store, &request, &dga::Thresholds::default(), &config).await.unwrap();
     });
 
-    let out =
-        substation(&moto, dir.path()).args(["history", "show", "TR-001", "--stage", "dev", "--json"]).output().unwrap();
+    let out = t.cli().args(["history", "show", "TR-001", "--stage", "dev", "--json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let h: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(h["asset_id"], "TR-001");
     assert_eq!(h["samples"].as_array().unwrap().len(), 1);
     let run = h["samples"][0]["source"]["run_id"].as_str().unwrap().to_owned();
 
-    let out = substation(&moto, dir.path()).args(["rediagnose", "--stage", "dev"]).output().unwrap();
+    let out = t.cli().args(["rediagnose", "--stage", "dev"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("Rediagnosed 1 stored assets"), "{text}");
 
-    let out = substation(&moto, dir.path()).args(["history", "forget", &run, "--stage", "dev"]).output().unwrap();
+    let out = t.cli().args(["history", "forget", &run, "--stage", "dev"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
         stderr.contains(&format!("forgot 1 samples of run {run} from 1 assets in the history of stage dev")),
         "{stderr}"
     );
-    let out =
-        substation(&moto, dir.path()).args(["history", "show", "TR-001", "--stage", "dev", "--json"]).output().unwrap();
+    let out = t.cli().args(["history", "show", "TR-001", "--stage", "dev", "--json"]).output().unwrap();
     let h: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(h["samples"].as_array().unwrap().len(), 0);
 }

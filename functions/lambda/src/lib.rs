@@ -79,16 +79,27 @@ pub fn content_type(key: &str) -> &'static str {
     mime_guess::from_path(key).first_raw().unwrap_or("application/octet-stream")
 }
 
+/// An SDK error as a person reads it: the service's code and message, or, when no answer came
+/// (a dispatch or timeout error), `Unreachable` and the first 300 characters of what happened.
+pub fn describe_sdk_error<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    e: &SdkError<E, R>,
+) -> (String, String) {
+    match e {
+        SdkError::ServiceError(s) => {
+            let err = s.err();
+            (err.code().unwrap_or("ServiceError").to_owned(), err.message().unwrap_or("").to_owned())
+        }
+        other => ("Unreachable".to_owned(), format!("{other:?}").chars().take(300).collect()),
+    }
+}
+
 fn unavailable<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
     key: &str,
     e: &SdkError<E, R>,
 ) -> StoreError {
-    let message = match e {
-        SdkError::ServiceError(s) => {
-            let err = s.err();
-            format!("{}: {}", err.code().unwrap_or("ServiceError"), err.message().unwrap_or(""))
-        }
-        other => format!("{other:?}").chars().take(300).collect(),
+    let message = match describe_sdk_error(e) {
+        (code, message) if matches!(e, SdkError::ServiceError(_)) => format!("{code}: {message}"),
+        (_, message) => message,
     };
     StoreError::Unavailable { key: key.to_owned(), message }
 }

@@ -28,6 +28,8 @@ pub struct Stack {
     pub bucket: String,
     /// Output `StateMachineArn`.
     pub state_machine_arn: String,
+    /// Output `HistoryTableName` (absent in a stack deployed before it existed).
+    pub history_table: Option<String>,
 }
 
 /// Why a command against the stack failed.
@@ -55,12 +57,7 @@ fn aws<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
     action: &'static str,
 ) -> impl Fn(SdkError<E, R>) -> DeployedError {
     move |e| {
-        let (code, message) = match &e {
-            SdkError::ServiceError(s) => {
-                (s.err().code().unwrap_or("ServiceError").to_owned(), s.err().message().unwrap_or("").to_owned())
-            }
-            other => ("Unreachable".to_owned(), format!("{other:?}").chars().take(300).collect()),
-        };
+        let (code, message) = lambda::describe_sdk_error(&e);
         DeployedError::Aws { action, code, message }
     }
 }
@@ -80,7 +77,12 @@ pub async fn find_stack(cfn: &aws_sdk_cloudformation::Client, stage: &str) -> Re
             .and_then(|o| o.output_value().map(str::to_owned))
             .ok_or_else(|| DeployedError::NoOutput { stack: name.clone(), output: key })
     };
-    Ok(Stack { bucket: output("BucketName")?, state_machine_arn: output("StateMachineArn")?, name: name.clone() })
+    Ok(Stack {
+        bucket: output("BucketName")?,
+        state_machine_arn: output("StateMachineArn")?,
+        history_table: output("HistoryTableName").ok(),
+        name: name.clone(),
+    })
 }
 
 /// An execution's ARN from its state machine's and its name (the run id).
@@ -142,8 +144,13 @@ pub struct RunView {
 impl RunView {
     /// Whether the execution is still going.
     pub fn running(&self) -> bool {
-        matches!(self.status.as_str(), "RUNNING" | "PENDING_REDRIVE")
+        running(&self.status)
     }
+}
+
+/// Whether an execution of this status is still going.
+fn running(status: &str) -> bool {
+    matches!(status, "RUNNING" | "PENDING_REDRIVE")
 }
 
 /// The stack's clients. `map_runs` is the client of ListMapRuns, DescribeMapRun and
@@ -260,12 +267,10 @@ impl Deployed {
             .map_err(aws("Step Functions DescribeExecution"))?;
         let run_id = e.name().unwrap_or_default().to_owned();
         let map_run = self.map_run(&arn).await?;
-        let layout = flow::layout::RunLayout::new(&run_id, &self.config);
-        let store = lambda::S3Store::new(self.clients.s3.clone(), &self.stack.bucket);
-        let summary = match store.get(&layout.summary()).await {
-            Ok(bytes) => serde_json::from_slice(&bytes).ok(),
-            Err(_) => None,
-        };
+        let running = running(e.status().as_str());
+        // The aggregate writes the summary as the run ends: a followed run is not read for it
+        // every poll.
+        let summary = if running { None } else { self.summary(&run_id).await };
         Ok(RunView {
             run_id,
             status: e.status().as_str().to_owned(),
@@ -280,6 +285,13 @@ impl Deployed {
             execution_arn: arn,
             bucket: self.stack.bucket.clone(),
         })
+    }
+
+    /// `results/<run>/summary.json`, when written.
+    async fn summary(&self, run_id: &str) -> Option<Summary> {
+        let layout = flow::layout::RunLayout::new(run_id, &self.config);
+        let store = lambda::S3Store::new(self.clients.s3.clone(), &self.stack.bucket);
+        serde_json::from_slice(&store.get(&layout.summary()).await.ok()?).ok()
     }
 
     /// The execution's (latest) Map Run and its item counts, once it has one.
@@ -316,22 +328,9 @@ impl Deployed {
 
     /// The stage's history table (output `HistoryTableName`; the stage's configured name for a
     /// stack deployed before the output existed).
-    pub async fn history(&self) -> Result<lambda::DynamoHistory, DeployedError> {
-        let out = self
-            .clients
-            .cloudformation
-            .describe_stacks()
-            .stack_name(&self.stack.name)
-            .send()
-            .await
-            .map_err(aws("CloudFormation DescribeStacks"))?;
-        let from_output = out
-            .stacks()
-            .first()
-            .and_then(|s| s.outputs().iter().find(|o| o.output_key() == Some("HistoryTableName")))
-            .and_then(|o| o.output_value().map(str::to_owned));
-        let table = match from_output {
-            Some(t) => t,
+    pub fn history(&self) -> Result<lambda::DynamoHistory, DeployedError> {
+        let table = match &self.stack.history_table {
+            Some(t) => t.clone(),
             None => self.config.stage(&self.stage)?.history.table_name.clone(),
         };
         Ok(lambda::DynamoHistory::new(self.clients.dynamodb.clone(), table))

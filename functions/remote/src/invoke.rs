@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::primitives::Blob;
@@ -31,19 +31,8 @@ pub struct FunctionCalls {
     pub invocations: u64,
     /// Of them, answered with a function error.
     pub function_errors: u64,
-    /// Wall time of every call, summed (the function's duration plus the Invoke API's overhead).
-    #[serde(rename = "duration_ms")]
-    pub duration: DurationMs,
-}
-
-/// A duration serialized as whole milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct DurationMs(pub Duration);
-
-impl Serialize for DurationMs {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(self.0.as_millis() as u64)
-    }
+    /// Wall time of every call, summed, ms (the function's duration plus the Invoke API's).
+    pub duration_ms: u64,
 }
 
 /// The Lambda functions a state machine's Tasks call, by function name.
@@ -107,7 +96,7 @@ impl LambdaFunctions {
             let c = calls.entry(function.to_owned()).or_default();
             c.invocations += 1;
             c.function_errors += u64::from(answer.is_err());
-            c.duration.0 += started.elapsed();
+            c.duration_ms += started.elapsed().as_millis() as u64;
         }
         answer
     }

@@ -62,11 +62,17 @@ pub enum RehearsalError {
     Io { path: PathBuf, source: std::io::Error },
 }
 
-fn service<E: std::fmt::Debug>(service: &'static str) -> impl Fn(E) -> RehearsalError {
+fn service<E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    service: &'static str,
+) -> impl Fn(aws_sdk_s3::error::SdkError<E, R>) -> RehearsalError {
     move |e| {
-        let message = format!("{e:?}");
-        RehearsalError::Service { service, message: message.chars().take(600).collect() }
+        let (code, message) = lambda::describe_sdk_error(&e);
+        RehearsalError::Service { service, message: format!("{code}: {message}") }
     }
+}
+
+fn store_error(service: &'static str) -> impl Fn(flow::StoreError) -> RehearsalError {
+    move |e| RehearsalError::Service { service, message: e.to_string() }
 }
 
 /// The trigger's answer for one S3 record (functions/trigger: `RecordOutcome`).
@@ -289,10 +295,10 @@ impl Rehearsal {
     pub async fn download_results(&self, run_id: &str, out: &Path) -> Result<Vec<PathBuf>, RehearsalError> {
         let store = lambda::S3Store::new(self.clients.s3.clone(), &self.bucket);
         let prefix = flow::layout::RunLayout::new(run_id, &self.config).results_prefix().to_owned();
-        let keys = store.list(&prefix).await.map_err(service("S3 ListObjectsV2"))?;
+        let keys = store.list(&prefix).await.map_err(store_error("S3 ListObjectsV2"))?;
         let mut written = Vec::new();
         for key in keys {
-            let body = store.get(&key).await.map_err(service("S3 GetObject"))?;
+            let body = store.get(&key).await.map_err(store_error("S3 GetObject"))?;
             let path = out.join(&key);
             let io = |source| RehearsalError::Io { path: path.clone(), source };
             std::fs::create_dir_all(path.parent().unwrap_or(out)).map_err(io)?;

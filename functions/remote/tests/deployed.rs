@@ -7,11 +7,8 @@
 
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
 use aws_smithy_types::body::SdkBody;
-use remote::deployed::{Deployed, Stack};
-use remote::testing::Moto;
-use remote::{Clients, Endpoints};
-
-const SM: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:substation-dev-bulk-upload";
+use remote::deployed::Deployed;
+use remote::testing::{BUCKET, HISTORY_TABLE, MotoStack, STATE_MACHINE_ARN as SM};
 
 fn http(status: u16, body: &'static str) -> aws_smithy_runtime_api::http::Response {
     aws_smithy_runtime_api::http::Response::try_from(
@@ -41,25 +38,12 @@ fn recorded(rules: &[&Rule]) -> aws_sdk_sfn::Client {
     aws_sdk_sfn::Client::from_conf(conf)
 }
 
-/// A stack on moto: its bucket, the state machine, one execution started as the trigger does.
-async fn stack(moto: &Moto) -> (Clients, Stack, String) {
-    let e = moto.endpoint.clone();
-    let clients = Clients::loopback(
-        &Endpoints { lambda: e.clone(), s3: e.clone(), sfn: e.clone(), dynamodb: e },
-        "substation-test",
-    );
-    clients.s3.create_bucket().bucket("substation-dev-data").send().await.unwrap();
-    let sm = clients
-        .sfn
-        .create_state_machine()
-        .name("substation-dev-bulk-upload")
-        .definition(r#"{"StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}"#)
-        .role_arn("arn:aws:iam::123456789012:role/substation")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sm.state_machine_arn(), SM);
-    let started = clients
+/// The stack on moto, with one execution started as the trigger does; `map_runs` answers the
+/// Map Run calls.
+async fn deployed(stack: &MotoStack, map_runs: &[&Rule]) -> (Deployed, String) {
+    stack.deploy().await;
+    let started = stack
+        .clients
         .sfn
         .start_execution()
         .state_machine_arn(SM)
@@ -68,9 +52,9 @@ async fn stack(moto: &Moto) -> (Clients, Stack, String) {
         .send()
         .await
         .unwrap();
-    let stack =
-        Stack { name: "Substation-dev".into(), bucket: "substation-dev-data".into(), state_machine_arn: SM.into() };
-    (clients, stack, started.execution_arn().to_owned())
+    let mut d = Deployed::connect(stack.clients.clone(), "dev").await.unwrap();
+    d.map_runs = recorded(map_runs);
+    (d, started.execution_arn().to_owned())
 }
 
 const LIST_MAP_RUNS: &str = r#"{"mapRuns":[{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:substation-dev-bulk-upload:fleet-xlsx-0a1b2c3d4e5f","mapRunArn":"arn:aws:states:us-east-1:123456789012:mapRun:substation-dev-bulk-upload/DiagnoseAssets:6a2f3b0e-1c4d-4e5f-8a9b-0c1d2e3f4a5b","startDate":1764806400.123,"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:substation-dev-bulk-upload/DiagnoseAssets"}]}"#;
@@ -79,17 +63,10 @@ const DESCRIBE_MAP_RUN: &str = r#"{"executionArn":"arn:aws:states:us-east-1:1234
 
 #[tokio::test]
 async fn status_reads_the_execution_its_map_run_and_the_summary() {
-    let moto = Moto::start();
-    let (clients, stack, arn) = stack(&moto).await;
+    let stack = MotoStack::start();
     let list = mock!(aws_sdk_sfn::Client::list_map_runs).then_http_response(|| http(200, LIST_MAP_RUNS));
     let describe = mock!(aws_sdk_sfn::Client::describe_map_run).then_http_response(|| http(200, DESCRIBE_MAP_RUN));
-    let d = Deployed {
-        clients,
-        map_runs: recorded(&[&list, &describe]),
-        stack,
-        stage: "dev".into(),
-        config: config::SharedConfig::embedded(),
-    };
+    let (d, arn) = deployed(&stack, &[&list, &describe]).await;
 
     // By run id as by ARN.
     let v = d.status("fleet-xlsx-0a1b2c3d4e5f").await.unwrap();
@@ -103,37 +80,23 @@ async fn status_reads_the_execution_its_map_run_and_the_summary() {
 
 #[tokio::test]
 async fn a_run_without_a_map_run_yet_has_none() {
-    let moto = Moto::start();
-    let (clients, stack, arn) = stack(&moto).await;
+    let stack = MotoStack::start();
     // What moto itself answers, and AWS before the Map starts.
     let list = mock!(aws_sdk_sfn::Client::list_map_runs).then_http_response(|| http(200, r#"{"mapRuns":[]}"#));
-    let d = Deployed {
-        clients,
-        map_runs: recorded(&[&list]),
-        stack,
-        stage: "dev".into(),
-        config: config::SharedConfig::embedded(),
-    };
+    let (d, arn) = deployed(&stack, &[&list]).await;
     let v = d.status(&arn).await.unwrap();
     assert_eq!(v.map_run, None);
 }
 
 #[tokio::test]
 async fn redrive_answers_its_date_or_why_not() {
-    let moto = Moto::start();
-    let (clients, stack, _) = stack(&moto).await;
+    let stack = MotoStack::start();
     let ok = mock!(aws_sdk_sfn::Client::redrive_execution)
         .then_http_response(|| http(200, r#"{"redriveDate":1764810000.5}"#));
     let refused = mock!(aws_sdk_sfn::Client::redrive_execution).then_http_response(|| {
         http(400, r#"{"__type":"com.amazonaws.swf.service.v2.model#ExecutionNotRedrivable","message":"Execution is RUNNING and cannot be redriven"}"#)
     });
-    let d = Deployed {
-        clients,
-        map_runs: recorded(&[&ok, &refused]),
-        stack,
-        stage: "dev".into(),
-        config: config::SharedConfig::embedded(),
-    };
+    let (d, _) = deployed(&stack, &[&ok, &refused]).await;
     assert!(d.redrive("fleet-xlsx-0a1b2c3d4e5f").await.unwrap().starts_with("2025-12-04T"));
     let e = d.redrive("fleet-xlsx-0a1b2c3d4e5f").await.unwrap_err().to_string();
     assert!(e.contains("ExecutionNotRedrivable") && e.contains("cannot be redriven"), "{e}");
@@ -141,25 +104,12 @@ async fn redrive_answers_its_date_or_why_not() {
 
 #[tokio::test]
 async fn the_stack_is_found_by_its_outputs() {
-    let moto = Moto::start();
-    let (clients, _, _) = stack(&moto).await;
-    let missing = remote::deployed::find_stack(&clients.cloudformation, "dev").await.unwrap_err().to_string();
+    let stack = MotoStack::start();
+    let cfn = &stack.clients.cloudformation;
+    let missing = remote::deployed::find_stack(cfn, "dev").await.unwrap_err().to_string();
     assert!(missing.contains("no stack Substation-dev"), "{missing}");
-    let template = serde_json::json!({
-        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {
-            "BucketName": {"Value": "substation-dev-data"},
-            "StateMachineArn": {"Value": SM},
-        }
-    });
-    clients
-        .cloudformation
-        .create_stack()
-        .stack_name("Substation-dev")
-        .template_body(template.to_string())
-        .send()
-        .await
-        .unwrap();
-    let s = remote::deployed::find_stack(&clients.cloudformation, "dev").await.unwrap();
-    assert_eq!((s.bucket.as_str(), s.state_machine_arn.as_str()), ("substation-dev-data", SM));
+    stack.deploy().await;
+    let s = remote::deployed::find_stack(cfn, "dev").await.unwrap();
+    assert_eq!((s.bucket.as_str(), s.state_machine_arn.as_str()), (BUCKET, SM));
+    assert_eq!(s.history_table.as_deref(), Some(HISTORY_TABLE));
 }
