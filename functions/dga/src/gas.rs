@@ -172,11 +172,14 @@ impl FromStr for GasReading {
     type Err = ReadingError;
 
     /// Reads a lab cell: `12.5`, `1,250` (thousands separator), `<1`, `< 0.5`, `ND`, `n.d.`,
-    /// `-` and blank (below detection).
+    /// `n.n.` (German labs: nicht nachweisbar), `-` and blank (below detection).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let t = text.trim();
         let lower = t.to_ascii_lowercase();
-        if t.is_empty() || t == "-" || matches!(lower.as_str(), "nd" | "n.d." | "n.d" | "bdl" | "<dl" | "<lod") {
+        if t.is_empty()
+            || t == "-"
+            || matches!(lower.as_str(), "nd" | "n.d." | "n.d" | "bdl" | "<dl" | "<lod" | "n.n." | "n.n")
+        {
             return Ok(GasReading::BelowDetection { limit_ppm: None });
         }
         if let Some(rest) = t.strip_prefix('<') {

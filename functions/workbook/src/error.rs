@@ -86,9 +86,20 @@ pub fn ellipsize(text: &str, max_chars: usize, keep_chars: usize) -> std::borrow
     format!("{}…", &text[..cut]).into()
 }
 
+/// Whether `sheet` is a CSV file's one sheet (named after the file, so `.csv`, `.tsv` or
+/// `.txt`): its rows are the file's lines.
+pub fn is_text_sheet(sheet: &str) -> bool {
+    let lower = sheet.to_ascii_lowercase();
+    [".csv", ".tsv", ".txt", ".tab"].iter().any(|e| lower.ends_with(e))
+}
+
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "sheet '{}', row {}", self.sheet, self.row)?;
+        if is_text_sheet(&self.sheet) {
+            write!(f, "line {}", self.row)?;
+        } else {
+            write!(f, "sheet '{}', row {}", self.sheet, self.row)?;
+        }
         if let (Some(c), Some(l)) = (&self.column, &self.column_letter) {
             write!(f, ", column {l} '{c}'")?;
         }

@@ -139,6 +139,16 @@ fn gas_by_name(name: &str) -> Option<Gas> {
         "이산화탄소" => Gas::CO2,
         "산소" => Gas::O2,
         "질소" => Gas::N2,
+        // German names, as German labs and Excels write them.
+        "wasserstoff" => Gas::H2,
+        "methan" => Gas::CH4,
+        "ethan" => Gas::C2H6,
+        "ethylen" | "ethen" => Gas::C2H4,
+        "acetylen" | "ethin" => Gas::C2H2,
+        "kohlenmonoxid" => Gas::CO,
+        "kohlendioxid" => Gas::CO2,
+        "sauerstoff" => Gas::O2,
+        "stickstoff" => Gas::N2,
         _ => return None,
     })
 }
@@ -164,13 +174,12 @@ pub fn recognise(header: &str) -> Option<(Field, Option<String>)> {
         "assetname" | "name" | "transformername" | "equipmentname" | "description" | "설비명" | "변압기명" => {
             Field::AssetName
         }
-        "substation" | "site" | "station" | "location" | "substationname" | "변전소" | "변전소명" => {
+        "substation" | "site" | "station" | "location" | "substationname" | "변전소" | "변전소명" | "umspannwerk" => {
             Field::Substation
         }
         "sampledate" | "sampledon" | "samplingdate" | "datesampled" | "date" | "dateofsampling" | "sampled"
-        | "samplingday" | "채취일" | "시료채취일" | "채취일자" | "분석일" | "분석일자" => {
-            Field::SampledOn
-        }
+        | "samplingday" | "채취일" | "시료채취일" | "채취일자" | "분석일" | "분석일자" | "probenahme"
+        | "probenahmedatum" | "entnahmedatum" | "datum" => Field::SampledOn,
         "yearofmanufacture" | "manufactureyear" | "yearmanufactured" | "manufacturingyear" | "manufactured"
         | "yearbuilt" | "제작년도" | "제조년도" | "제작연도" | "제조연도" => Field::ManufactureYear,
         "yearcommissioned" | "commissioningyear" | "commissioned" | "inserviceyear" | "yearinservice"
@@ -211,6 +220,13 @@ pub fn header_score(cells: &[String]) -> usize {
     seen.iter().map(|f| if matches!(f, Field::Gas(_)) { 2 } else { 1 }).sum()
 }
 
+/// How many different gases a row's cells name (three make a samples header).
+pub fn gas_columns(cells: &[String]) -> usize {
+    let gases: std::collections::BTreeSet<Field> =
+        cells.iter().filter_map(|c| recognise(c)).map(|(f, _)| f).filter(|f| matches!(f, Field::Gas(_))).collect();
+    gases.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +256,9 @@ mod tests {
             assert_eq!(field(h), Some(Field::Gas(g)), "{h}");
         }
         assert_eq!(field("C2H2 (µL/L)"), Some(Field::Gas(Gas::C2H2)));
+        assert_eq!(field("Wasserstoff (ppm)"), Some(Field::Gas(Gas::H2)));
+        assert_eq!(field("Acetylen"), Some(Field::Gas(Gas::C2H2)));
+        assert_eq!(field("Probenahmedatum"), Some(Field::SampledOn));
     }
 
     #[test]

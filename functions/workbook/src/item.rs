@@ -119,6 +119,10 @@ pub struct AssetItem {
     /// samples of an asset the history of earlier uploads must know (else they are rejected).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unlisted: bool,
+    /// A row of a sheet (or CSV file) without an asset id column: a transformer of its own,
+    /// named by its row (`line 12`), diagnosed on that one sample and kept in no history.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub anonymous: bool,
 }
 
 /// Age in whole years at `at` of an asset made (or commissioned) in `year`: reproducible, never

@@ -1,13 +1,15 @@
 #![deny(missing_docs)]
 //! Excel in and out for Substation.
 //!
-//! Pure: workbook bytes in, asset items and row errors out ([`read_workbook`]); results,
+//! Pure: workbook bytes (xlsx, xlsm, xlsb, xls, ods, or CSV text) in, asset items and row errors out ([`read_workbook`]); results,
 //! template and sample workbooks out as bytes ([`write`]). No file system, no AWS, no async.
 
 pub mod cells;
+mod csv_text;
 pub mod error;
 pub mod headers;
 pub mod item;
+pub mod numbers;
 pub mod read;
 pub mod sample;
 mod source;

@@ -7,10 +7,11 @@ use chrono::NaiveDate;
 use dga::{DgaSample, Gas};
 use serde::Serialize;
 
-use crate::cells::{self, CellValue};
+use crate::cells::{self, CellValue, DateCell, DayMonthOrder, GasCell};
 use crate::error::{RowError, WorkbookError, column_letter};
 use crate::headers::{Field, gas_unit_factor, header_score, recognise};
 use crate::item::{AssetItem, Breathing, ITEM_SCHEMA_VERSION, ItemSample, RejectedSample, SourceRow};
+use crate::numbers::{self, DecimalMark, NumberText};
 use crate::source::Book;
 
 /// Guards against hostile or accidental monsters, and the item size bound.
@@ -251,6 +252,13 @@ fn read_book(
 ) -> Result<ParsedWorkbook, WorkbookError> {
     let mut book = Book::open(bytes, file, scan)?;
     let mut collector = Collector::new(file, limits);
+    if let Book::Text(text, _) = &book {
+        collector.text = Some(TextSource {
+            encoding: text.encoding,
+            separator: text.delimiter_name(),
+            decimal_hint: text.decimal_hint(),
+        });
+    }
     for sheet in book.sheet_names() {
         let mut state = SheetState::new(&sheet, limits);
         book.for_each_row(&sheet, file, limits, |row, cells| state.row(row, cells, &mut collector))?;
@@ -280,6 +288,139 @@ struct Header {
     columns: Vec<Column>,
     /// Unrecognised columns: (index, header).
     extra: Vec<(usize, String)>,
+    /// The header row's cells (a CSV line's fields): a CSV line with more or fewer is rejected.
+    width: usize,
+    /// No asset id column: each row is its own transformer.
+    anonymous: bool,
+}
+
+/// Where a CSV file's text came from, for messages and the decimal mark.
+struct TextSource {
+    encoding: &'static str,
+    separator: &'static str,
+    decimal_hint: Option<(DecimalMark, String)>,
+}
+
+/// The first cell that showed something about how a column writes numbers or dates.
+#[derive(Debug, Clone)]
+struct Example {
+    row: u32,
+    text: String,
+}
+
+/// What a sample sheet's cells showed, per column: the decimal marks and day/month orders
+/// that only one reading allows (`12,5`; `17/05/2023`), which decide the cells that allow two.
+#[derive(Debug, Default)]
+struct ColumnEvidence {
+    point: Option<Example>,
+    comma: Option<Example>,
+    day_first: Option<Example>,
+    month_first: Option<Example>,
+}
+
+#[derive(Debug, Default)]
+struct Evidence {
+    columns: BTreeMap<usize, ColumnEvidence>,
+}
+
+fn example(slot: &mut Option<Example>, row: u32, text: &str) {
+    if slot.is_none() {
+        *slot = Some(Example { row, text: crate::error::quote(text.trim().to_owned()) });
+    }
+}
+
+impl Evidence {
+    /// Notes what a row's text cells show; true when one of them has two readings (the row
+    /// then waits for the sheet's end, when the whole column is known).
+    fn scan(&mut self, header: &Header, row: u32, cells: &[CellValue]) -> bool {
+        let mut two_readings = false;
+        for col in &header.columns {
+            let Some(CellValue::Text(t)) = cells.get(col.index) else { continue };
+            match col.field {
+                Field::Gas(_) if t.contains(['.', ',']) => match numbers::parse(t.trim().trim_start_matches('<')) {
+                    Some(NumberText::Sure { mark: Some(mark), .. }) => {
+                        let e = self.columns.entry(col.index).or_default();
+                        let slot = if mark == DecimalMark::Point { &mut e.point } else { &mut e.comma };
+                        example(slot, row, t);
+                    }
+                    Some(NumberText::Either { .. }) => two_readings = true,
+                    _ => {}
+                },
+                Field::SampledOn if t.contains(['/', '-']) => match cells::date_text(t) {
+                    Ok(DateCell::Sure(_, Some(order))) => {
+                        let e = self.columns.entry(col.index).or_default();
+                        let slot = if order == DayMonthOrder::DayFirst { &mut e.day_first } else { &mut e.month_first };
+                        example(slot, row, t);
+                    }
+                    Ok(DateCell::Either { .. }) => two_readings = true,
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        two_readings
+    }
+
+    /// The decimal mark of column `index`: its own cells', else the sheet's other columns', else
+    /// the CSV separator's; `Err` says why none can be told.
+    fn decimal_mark(
+        &self,
+        index: usize,
+        hint: Option<&(DecimalMark, String)>,
+        rows: &str,
+    ) -> Result<(DecimalMark, String), String> {
+        let shown = |e: &Example| format!("{rows} {}: '{}'", e.row, e.text);
+        let of = |point: Option<&Example>, comma: Option<&Example>, whose: &str| match (point, comma) {
+            (Some(p), Some(c)) => Some(Err(format!(
+                "{whose} write decimals both with a point ({}) and with a comma ({})",
+                shown(p),
+                shown(c)
+            ))),
+            (Some(p), None) => {
+                Some(Ok((DecimalMark::Point, format!("{whose} write decimals with a point ({})", shown(p)))))
+            }
+            (None, Some(c)) => {
+                Some(Ok((DecimalMark::Comma, format!("{whose} write decimals with a comma ({})", shown(c)))))
+            }
+            (None, None) => None,
+        };
+        let own = self.columns.get(&index);
+        if let Some(decided) =
+            of(own.and_then(|e| e.point.as_ref()), own.and_then(|e| e.comma.as_ref()), "the column's other cells")
+        {
+            return decided;
+        }
+        let others = || self.columns.iter().filter(|(i, _)| **i != index).map(|(_, e)| e);
+        let point = others().find_map(|e| e.point.as_ref());
+        let comma = others().find_map(|e| e.comma.as_ref());
+        if let Some(decided) = of(point, comma, "the other gas columns") {
+            return decided;
+        }
+        match hint {
+            Some((mark, why)) => Ok((*mark, why.clone())),
+            None => Err("nothing else in the file shows which".to_owned()),
+        }
+    }
+
+    /// The day/month order of column `index`, from its own dates.
+    fn day_order(&self, index: usize, rows: &str) -> Result<(DayMonthOrder, String), String> {
+        let shown = |e: &Example| format!("{rows} {}: '{}'", e.row, e.text);
+        let own = self.columns.get(&index);
+        match (own.and_then(|e| e.day_first.as_ref()), own.and_then(|e| e.month_first.as_ref())) {
+            (Some(d), Some(m)) => {
+                Err(format!("the column has both day-first ({}) and month-first ({}) dates", shown(d), shown(m)))
+            }
+            (Some(d), None) => {
+                Ok((DayMonthOrder::DayFirst, format!("the column's other dates are day-first ({})", shown(d))))
+            }
+            (None, Some(m)) => {
+                Ok((DayMonthOrder::MonthFirst, format!("the column's other dates are month-first ({})", shown(m))))
+            }
+            (None, None) => {
+                Err("no other date in the column shows whether the day or the month comes first".to_owned())
+            }
+        }
+    }
 }
 
 /// A sheet's rows: buffered until the header is found, then processed as they stream.
@@ -290,15 +431,36 @@ struct SheetState<'a> {
     header: Option<Header>,
     decided: bool,
     last_row: Option<u32>,
+    evidence: Evidence,
+    /// Sample rows with a cell of two readings, read once the sheet's evidence is complete.
+    waiting: Vec<(u32, Vec<CellValue>)>,
+    /// No header in the rows searched: later rows are looked at for gas names, to say where.
+    looking_further: bool,
 }
+
+/// Rows looked at beyond the header search for gas names, to say where a header may be.
+const FURTHER_ROWS: u32 = 1000;
 
 impl<'a> SheetState<'a> {
     fn new(sheet: &'a str, limits: &'a Limits) -> Self {
-        SheetState { sheet, limits, buffered: Vec::new(), header: None, decided: false, last_row: None }
+        SheetState {
+            sheet,
+            limits,
+            buffered: Vec::new(),
+            header: None,
+            decided: false,
+            last_row: None,
+            evidence: Evidence::default(),
+            waiting: Vec::new(),
+            looking_further: false,
+        }
     }
 
     fn row(&mut self, row: u32, cells: &[CellValue], c: &mut Collector) -> Result<(), WorkbookError> {
         if self.decided {
+            if self.looking_further {
+                self.look_further(row, cells, c);
+            }
             return self.process(row, cells, c);
         }
         self.buffered.push((row, cells.to_vec()));
@@ -312,7 +474,28 @@ impl<'a> SheetState<'a> {
         if !self.decided {
             self.decide(c)?;
         }
+        let Some(header) = &self.header else { return Ok(()) };
+        if !self.waiting.is_empty() {
+            c.deferred_rows = true;
+        }
+        for (row, cells) in std::mem::take(&mut self.waiting) {
+            c.sample_row(self.sheet, row + 1, header, &cells, &self.evidence);
+        }
         Ok(())
+    }
+
+    /// A row with three gas names, beyond the rows searched for the header, is remembered for
+    /// the message that no header was found.
+    fn look_further(&mut self, row: u32, cells: &[CellValue], c: &mut Collector) {
+        if row >= self.limits.header_search_rows.saturating_add(FURTHER_ROWS) {
+            self.looking_further = false;
+            return;
+        }
+        let texts: Vec<String> = cells.iter().filter_map(CellValue::as_text).collect();
+        if crate::headers::gas_columns(&texts) >= 3 {
+            self.looking_further = false;
+            c.further_header.get_or_insert((self.sheet.to_owned(), row + 1));
+        }
     }
 
     /// Picks the header row by how well its cells name the known columns, then replays the rows
@@ -330,10 +513,19 @@ impl<'a> SheetState<'a> {
             .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         let Some((_, header_row, texts)) = best.filter(|b| b.0 > 0) else {
             c.warnings.push(format!("sheet '{}' ignored: no row names the DGA or asset columns", self.sheet));
+            self.looking_further = true;
+            for (row, cells) in &buffered {
+                if self.looking_further && *row >= self.limits.header_search_rows {
+                    self.look_further(*row, cells, c);
+                }
+            }
             return Ok(());
         };
         let header = c.header(self.sheet, header_row, &texts)?;
-        let Some(header) = header else { return Ok(()) };
+        let Some(header) = header else {
+            self.looking_further = true;
+            return Ok(());
+        };
         self.header = Some(header);
         for (row, cells) in buffered {
             if row > header_row {
@@ -352,7 +544,11 @@ impl<'a> SheetState<'a> {
             SheetKind::Samples => {
                 c.counts.rows_read += u64::from(gap);
                 c.counts.rows_skipped += u64::from(gap);
-                c.sample_row(self.sheet, row + 1, header, cells);
+                if self.evidence.scan(header, row + 1, cells) {
+                    self.waiting.push((row, cells.to_vec()));
+                } else {
+                    c.sample_row(self.sheet, row + 1, header, cells, &self.evidence);
+                }
             }
             SheetKind::Assets => c.asset_row(self.sheet, row + 1, header, cells),
         }
@@ -480,6 +676,17 @@ struct Collector<'a> {
     sample_sheets: usize,
     asset_sheets: Vec<String>,
     has_dates: bool,
+    /// A CSV file's encoding and separator.
+    text: Option<TextSource>,
+    /// Where gas names appear below the rows searched for a header (sheet, row).
+    further_header: Option<(String, u32)>,
+    /// Sample rows read at their sheet's end (a cell with two readings): undated samples are put
+    /// back in row order.
+    deferred_rows: bool,
+    /// Columns whose two-reading cells were decided, said once each in the warnings.
+    decided_columns: std::collections::BTreeSet<(String, usize)>,
+    /// The ids made for the rows of a sheet without an asset id column.
+    anonymous_ids: std::collections::HashSet<String>,
 }
 
 const SKIP_WORDS: [&str; 12] =
@@ -500,7 +707,22 @@ impl<'a> Collector<'a> {
             sample_sheets: 0,
             asset_sheets: Vec::new(),
             has_dates: true,
+            text: None,
+            further_header: None,
+            deferred_rows: false,
+            decided_columns: Default::default(),
+            anonymous_ids: Default::default(),
         }
+    }
+
+    /// "row" in a workbook, "line" in a CSV file.
+    fn rows_word(&self) -> &'static str {
+        if self.text.is_some() { "line" } else { "row" }
+    }
+
+    /// Where a row is, in messages: `sheet 'Samples', row 5`, or `line 5` of a CSV file.
+    fn place(&self, sheet: &str, row: u32) -> String {
+        if self.text.is_some() { format!("line {row}") } else { format!("sheet '{sheet}', row {row}") }
     }
 
     fn invalid(&self, reason: String) -> WorkbookError {
@@ -555,10 +777,11 @@ impl<'a> Collector<'a> {
                 )));
             }
             if !has(Field::AssetId) && !has(Field::AssetName) {
-                return Err(self.invalid(format!(
-                    "sheet '{sheet}', row {}: the header has no asset id column (e.g. 'Asset ID'), so samples cannot be attached to transformers",
-                    row + 1
-                )));
+                self.warnings.push(format!(
+                    "{} has no asset id column (e.g. 'Asset ID'): each row is diagnosed as a transformer of its own, named by its {}, and kept in no history",
+                    if self.text.is_some() { "the file".to_owned() } else { format!("sheet '{sheet}'") },
+                    self.rows_word()
+                ));
             }
             if !has(Field::SampledOn) {
                 self.has_dates = false;
@@ -584,7 +807,8 @@ impl<'a> Collector<'a> {
                 });
             }
         }
-        Ok(Some(Header { kind, columns, extra }))
+        let anonymous = kind == SheetKind::Samples && !has(Field::AssetId) && !has(Field::AssetName);
+        Ok(Some(Header { kind, columns, extra, width: texts.len(), anonymous }))
     }
 
     fn reject(&mut self, sheet: &str, row: u32, column: Option<&Column>, value: Option<String>, reason: String) {
@@ -609,15 +833,18 @@ impl<'a> Collector<'a> {
     ) -> AssetFields {
         let mut f = AssetFields::default();
         let empty = CellValue::Empty;
+        // `1.250` in an asset column: the CSV separator decides, else it is a warning.
+        let mark = self.text.as_ref().and_then(|t| t.decimal_hint.as_ref()).map(|(m, _)| *m);
         for col in &header.columns {
             let cell = cells.get(col.index).unwrap_or(&empty);
             if cell.is_empty() {
                 continue;
             }
+            let place = self.place(sheet, row);
             let mut warn = |what: String| {
                 if self.warnings.len() < 200 {
                     self.warnings.push(format!(
-                        "sheet '{sheet}', row {row}, column {} '{}': '{}' {what}; ignored",
+                        "{place}, column {} '{}': '{}' {what}; ignored",
                         column_letter(col.index as u32),
                         col.header,
                         cell.display()
@@ -637,18 +864,18 @@ impl<'a> Collector<'a> {
                     Ok(y) => f.commissioning_year = y,
                     Err(e) => warn(e),
                 },
-                Field::AgeYears => match cells::number(cell) {
+                Field::AgeYears => match cells::number(cell, mark) {
                     Ok(a) if a.is_none_or(|a| (0.0..=150.0).contains(&a)) => f.age_years = a,
                     _ => warn("is not an age in years".into()),
                 },
-                Field::RatedMva => match cells::number(cell) {
+                Field::RatedMva => match cells::number(cell, mark) {
                     Ok(v) => {
                         let kva = col.unit.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("kva"));
                         f.rated_mva = v.map(|v| if kva { v / 1000.0 } else { v });
                     }
                     Err(e) => warn(e),
                 },
-                Field::VoltageKv => match cells::number(cell) {
+                Field::VoltageKv => match cells::number(cell, mark) {
                     Ok(v) => {
                         let volts = col.unit.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("v"));
                         f.voltage_kv = v.map(|v| if volts { v / 1000.0 } else { v });
@@ -685,7 +912,7 @@ impl<'a> Collector<'a> {
         f
     }
 
-    fn sample_row(&mut self, sheet: &str, row: u32, header: &Header, cells: &[CellValue]) {
+    fn sample_row(&mut self, sheet: &str, row: u32, header: &Header, cells: &[CellValue], evidence: &Evidence) {
         self.counts.rows_read += 1;
         if cells.iter().all(CellValue::is_empty) {
             self.counts.rows_skipped += 1;
@@ -700,18 +927,94 @@ impl<'a> Collector<'a> {
             self.counts.rows_skipped += 1;
             return;
         }
+        // A CSV line whose values are not all under their headers: values beyond the header (an
+        // unquoted decimal comma shifts every value after it), or a line that ends before a gas
+        // or date column (cut short: its missing gases would read as not detected).
+        if self.text.is_some() {
+            let beyond = cells.iter().skip(header.width).any(|c| !c.is_empty());
+            let short = header
+                .columns
+                .iter()
+                .any(|c| matches!(c.field, Field::Gas(_) | Field::SampledOn) && c.index >= cells.len());
+            if beyond || short {
+                let hint = match &self.text {
+                    Some(t) if beyond && t.separator == "','" => {
+                        " (a decimal comma in a comma-separated file? put such values in quotes, or save the file with ';' as the separator)"
+                    }
+                    _ if beyond => " (a separator too many?)",
+                    _ => " (is the line cut short?)",
+                };
+                let reason = format!("the line has {} fields but the header has {}{hint}", cells.len(), header.width);
+                self.reject(sheet, row, None, None, reason);
+                self.counts.rows_rejected += 1;
+                return;
+            }
+        }
         let errors_before = self.rejected.len();
         let mut sample = DgaSample::default();
         let empty = CellValue::Empty;
         for col in &header.columns {
             let cell = cells.get(col.index).unwrap_or(&empty);
             match col.field {
-                Field::Gas(gas) => match cells::gas(cell, col.gas_factor) {
-                    Ok(r) => sample.set(gas, r),
+                Field::Gas(gas) => match cells::gas_cell(cell, col.gas_factor) {
+                    Ok(GasCell::Reading(r, _)) => sample.set(gas, r),
+                    Ok(GasCell::Either { number, below_detection }) => {
+                        let hint = self.text.as_ref().and_then(|t| t.decimal_hint.as_ref());
+                        match evidence.decimal_mark(col.index, hint, self.rows_word()) {
+                            Ok((mark, why)) => {
+                                let value = number.with_mark(mark);
+                                match cells::gas_value(value, below_detection, col.gas_factor) {
+                                    Ok(r) => sample.set(gas, r),
+                                    Err(e) => self.reject(sheet, row, Some(col), Some(cell.quoted()), e),
+                                }
+                                if self.decided_columns.insert((sheet.to_owned(), col.index)) {
+                                    self.warnings.push(format!(
+                                        "{}, column {} '{}': '{}' read as {value}: {why}",
+                                        self.place(sheet, row),
+                                        column_letter(col.index as u32),
+                                        col.header,
+                                        cell.display().trim()
+                                    ));
+                                }
+                            }
+                            Err(why) => {
+                                let NumberText::Either { as_decimal, as_thousands, .. } = number else { continue };
+                                let reason = format!(
+                                    "{}, and {why}: write {as_decimal} or {as_thousands}, without a thousands separator",
+                                    cells::ambiguous_number(number)
+                                );
+                                self.reject(sheet, row, Some(col), Some(cell.quoted()), reason);
+                            }
+                        }
+                    }
                     Err(e) => self.reject(sheet, row, Some(col), Some(cell.quoted()), e),
                 },
-                Field::SampledOn => match cells::date(cell) {
-                    Ok(Some(d)) => sample.sampled_on = Some(d),
+                Field::SampledOn => match cells::date_cell(cell) {
+                    Ok(Some(DateCell::Sure(d, _))) => sample.sampled_on = Some(d),
+                    Ok(Some(either @ DateCell::Either { day_first, month_first })) => {
+                        match evidence.day_order(col.index, self.rows_word()) {
+                            Ok((order, why)) => {
+                                sample.sampled_on = Some(either.in_order(order));
+                                if self.decided_columns.insert((sheet.to_owned(), col.index)) {
+                                    self.warnings.push(format!(
+                                        "{}, column {} '{}': '{}' read as {}: {why}",
+                                        self.place(sheet, row),
+                                        column_letter(col.index as u32),
+                                        col.header,
+                                        cell.display().trim(),
+                                        either.in_order(order)
+                                    ));
+                                }
+                            }
+                            Err(why) => {
+                                let reason = format!(
+                                    "{}, and {why}: write dates as YYYY-MM-DD",
+                                    cells::ambiguous_date(day_first, month_first)
+                                );
+                                self.reject(sheet, row, Some(col), Some(cell.quoted()), reason);
+                            }
+                        }
+                    }
                     Ok(None) => self.reject(sheet, row, Some(col), None, "no sample date".into()),
                     Err(e) => self.reject(sheet, row, Some(col), Some(cell.quoted()), e),
                 },
@@ -733,7 +1036,12 @@ impl<'a> Collector<'a> {
             );
         }
         let fields = self.asset_fields(sheet, row, header, cells, false);
-        let asset_id = fields.id.clone().or_else(|| fields.name.clone());
+        let mut asset_id = fields.id.clone().or_else(|| fields.name.clone());
+        if header.anonymous {
+            let id = if self.text.is_some() { format!("line {row}") } else { format!("{sheet} row {row}") };
+            self.anonymous_ids.insert(id.clone());
+            asset_id = Some(id);
+        }
         if asset_id.is_none() {
             let col = header.columns.iter().find(|c| matches!(c.field, Field::AssetId | Field::AssetName));
             self.reject(sheet, row, col, None, "sample without asset: the asset id is empty".into());
@@ -780,14 +1088,28 @@ impl<'a> Collector<'a> {
 
     fn finish(mut self) -> Result<ParsedWorkbook, WorkbookError> {
         if self.sample_sheets == 0 {
-            return Err(self.invalid(
-                "no sheet has a header naming the gases (H2, CH4, C2H6, C2H4, C2H2) within its first rows: is this a DGA workbook? \
-                 `substation template` writes one"
-                    .into(),
-            ));
+            let n = self.limits.header_search_rows;
+            let searched = match &self.text {
+                Some(t) => format!(
+                    "no header naming the gases (H2, CH4, C2H6, C2H4, C2H2) in the first {n} lines (read as {} text separated by {})",
+                    t.encoding, t.separator
+                ),
+                None => {
+                    format!("no sheet has a header naming the gases (H2, CH4, C2H6, C2H4, C2H2) in its first {n} rows")
+                }
+            };
+            let next = match &self.further_header {
+                Some((sheet, row)) => format!(
+                    "; gas names appear further down, on {}: delete the rows above the header, or move the header up",
+                    self.place(sheet, *row)
+                ),
+                None => ": is this a DGA file? `substation template` writes a workbook to fill in".to_owned(),
+            };
+            return Err(self.invalid(format!("{searched}{next}")));
         }
         if self.counts.rows_read == 0 {
-            return Err(self.invalid("the workbook has a header but no data rows".into()));
+            let what = if self.text.is_some() { "file" } else { "workbook" };
+            return Err(self.invalid(format!("the {what} has a header but no data rows")));
         }
         let layout = if self.asset_sheets.is_empty() { Layout::OneSheet } else { Layout::TwoSheet };
 
@@ -869,6 +1191,7 @@ impl<'a> Collector<'a> {
         for (fields, source, mut samples) in items {
             let id = fields.id.clone().or_else(|| fields.name.clone()).unwrap_or_default();
             let unlisted = layout == Layout::TwoSheet && source.is_none();
+            let anonymous = self.anonymous_ids.contains(&id);
             if samples.is_empty() {
                 let at = source.as_ref().map_or(String::new(), |s| format!(" (sheet '{}', row {})", s.sheet, s.row));
                 self.warnings.push(format!("asset '{id}'{at} has no samples: it is not diagnosed"));
@@ -876,6 +1199,8 @@ impl<'a> Collector<'a> {
             }
             if self.has_dates {
                 samples.sort_by_key(|s| s.sample.sampled_on);
+            } else if self.deferred_rows {
+                samples.sort_by_key(|s| s.row);
             }
             let omitted = samples.len().saturating_sub(self.limits.max_samples_per_item);
             if omitted > 0 {
@@ -913,6 +1238,7 @@ impl<'a> Collector<'a> {
                 samples_omitted: omitted,
                 rejected_samples,
                 unlisted,
+                anonymous,
             });
         }
         self.counts.assets = assets.len() as u64;

@@ -9,6 +9,7 @@ use calamine::{Data, Dimensions, Ods, Reader, Xls, Xlsb, Xlsx};
 
 use crate::Limits;
 use crate::cells::CellValue;
+use crate::csv_text::DelimitedText;
 use crate::error::WorkbookError;
 
 pub(crate) const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
@@ -20,6 +21,8 @@ pub(crate) enum Book<'a> {
     Xlsb(Xlsb<Cursor<&'a [u8]>>),
     Xls(Xls<Cursor<&'a [u8]>>),
     Ods(Ods<Cursor<&'a [u8]>>),
+    /// CSV or other delimited text, as one sheet named after the file.
+    Text(DelimitedText, String),
 }
 
 fn utf16(s: &str) -> Vec<u8> {
@@ -69,10 +72,9 @@ impl<'a> Book<'a> {
                 Err(e) => Err(invalid(format!("the file is an OLE container but not a readable .xls workbook: {e}"))),
             };
         }
-        let head = &bytes[..bytes.len().min(512)];
-        let text_like = head.iter().all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace() || *b >= 0x80);
-        let hint = if text_like { " (it looks like text, e.g. CSV: open it in Excel and save as .xlsx)" } else { "" };
-        Err(invalid(format!("not a spreadsheet: the content is not an Excel or OpenDocument workbook{hint}")))
+        let (text, encoding) = crate::csv_text::decode(bytes).map_err(invalid)?;
+        let text = crate::csv_text::detect(text, encoding, crate::Limits::default().header_search_rows as usize);
+        Ok(Book::Text(text, csv_sheet_name(file)))
     }
 
     pub fn sheet_names(&self) -> Vec<String> {
@@ -81,6 +83,7 @@ impl<'a> Book<'a> {
             Book::Xlsb(b) => b.sheet_names(),
             Book::Xls(b) => b.sheet_names(),
             Book::Ods(b) => b.sheet_names(),
+            Book::Text(_, name) => vec![name.clone()],
         }
     }
 
@@ -130,8 +133,50 @@ impl<'a> Book<'a> {
                 let range = book.worksheet_range(sheet).map_err(|e| err(e.to_string()))?;
                 push_range(&range, &mut rows, &mut on_row)?;
             }
+            Book::Text(text, _) => push_records(text, &mut rows, &mut on_row)?,
         }
         rows.flush(&mut on_row)
+    }
+}
+
+/// The one sheet of a CSV file: the file's own name, as the reader's messages and the results
+/// name it (`fleet.csv`, line 12).
+pub(crate) fn csv_sheet_name(file: &str) -> String {
+    file.rsplit(['/', '\\']).next().unwrap_or(file).to_owned()
+}
+
+/// A CSV's records as rows: row index = line − 1, every field a cell (empty ones too, so that a
+/// row's length is its field count: a line with a field too many or too few is rejected).
+fn push_records(
+    text: &DelimitedText,
+    rows: &mut RowAssembler<'_>,
+    on_row: &mut impl FnMut(u32, &[CellValue]) -> Result<(), WorkbookError>,
+) -> Result<(), WorkbookError> {
+    let bytes = text.text.as_bytes();
+    let lines = crate::csv_text::Lines::new(&text.text);
+    let mut reader = crate::csv_text::reader(&text.text, text.delimiter);
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => return Ok(()),
+            Err(e) => {
+                let line = e.position().map_or(0, |p| lines.line_of(bytes, p.byte()));
+                return Err(WorkbookError::Invalid {
+                    file: rows.file.to_owned(),
+                    reason: format!("line {line}: the text cannot be split into fields: {e}"),
+                });
+            }
+        }
+        let line = record.position().map_or(0, |p| lines.line_of(bytes, p.byte()));
+        if text.skip_first_line && line == 1 {
+            continue;
+        }
+        let row = u32::try_from(line.saturating_sub(1)).unwrap_or(u32::MAX);
+        for (col, field) in record.iter().enumerate() {
+            let value = if field.trim().is_empty() { CellValue::Empty } else { CellValue::Text(field.to_owned()) };
+            rows.push(row, u32::try_from(col).unwrap_or(u32::MAX), value, on_row)?;
+        }
     }
 }
 

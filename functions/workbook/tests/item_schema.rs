@@ -36,6 +36,7 @@ fn the_schema_names_every_field() {
     let mut full = template_item();
     full.commissioning_year = Some(1999);
     full.unlisted = true;
+    full.anonymous = true;
     full.oltc_communicating = Some(false);
     full.attributes.insert("Owner".into(), "Grid Co".into());
     full.source = Some(workbook::item::SourceRow { sheet: "Assets".into(), row: 2 });

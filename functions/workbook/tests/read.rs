@@ -1,6 +1,7 @@
 //! Reading workbooks as customers keep them: written here with rust_xlsxwriter, read back with
 //! the library. Every layout, header family, date form, row error, whole-file rejection, guard,
-//! and the conservation of rows.
+//! and the conservation of rows. The one-sheet cases are also written as CSV and read by the
+//! same reader: CSV is one more source of it, with the same rules (tests/csv.rs has the rest).
 
 use std::io::{Cursor, Read, Write};
 
@@ -52,6 +53,37 @@ fn book(sheets: &[(&str, Vec<Vec<C>>)]) -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
+/// The rows as a CSV file: text as written, numbers as Rust prints them, dates as ISO text.
+fn csv(rows: &[Vec<C>]) -> Vec<u8> {
+    let mut out = String::new();
+    for row in rows {
+        let fields: Vec<String> = row
+            .iter()
+            .map(|c| {
+                let text = match c {
+                    T(t) => (*t).to_owned(),
+                    S(t) => t.clone(),
+                    N(n) => n.to_string(),
+                    D(y, m, d) => format!("{y:04}-{m:02}-{d:02}"),
+                    F(_, result) => (*result).to_owned(),
+                    E => String::new(),
+                };
+                if text.contains([',', '"', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+            })
+            .collect();
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// The one sheet read from an xlsx and from the same rows as CSV: (the sheet's name, parsed).
+fn both(sheet: &'static str, rows: &[Vec<C>]) -> [(&'static str, ParsedWorkbook); 2] {
+    let xlsx = read(&book(&[(sheet, rows.to_vec())]));
+    let csv = read_workbook(&csv(rows), "uploads/fleet.csv", &Limits::default()).unwrap();
+    [(sheet, xlsx), ("fleet.csv", csv)]
+}
+
 fn read(bytes: &[u8]) -> ParsedWorkbook {
     read_workbook(bytes, "fleet.xlsx", &Limits::default()).unwrap()
 }
@@ -100,20 +132,25 @@ fn one_sheet_layout_with_a_title_block_blank_and_total_rows() {
         row(vec![T("TR-2"), T("South"), D(2024, 3, 1)], 30.0),
         vec![T("Average"), E, E, N(17.3)],
     ];
-    rows[4].push(T("a comment"));
-    let p = read(&book(&[("DGA", rows)]));
-    assert_eq!(p.layout, Layout::OneSheet);
-    assert_eq!(p.assets.len(), 2);
-    let tr1 = &p.assets[0];
-    assert_eq!((tr1.asset_id.as_str(), tr1.substation.as_deref()), ("TR-1", Some("North")));
-    assert_eq!(tr1.samples.len(), 2);
-    assert_eq!((tr1.samples[1].sheet.as_str(), tr1.samples[1].row), ("DGA", 6));
-    assert_eq!(tr1.samples[1].sample.h2_ppm, GasReading::Measured(12.0));
-    assert_eq!(tr1.samples[0].sample.c2h2_ppm, GasReading::BelowDetection { limit_ppm: Some(0.5) });
-    // Rows 5, 6, 7 (blank), 8, 9 (average): 3 samples, 2 skipped.
-    assert_eq!((p.counts.rows_read, p.counts.samples_accepted, p.counts.rows_skipped), (5, 3, 2));
-    assert_eq!(p.ignored_columns.len(), 0); // the comment has no header
-    conserved(&p);
+    // A comment under no header: ignored in a workbook (in a CSV it is a field too many).
+    let mut commented = rows.clone();
+    commented[4].push(T("a comment"));
+    let p = read(&book(&[("DGA", commented)]));
+    assert_eq!((p.counts.samples_accepted, p.ignored_columns.len()), (3, 0));
+    for (sheet, p) in both("DGA", &rows) {
+        assert_eq!(p.layout, Layout::OneSheet);
+        assert_eq!(p.assets.len(), 2);
+        let tr1 = &p.assets[0];
+        assert_eq!((tr1.asset_id.as_str(), tr1.substation.as_deref()), ("TR-1", Some("North")));
+        assert_eq!(tr1.samples.len(), 2);
+        assert_eq!((tr1.samples[1].sheet.as_str(), tr1.samples[1].row), (sheet, 6));
+        assert_eq!(tr1.samples[1].sample.h2_ppm, GasReading::Measured(12.0));
+        assert_eq!(tr1.samples[0].sample.c2h2_ppm, GasReading::BelowDetection { limit_ppm: Some(0.5) });
+        // Rows 5, 6, 7 (blank), 8, 9 (average): 3 samples, 2 skipped.
+        assert_eq!((p.counts.rows_read, p.counts.samples_accepted, p.counts.rows_skipped), (5, 3, 2));
+        assert_eq!(p.ignored_columns.len(), 0); // the comment has no header
+        conserved(&p);
+    }
 }
 
 #[test]
@@ -191,15 +228,16 @@ fn header_aliases_units_and_korean_names() {
             N(45000.0),
         ],
     ];
-    let p = read(&book(&[("분석", korean)]));
-    let a = &p.assets[0];
-    assert_eq!(
-        (a.asset_id.as_str(), a.name.as_deref(), a.substation.as_deref()),
-        ("T-101", Some("1호기"), Some("서울"))
-    );
-    assert_eq!(a.samples[0].sample.sampled_on, NaiveDate::from_ymd_opt(2024, 3, 5));
-    assert_eq!(a.samples[0].sample.c2h2_ppm, GasReading::BelowDetection { limit_ppm: None });
-    assert_eq!(a.age_years, Some(23.0));
+    for (_, p) in both("분석", &korean) {
+        let a = &p.assets[0];
+        assert_eq!(
+            (a.asset_id.as_str(), a.name.as_deref(), a.substation.as_deref()),
+            ("T-101", Some("1호기"), Some("서울"))
+        );
+        assert_eq!(a.samples[0].sample.sampled_on, NaiveDate::from_ymd_opt(2024, 3, 5));
+        assert_eq!(a.samples[0].sample.c2h2_ppm, GasReading::BelowDetection { limit_ppm: None });
+        assert_eq!(a.age_years, Some(23.0));
+    }
 
     let english = vec![
         vec![
@@ -215,18 +253,21 @@ fn header_aliases_units_and_korean_names() {
         ],
         vec![T("X"), T("2024-01-02"), N(10.0), N(5.0), N(4.0), N(3.0), N(500.0), N(200.0), N(0.25)],
     ];
-    let p = read(&book(&[("S", english)]));
-    let s = &p.assets[0].samples[0].sample;
-    assert_eq!(s.c2h2_ppm, GasReading::Measured(0.5)); // 500 ppb
-    assert_eq!(s.co2_ppm, GasReading::Measured(2500.0)); // 0.25 %
-    assert_eq!(s.o2_ppm, GasReading::NotMeasured);
+    for (_, p) in both("S", &english) {
+        let s = &p.assets[0].samples[0].sample;
+        assert_eq!(s.c2h2_ppm, GasReading::Measured(0.5)); // 500 ppb
+        assert_eq!(s.co2_ppm, GasReading::Measured(2500.0)); // 0.25 %
+        assert_eq!(s.o2_ppm, GasReading::NotMeasured);
+    }
 
     let mass = vec![header(&["Asset", "Date"]), row(vec![T("X"), T("2024-01-02")], 1.0)];
     let mut mass = mass;
     mass[0][2] = T("H2 (mg/kg)");
-    let e = read_err(&book(&[("S", mass)]));
-    assert_eq!(e.error_type(), "WorkbookInvalid");
-    assert!(e.reason().contains("'H2 (mg/kg)'") && e.reason().contains("mg/kg"), "{e}");
+    for bytes in [book(&[("S", mass.clone())]), csv(&mass)] {
+        let e = read_err(&bytes);
+        assert_eq!(e.error_type(), "WorkbookInvalid");
+        assert!(e.reason().contains("'H2 (mg/kg)'") && e.reason().contains("mg/kg"), "{e}");
+    }
 }
 
 #[test]
@@ -244,11 +285,23 @@ fn every_date_form() {
     for (i, d) in dates.iter().enumerate() {
         rows.push(row(vec![S(format!("TR-{i}")), d.clone()], 10.0));
     }
-    let p = read(&book(&[("S", rows)]));
+    let p = read(&book(&[("S", rows.clone())]));
     assert!(p.rejected.is_empty(), "{:?}", p.rejected);
     for a in &p.assets {
         assert_eq!(a.samples[0].sample.sampled_on, NaiveDate::from_ymd_opt(2023, 5, 17), "{}", a.asset_id);
     }
+    // As CSV every form is text: `17/05/2023` and a time after the date are read too; a serial
+    // number is no date in text.
+    rows.push(row(vec![T("TR-slash"), T("17/05/2023")], 10.0));
+    rows.push(row(vec![T("TR-time"), T("2023-05-17 10:30")], 10.0));
+    let p = read(&csv(&rows));
+    let bad: Vec<(u32, &str)> = p.rejected.iter().map(|e| (e.row, e.value.as_deref().unwrap_or(""))).collect();
+    assert_eq!(bad, [(7, "45063"), (8, "45063")], "{:?}", p.rejected);
+    assert_eq!(p.assets.len(), dates.len());
+    for a in &p.assets {
+        assert_eq!(a.samples[0].sample.sampled_on, NaiveDate::from_ymd_opt(2023, 5, 17), "{}", a.asset_id);
+    }
+    conserved(&p);
 }
 
 /// Rewrites an xlsx so that it uses the 1904 date system: the same serial then means a date
@@ -303,14 +356,16 @@ fn cells_as_people_type_them() {
             N(40000.0),
         ],
     ];
-    let p = read(&book(&[("S", rows)]));
-    let s = &p.assets[0].samples[0].sample;
-    assert_eq!(s.h2_ppm, GasReading::Measured(1250.0));
-    assert_eq!(s.ch4_ppm, GasReading::Measured(12.5));
-    for g in [Gas::C2H6, Gas::C2H4, Gas::C2H2] {
-        assert_eq!(s.get(g), GasReading::BelowDetection { limit_ppm: None }, "{g}");
+    for (_, p) in both("S", &rows) {
+        let s = &p.assets[0].samples[0].sample;
+        // `1,250` alone could be 1.25: the sheet's `12.5` shows its decimal mark is the point.
+        assert_eq!(s.h2_ppm, GasReading::Measured(1250.0));
+        assert_eq!(s.ch4_ppm, GasReading::Measured(12.5));
+        for g in [Gas::C2H6, Gas::C2H4, Gas::C2H2] {
+            assert_eq!(s.get(g), GasReading::BelowDetection { limit_ppm: None }, "{g}");
+        }
+        assert_eq!(s.co_ppm, GasReading::Measured(200.0)); // formula by cached value
     }
-    assert_eq!(s.co_ppm, GasReading::Measured(200.0)); // formula by cached value
 }
 
 #[test]
@@ -348,45 +403,47 @@ fn each_kind_of_row_error_names_sheet_row_column_value_and_reason() {
     ];
     let mut rows = rows;
     rows[3][3] = T("abc");
-    let p = read(&book(&[("Samples", rows)]));
-    let got: Vec<(u32, Option<&str>, Option<&str>)> =
-        p.rejected.iter().map(|e| (e.row, e.column_letter.as_deref(), e.value.as_deref())).collect();
-    assert_eq!(
-        got,
-        [
-            (3, Some("C"), Some("-5")),
-            (4, Some("D"), Some("abc")),
-            (5, Some("B"), Some("2023-02-30")),
-            (6, Some("A"), None),
-            (7, Some("C"), Some("5000000")),
-            (8, None, Some("OK")),
-            (9, Some("B"), None),
-        ]
-    );
-    let reasons: Vec<&str> = p.rejected.iter().map(|e| e.reason.as_str()).collect();
-    assert!(reasons[0].contains("negative"));
-    assert!(reasons[1].contains("not a number"));
-    assert!(reasons[2].contains("impossible date"));
-    assert!(reasons[3].contains("sample without asset"));
-    assert!(reasons[4].contains("impossible"));
-    assert!(reasons[5].contains("duplicate sample"));
-    assert!(reasons[6].contains("no sample date"));
-    assert_eq!(
-        p.rejected[0].to_string(),
-        "sheet 'Samples', row 3, column C 'H2': '-5' is negative; a concentration cannot be below 0 ppm"
-    );
-    assert_eq!(
-        p.rejected[2].to_string(),
-        "sheet 'Samples', row 5, column B 'Date': '2023-02-30' is an impossible date"
-    );
-    conserved(&p);
+    for (sheet, p) in both("Samples", &rows) {
+        let got: Vec<(u32, Option<&str>, Option<&str>)> =
+            p.rejected.iter().map(|e| (e.row, e.column_letter.as_deref(), e.value.as_deref())).collect();
+        assert_eq!(
+            got,
+            [
+                (3, Some("C"), Some("-5")),
+                (4, Some("D"), Some("abc")),
+                (5, Some("B"), Some("2023-02-30")),
+                (6, Some("A"), None),
+                (7, Some("C"), Some("5000000")),
+                (8, None, Some("OK")),
+                (9, Some("B"), None),
+            ]
+        );
+        let reasons: Vec<&str> = p.rejected.iter().map(|e| e.reason.as_str()).collect();
+        assert!(reasons[0].contains("negative"));
+        assert!(reasons[1].contains("not a number"));
+        assert!(reasons[2].contains("impossible date"));
+        assert!(reasons[3].contains("sample without asset"));
+        assert!(reasons[4].contains("impossible"));
+        assert!(reasons[5].contains("duplicate sample"));
+        assert!(reasons[6].contains("no sample date"));
+        let at = if sheet == "Samples" { "sheet 'Samples', row" } else { "line" };
+        assert_eq!(
+            p.rejected[0].to_string(),
+            format!("{at} 3, column C 'H2': '-5' is negative; a concentration cannot be below 0 ppm")
+        );
+        assert_eq!(p.rejected[2].to_string(), format!("{at} 5, column B 'Date': '2023-02-30' is an impossible date"));
+        conserved(&p);
+    }
 }
 
 #[test]
 fn whole_file_rejections_say_why() {
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (Vec::new(), "empty"),
-        (b"asset,H2\nTR-1,5\n".to_vec(), "not a spreadsheet"),
+        (
+            b"asset,H2\nTR-1,5\n".to_vec(),
+            "no header naming the gases (H2, CH4, C2H6, C2H4, C2H2) in the first 30 lines (read as UTF-8 text separated by ',')",
+        ),
         (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(), "not a spreadsheet"),
         (b"PK\x03\x04garbage that is not a zip".to_vec(), "zip archive but not a readable workbook"),
         (book(&[("Notes", vec![vec![T("Nothing to see")]])]), "no sheet has a header naming the gases"),
