@@ -1,26 +1,30 @@
-//! `substation diagnose`: one sample from flags, or every asset of a CSV file.
+//! `substation diagnose`: one sample from flags, or every asset of a workbook or CSV file.
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use dga::{AssetInfo, DgaSample, DiagnosisRecord, Gas, GasReading, Thresholds, chronological_order, diagnose_asset};
+use dga::{AssetInfo, DgaSample, DiagnosisRecord, Gas, GasReading, Thresholds, diagnose_asset};
 
-use crate::csv_input::{self, CsvInput};
 use crate::{exit, report};
 
-/// Diagnose one sample given as flags, or every asset in a CSV file.
+/// Diagnose one sample given as flags, or every asset in a workbook or CSV file.
 #[derive(Debug, Args)]
 #[command(
-    long_about = "Diagnose one oil sample given as flags, or every asset in a CSV file.\n\n\
+    long_about = "Diagnose one oil sample given as flags, or every asset in a workbook or CSV file.\n\n\
         Gas values are ppm (µL/L). Below-detection results may be written as <1, ND, n.d., - or left \
         blank: they count as not detected (0 ppm) for levels, and as the detection limit in ratios.\n\n\
-        CSV: the header names the gases (H2, CH4, C2H6, C2H4, C2H2 required; CO, CO2, O2, N2 \
-        optional; symbols or names, units such as 'H2 (ppm)' allowed). Optional columns: asset_id \
-        (rows with the same id form one asset's history), sampled_on (YYYY-MM-DD; orders the \
-        history and enables rates), age_years. Other columns are ignored. Rows that cannot be read \
-        are reported on stderr with their line, column and reason; the other rows are diagnosed.",
+        Files (--workbook or --csv, the same reader: the kind is read from the content): .xlsx, \
+        .xlsm, .xlsb, .xls, .ods, or CSV text separated by ',', ';' or tabs, in UTF-8, UTF-16 or \
+        Windows-1252. The header names the gases (H2, CH4, C2H6, C2H4, C2H2 required; CO, CO2, O2, \
+        N2 optional; symbols, English, German or Korean names, units such as 'H2 (ppm)' allowed). \
+        Optional columns: an asset id (rows with the same id form one asset's history; without \
+        one, each row is an asset of its own), a sample date (orders the history and enables \
+        rates), the age and the other asset columns of `substation template`. Decimal commas are \
+        read; a value like 1.250, which is 1.25 or 1250 depending on the locale, is read only \
+        when the file shows its decimal mark. Rows that cannot be read are reported on stderr \
+        with their row (a CSV's line), column and reason; the other rows are diagnosed.",
     after_help = "Examples:\n  \
         substation diagnose --h2 120 --ch4 80 --c2h6 30 --c2h4 150 --c2h2 2\n  \
         substation diagnose --csv examples/fleet-sample.csv\n  \
@@ -44,15 +48,18 @@ use crate::{exit, report};
         Exit codes: 0 all diagnosed; 1 some rows rejected (the rest diagnosed); 2 error, nothing diagnosed."
 )]
 pub struct DiagnoseArgs {
-    /// CSV file of samples; '-' reads standard input.
+    /// CSV file of samples ('-' reads standard input); the same as --workbook: either reads
+    /// either kind of file.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2", "o2", "n2", "age_years", "workbook"])]
     csv: Option<PathBuf>,
 
-    /// Workbook of the fleet (.xlsx, .xls, .xlsb, .ods; see `substation template`).
+    /// Workbook of the fleet (.xlsx, .xlsm, .xls, .xlsb, .ods; see `substation template`) or a
+    /// CSV file; '-' reads standard input.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2", "o2", "n2", "age_years"])]
     workbook: Option<PathBuf>,
 
-    /// With --workbook: also write the results workbook (Summary, Diagnoses, Rejected rows).
+    /// With --workbook or --csv: also write the results workbook (Summary, Diagnoses, Rejected
+    /// rows).
     #[arg(long, value_name = "FILE.xlsx")]
     report: Option<PathBuf>,
 
@@ -118,13 +125,15 @@ pub struct DiagnoseArgs {
 }
 
 pub fn run(args: &DiagnoseArgs, t: &Thresholds) -> anyhow::Result<u8> {
-    if args.report.is_some() && args.workbook.is_none() {
-        anyhow::bail!("--report needs --workbook");
+    if args.report.is_some() && args.workbook.is_none() && args.csv.is_none() {
+        anyhow::bail!("--report needs --workbook or --csv");
     }
-    match (&args.csv, &args.workbook) {
-        (Some(path), _) => run_csv(args, path, t),
-        (None, Some(path)) => run_workbook(args, path, t),
-        (None, None) => run_single(args, t),
+    if let Some(report) = &args.report {
+        crate::workbook_cmds::xlsx_name(report, "--report")?;
+    }
+    match args.csv.as_ref().or(args.workbook.as_ref()) {
+        Some(path) => run_file(args, path, t),
+        None => run_single(args, t),
     }
 }
 
@@ -210,57 +219,20 @@ fn run_single(args: &DiagnoseArgs, t: &Thresholds) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-fn run_csv(args: &DiagnoseArgs, path: &PathBuf, t: &Thresholds) -> anyhow::Result<u8> {
-    let (name, input): (String, CsvInput) = if path.as_os_str() == "-" {
-        ("<stdin>".into(), csv_input::read("<stdin>", io::stdin().lock())?)
-    } else {
-        let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let name = path.display().to_string();
-        let input = csv_input::read(&name, io::BufReader::new(file))?;
-        (name, input)
-    };
-    let mut sink = Sink::new(args.json, false);
-    for asset in &input.assets {
-        let order = chronological_order(&asset.samples);
-        let latest = *order.last().expect("an asset has at least one sample");
-        // The age given on the latest sample, else the most recent one given.
-        let age_years = order.iter().rev().find_map(|&i| asset.age_years[i]);
-        let info = AssetInfo { age_years, oltc_communicating: args.oltc_communicating, ..AssetInfo::default() };
-        let diagnosis = diagnose_asset(&asset.samples, &info, t)?;
-        let history = order
-            .iter()
-            .map(|&i| dga::HistorySample {
-                sample: asset.samples[i].clone(),
-                origin: dga::SampleOrigin { sheet: None, row: Some(asset.lines[i]), upload: None },
-            })
-            .collect();
-        sink.push(DiagnosisRecord::new(Some(asset.lines[latest]), asset.asset_id.clone(), diagnosis, history));
-    }
-    let tally = report::Tally {
-        rows_read: input.rows_read,
-        samples_accepted: input.samples_accepted(),
-        rows_rejected: input.rows_rejected(),
-        rows_skipped: None,
-        assets: input.assets.len() as u64,
-    };
-    sink.finish(&name, &tally, &input.rejected, |r| format!("rejected: {r}"))?;
-    Ok(if input.rejected.is_empty() { exit::OK } else { exit::ROWS_REJECTED })
-}
-
-fn run_workbook(args: &DiagnoseArgs, path: &Path, t: &Thresholds) -> anyhow::Result<u8> {
+/// Every asset of a workbook or CSV file (one reader for both).
+fn run_file(args: &DiagnoseArgs, path: &Path, t: &Thresholds) -> anyhow::Result<u8> {
     let started_at = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC").to_string();
     let (name, parsed) = crate::workbook_cmds::read(path)?;
-    let parsed = parsed.map_err(|e| anyhow::anyhow!("{e} [{}]", e.error_type()))?;
+    let parsed = parsed?;
     let mut sink = Sink::new(args.json, args.report.is_some());
     for item in &parsed.assets {
         let mut info = item.asset_info();
         info.oltc_communicating |= args.oltc_communicating;
         let diagnosis = diagnose_asset(&item.samples(), &info, t)?;
         let row = item.latest_row().map(|s| u64::from(s.row));
-        sink.push(
-            DiagnosisRecord::new(row, Some(item.asset_id.clone()), diagnosis, item.history())
-                .with_warnings(item.warnings()),
-        );
+        // A row of a file without asset ids is known by its row (a CSV's line) alone.
+        let asset_id = (!item.anonymous).then(|| item.asset_id.clone());
+        sink.push(DiagnosisRecord::new(row, asset_id, diagnosis, item.history()).with_warnings(item.warnings()));
     }
     let c = parsed.counts;
     let tally = report::Tally {

@@ -7,7 +7,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod aws_cmds;
-mod csv_input;
 mod diagnose;
 mod history_cmds;
 mod plan_cmd;

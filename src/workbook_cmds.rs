@@ -26,7 +26,8 @@ pub struct TemplateArgs {
     after_help = "Exit codes: 0 every data row accepted; 1 some rows rejected (listed); 2 the workbook as a whole is invalid."
 )]
 pub struct ValidateArgs {
-    /// The workbook (.xlsx, .xlsm, .xls, .xlsb, .ods; the format is read from the content).
+    /// The workbook (.xlsx, .xlsm, .xls, .xlsb, .ods) or CSV file ('-' reads standard input; the
+    /// kind is read from the content).
     file: PathBuf,
     /// Print one JSON object: counts, ignored columns, warnings and every error.
     #[arg(long)]
@@ -63,11 +64,28 @@ pub struct SampleArgs {
     output: PathBuf,
 }
 
+/// A workbook this program writes must be named `.xlsx`: Excel refuses to open one named `.csv`
+/// (or anything else) as what it is.
+pub fn xlsx_name(path: &Path, what: &str) -> anyhow::Result<()> {
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    if ext == "xlsx" {
+        return Ok(());
+    }
+    let suggestion = path.with_extension("xlsx");
+    let kind = if ext == "csv" { " (CSV files are read, not written: diagnose --json writes JSON lines)" } else { "" };
+    anyhow::bail!(
+        "{what} {} would be an Excel workbook named .{ext}: name it {}{kind}",
+        path.display(),
+        suggestion.display()
+    )
+}
+
 fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn template(args: &TemplateArgs) -> anyhow::Result<u8> {
+    xlsx_name(&args.output, "--output")?;
     let bytes = workbook::write::template().context("cannot build the template")?;
     write_file(&args.output, &bytes)?;
     eprintln!("wrote {}", args.output.display());
@@ -75,6 +93,7 @@ pub fn template(args: &TemplateArgs) -> anyhow::Result<u8> {
 }
 
 pub fn sample(args: &SampleArgs) -> anyhow::Result<u8> {
+    xlsx_name(&args.output, "--output")?;
     let opts = SampleOptions {
         assets: args.assets,
         samples_per_asset: args.samples_per_asset,
@@ -118,8 +137,13 @@ pub fn read_with(
     path: &Path,
     known: &dyn Fn(&str) -> bool,
 ) -> anyhow::Result<(String, Result<ParsedWorkbook, WorkbookError>)> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let name = path.display().to_string();
+    let (bytes, name) = if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).context("cannot read standard input")?;
+        (bytes, "<stdin>".to_owned())
+    } else {
+        (std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?, path.display().to_string())
+    };
     // The same limits as the parse Lambda: config/stages.json.
     let limits: Limits = config::SharedConfig::embedded().workbook_limits;
     let parsed = read_workbook(&bytes, &name, &limits).map(|mut p| {
@@ -153,7 +177,7 @@ pub fn validate(args: &ValidateArgs) -> anyhow::Result<u8> {
                     serde_json::json!({ "file": name, "error": { "type": e.error_type(), "reason": e.reason() } });
                 writeln!(out, "{json}")?;
             }
-            eprintln!("error: {e} [{}]", e.error_type());
+            eprintln!("error: {e}");
             return Ok(exit::ERROR);
         }
     };

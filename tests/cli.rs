@@ -140,10 +140,12 @@ fn bad_rows_are_reported_and_the_rest_diagnosed() {
     assert_eq!(ids, ["TR-1", "TR-6"]);
     let rejected = json_lines(&out.stderr);
     let got: Vec<(u64, Option<&str>)> =
-        rejected.iter().map(|r| (r["line"].as_u64().unwrap(), r["column"].as_str())).collect();
+        rejected.iter().map(|r| (r["row"].as_u64().unwrap(), r["column"].as_str())).collect();
     assert_eq!(got, [(4, Some("H2 (ppm)")), (5, None), (6, Some("sampled_on")), (7, Some("CH4"))]);
     assert!(rejected[0]["reason"].as_str().unwrap().contains("negative"));
-    assert!(rejected[1]["reason"].as_str().unwrap().contains("13 cells"));
+    assert!(rejected[1]["reason"].as_str().unwrap().contains("the line has 13 fields but the header has 12"));
+    // The same rejections as a workbook's: the sheet is the file, the row its line.
+    assert_eq!(rejected[0]["sheet"], "bad-rows.csv");
     // Conservation: 7 data rows = 3 samples diagnosed + 4 rows rejected.
     let samples: u64 = records.iter().map(|r| r["samples"].as_u64().unwrap()).sum();
     assert_eq!(samples + rejected.len() as u64, 7);
@@ -152,9 +154,7 @@ fn bad_rows_are_reported_and_the_rest_diagnosed() {
         .args(["diagnose", "--csv", BAD_ROWS])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains(
-            "rejected: tests/fixtures/bad-rows.csv:7, column 'CH4': 'five' is not a number",
-        ))
+        .stderr(predicate::str::contains("rejected: line 7, column D 'CH4': 'five' is not a number"))
         .stderr(predicate::str::contains("7 rows read, 3 samples diagnosed in 2 assets"))
         .stderr(predicate::str::contains("4 rows rejected"));
 }
@@ -174,7 +174,7 @@ fn a_file_without_the_gas_columns_is_refused() {
         .args(["diagnose", "--csv", "no-such-file.csv"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("cannot open no-such-file.csv"));
+        .stderr(predicate::str::contains("cannot read no-such-file.csv"));
 }
 
 #[test]

@@ -70,16 +70,16 @@ fn a_sample_fleet_with_mistakes_validates_with_exit_1_and_every_row_accounted_fo
 fn an_invalid_workbook_exits_2_with_the_error_type() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("not-a-workbook.xlsx");
-    std::fs::write(&path, "asset,H2\nTR-1,5\n").unwrap();
+    std::fs::write(&path, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
     let v = validate_json(&path, 2);
-    assert_eq!(v["error"]["type"], "WorkbookInvalid");
+    assert_eq!(v["error"]["type"], "WorkbookInvalid", "the stable name is for machines (--json)");
     assert!(v["error"]["reason"].as_str().unwrap().contains("not a spreadsheet"));
-    substation()
-        .arg("validate")
-        .arg(&path)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("not a spreadsheet").and(predicate::str::contains("[WorkbookInvalid]")));
+    // For people: the reason with how to save the file, once, and no error type name.
+    let out = substation().arg("validate").arg(&path).assert().code(2).get_output().clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("not a spreadsheet") && stderr.contains("'Excel Workbook (*.xlsx)'"), "{stderr}");
+    assert!(!stderr.contains("WorkbookInvalid"), "{stderr}");
+    assert_eq!(stderr.matches("not a spreadsheet").count(), 1, "{stderr}");
 }
 
 #[test]
@@ -131,10 +131,21 @@ fn diagnose_a_workbook_and_write_the_results_workbook() {
         assert!(score <= last, "worst first");
         last = score;
     }
+    // A CSV file is read by the same reader, so it gets a results workbook too.
+    let from_csv = dir.path().join("from-csv.xlsx");
+    substation().args(["diagnose", "--csv", "examples/fleet-sample.csv", "--report"]).arg(&from_csv).assert().success();
+    assert!(calamine::open_workbook::<calamine::Xlsx<_>, _>(&from_csv).is_ok());
     substation()
-        .args(["diagnose", "--csv", "examples/fleet-sample.csv", "--report"])
+        .args(["diagnose", "--h2", "1", "--ch4", "1", "--c2h6", "1", "--c2h4", "1", "--c2h2", "1", "--report"])
         .arg(&report)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--report needs --workbook"));
+        .stderr(predicate::str::contains("--report needs --workbook or --csv"));
+    substation()
+        .args(["diagnose", "--csv", "examples/fleet-sample.csv", "--report", "results.csv"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--report results.csv would be an Excel workbook named .csv: name it results.xlsx",
+        ));
 }

@@ -123,7 +123,7 @@ fn an_ods_that_repeats_a_cell_billions_of_times_is_refused_in_bounded_memory() {
     assert_eq!(a.code, 2, "{a:?}");
     assert!(
         a.stderr.contains("fleet.ods: reading it needs more than 600 MB of memory, or the file is damaged")
-            && a.stderr.contains("[InputTooLarge]"),
+            && !a.stderr.contains("InputTooLarge"),
         "{}",
         a.stderr
     );
@@ -132,10 +132,8 @@ fn an_ods_that_repeats_a_cell_billions_of_times_is_refused_in_bounded_memory() {
     let (a, s) = run(&file, &dir.path().join("data"));
     assert_eq!(a.code, 1, "{a:?}");
     assert_eq!(s["status"], "rejected");
-    assert!(
-        s["reason"].as_str().unwrap().starts_with("InputTooLarge: fleet.ods: reading it needs more than 600 MB"),
-        "{s}"
-    );
+    assert!(s["reason"].as_str().unwrap().starts_with("fleet.ods: reading it needs more than 600 MB"), "{s}");
+    assert_eq!(s["error"], "InputTooLarge", "the stable name, for machines");
     within_limits(&a, 700.0);
 }
 
@@ -161,7 +159,7 @@ fn an_ole_container_that_declares_huge_tables_is_refused() {
     let a = validate(&file);
     assert_eq!(a.code, 2, "{a:?}");
     assert!(a.stderr.contains("fleet.xls: "), "{}", a.stderr);
-    assert!(a.stderr.contains("[WorkbookInvalid]") || a.stderr.contains("[InputTooLarge]"), "{}", a.stderr);
+    assert!(!a.stderr.contains("[WorkbookInvalid]") && !a.stderr.contains("[InputTooLarge]"), "{}", a.stderr);
     within_limits(&a, 700.0);
 }
 
@@ -182,9 +180,7 @@ fn an_xlsx_with_millions_of_shared_strings_is_refused_before_it_is_loaded() {
     let a = validate(&file);
     assert_eq!(a.code, 2, "{a:?}");
     assert!(
-        a.stderr.contains(
-            "fleet.xlsx: its shared-string table holds more than 5000000 strings (the limit) [InputTooLarge]"
-        ),
+        a.stderr.contains("fleet.xlsx: its shared-string table holds more than 5000000 strings (the limit)\n"),
         "{}",
         a.stderr
     );

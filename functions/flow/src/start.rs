@@ -129,9 +129,10 @@ pub fn start(
     // S3 notification filters are case-sensitive: the extension is checked here, case-insensitively.
     let extension = upload.key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
     if !extension.as_ref().is_some_and(|e| config.workbook_extensions.contains(e)) {
+        // Named as the engineer named it: the key's folder is the bucket's business.
+        let file = upload.key.rsplit('/').next().unwrap_or(&upload.key);
         return Ok(StartDecision::Ignore(format!(
-            "'{}' is not a workbook (expected .{})",
-            upload.key,
+            "'{file}' is neither a workbook nor a CSV file (expected .{})",
             config.workbook_extensions.join(", .")
         )));
     }

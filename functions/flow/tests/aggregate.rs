@@ -170,7 +170,8 @@ async fn rejected_mode_says_why() {
     assert_eq!(out.status, RunStatus::Rejected);
     let s = summary(&b).await;
     let reason = s.reason.unwrap();
-    assert!(reason.starts_with("WorkbookInvalid: notes.xlsx: not a spreadsheet"), "{reason}");
+    assert!(reason.starts_with("notes.xlsx: not a spreadsheet"), "{reason}");
+    assert_eq!(s.error.as_deref(), Some("WorkbookInvalid"), "the name is for machines, beside the reason");
     assert_eq!(s.files.report, None);
     // A rejected run has a page too, saying why.
     let page = String::from_utf8(b.store.get(&format!("results/{RUN}/report.html")).await.unwrap()).unwrap();

@@ -183,6 +183,9 @@ fn gas_text(text: &str, factor: f64) -> Result<GasCell, CellError> {
             gas_value(value, below_detection, factor).map(|r| GasCell::Reading(r, mark))
         }
         Some(number @ NumberText::Either { .. }) => Ok(GasCell::Either { number, below_detection }),
+        None if number.trim().parse::<f64>().is_ok_and(|v| !v.is_finite()) => {
+            Err(format!("'{t}' is not a finite number"))
+        }
         None => Err(format!("'{t}' is not a number")),
     }
 }

@@ -335,7 +335,13 @@ impl Evidence {
     fn scan(&mut self, header: &Header, row: u32, cells: &[CellValue]) -> bool {
         let mut two_readings = false;
         for col in &header.columns {
-            let Some(CellValue::Text(t)) = cells.get(col.index) else { continue };
+            // No number or date is longer than 64 characters (the cell is rejected as text): a
+            // long text reused in many cells is not walked for evidence.
+            let Some(CellValue::Text(t)) =
+                cells.get(col.index).filter(|c| matches!(c, CellValue::Text(t) if t.len() <= 64))
+            else {
+                continue;
+            };
             match col.field {
                 Field::Gas(_) if t.contains(['.', ',']) => match numbers::parse(t.trim().trim_start_matches('<')) {
                     Some(NumberText::Sure { mark: Some(mark), .. }) => {
@@ -766,7 +772,8 @@ impl<'a> Collector<'a> {
         }
         let gases = columns.iter().filter(|c| matches!(c.field, Field::Gas(_))).count();
         let has = |f: Field| columns.iter().any(|c| c.field == f);
-        let kind = if gases >= 3 {
+        // Two gas names make a samples header (which must then name all five required).
+        let kind = if gases >= 2 {
             let missing: Vec<&str> =
                 Gas::REQUIRED.iter().filter(|g| !has(Field::Gas(**g))).map(|g| g.symbol()).collect();
             if !missing.is_empty() {

@@ -243,6 +243,7 @@ pub async fn aggregate<S: ObjectStore>(
         run_id: input.run_id.clone(),
         status: RunStatus::Complete,
         reason: None,
+        error: None,
         source: input.upload.clone(),
         provenance: input.provenance.clone(),
         map_run_arn: None,
@@ -266,9 +267,10 @@ pub async fn aggregate<S: ObjectStore>(
     if request.mode == Mode::Rejected {
         summary.status = RunStatus::Rejected;
         summary.reason = Some(match &state.error {
-            Some(e) => format!("{}: {}", e.error, e.message()),
+            Some(e) => e.message(),
             None => "the workbook was rejected".to_owned(),
         });
+        summary.error = state.error.as_ref().map(|e| e.error.clone());
         write_rejected(store, &layout.report_html(), overview(input, &summary)).await?;
         summary.files.report_html = Some(layout.report_html());
         return persist_summary(store, &summary).await;

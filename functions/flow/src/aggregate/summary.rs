@@ -109,8 +109,12 @@ pub struct Summary {
     pub run_id: String,
     /// How the run ended.
     pub status: RunStatus,
-    /// Why the run is rejected or incomplete.
+    /// Why the run is rejected or incomplete, in the engineer's words.
     pub reason: Option<String>,
+    /// The stable name of the error that rejected the run (`WorkbookInvalid`, `InputTooLarge`),
+    /// for machines: the `reason` is for people and does not carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// The upload that started the run.
     pub source: crate::start::Upload,
     /// The program version and configuration hash.

@@ -323,9 +323,10 @@ pub fn merge(
         Some(s) => upload_meta.filled_from(&s.meta),
         None => upload_meta,
     };
-    // Undated samples cannot be matched with a later upload's: the item is diagnosed as
-    // uploaded (with the stored metadata) and nothing is written.
-    if item.samples.iter().any(|s| s.sample.sampled_on.is_none()) {
+    // Undated samples cannot be matched with a later upload's, nor can the row of a sheet
+    // without asset ids ("line 12" is another transformer in the next upload): the item is
+    // diagnosed as uploaded (with the stored metadata) and nothing is written.
+    if item.anonymous || item.samples.iter().any(|s| s.sample.sampled_on.is_none()) {
         let mut diagnosed = item.clone();
         fill(&mut diagnosed, &meta, None);
         return Ok(Merged { item: diagnosed, history: None, archive: Vec::new(), corrections: Vec::new(), counts });
