@@ -215,6 +215,8 @@ pub struct RunOptions {
 }
 
 /// How one file's run ended.
+// One per run of a file, moved once: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum RunOutcome {
     /// This process ran it to its end (successfully or not). The execution holds the run's
