@@ -233,26 +233,31 @@ fn report(name: &str, outcome: &RunOutcome, out: &Path, json: bool) -> anyhow::R
             // --json prints runs; a file found already run is not one.
             if json { eprintln!("{line}") } else { crate::print_out(&(line + "\n"))? }
         }
-        RunOutcome::Ran { run_id, execution, summary } => match (&execution.result.error, summary) {
-            (None, Some(s)) if json => crate::print_out(&(serde_json::to_string(s)? + "\n"))?,
-            (None, Some(s)) => crate::print_out(&(summary_line(name, s, out) + "\n"))?,
-            (error, summary) => {
-                let (what, cause) = match error {
-                    Some(e) => (e.error.clone(), failure_cause(e)),
-                    None => ("NoSummary".to_owned(), "the run succeeded but wrote no summary".to_owned()),
-                };
-                if json {
-                    let value = match summary {
-                        Some(s) => serde_json::to_value(s)?,
-                        None => serde_json::json!({"file": name, "run_id": run_id, "error": what, "cause": cause}),
+        RunOutcome::Ran { run_id, execution, summary } => {
+            let error = execution.result.error.as_ref();
+            match summary {
+                // A rejected workbook's execution fails, and its summary says why.
+                Some(s) => {
+                    let text = if json { serde_json::to_string(s)? } else { summary_line(name, s, out) };
+                    crate::print_out(&(text + "\n"))?;
+                    if let Some(e) = error.filter(|_| s.status != RunStatus::Rejected) {
+                        eprintln!("{name}: the run {run_id} failed: {}: {}", e.error, failure_cause(e));
+                    }
+                }
+                None => {
+                    let (what, cause) = match error {
+                        Some(e) => (e.error.clone(), failure_cause(e)),
+                        None => ("NoSummary".to_owned(), "the run succeeded but wrote no summary".to_owned()),
                     };
-                    crate::print_out(&(value.to_string() + "\n"))?;
-                    eprintln!("{name}: the run {run_id} failed: {what}: {cause}");
-                } else {
-                    crate::print_out(&format!("{name}: FAILED as {run_id} — {what}: {cause}\n"))?;
+                    let text = if json {
+                        serde_json::json!({"file": name, "run_id": run_id, "error": what, "cause": cause}).to_string()
+                    } else {
+                        format!("{name}: FAILED as {run_id} — {what}: {cause}")
+                    };
+                    crate::print_out(&(text + "\n"))?;
                 }
             }
-        },
+        }
     }
     Ok(())
 }

@@ -223,6 +223,26 @@ fn a_workbook_written_in_two_halves_runs_once_when_complete() {
     assert_eq!(watch.exit(Duration::from_secs(3)).code(), Some(0), "{:#?}", watch.seen);
 }
 
+#[test]
+fn a_rejected_workbook_says_why_in_its_line_and_the_watch_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, out) = (tmp.path().join("incoming"), tmp.path().join("data"));
+    std::fs::create_dir(&dir).unwrap();
+    // Text saved under a workbook's name: the parse step rejects it.
+    std::fs::write(dir.join("notes.xlsx"), "asset,h2\nT1,12\n").unwrap();
+    let mut watch = Watch::start(&dir, &out, &[]);
+    let line = watch.expect(true, RUN_TIMEOUT, "the rejected line", |_| true);
+    assert!(line.starts_with("notes.xlsx: REJECTED — WorkbookInvalid: notes.xlsx: not a spreadsheet"), "{line}");
+    assert!(line.contains("→ ") && line.ends_with('/'), "{line}");
+    // The next drop still runs.
+    std::fs::write(dir.join("fleet.xlsx"), fleet(10, 4)).unwrap();
+    let line = watch.expect(true, RUN_TIMEOUT, "the next run's line", |_| true);
+    assert!(line.starts_with("fleet.xlsx: complete — "), "{line}");
+    watch.interrupt();
+    assert_eq!(watch.exit(Duration::from_secs(3)).code(), Some(0), "{:#?}", watch.seen);
+    assert_eq!(result_dirs(&out), 2);
+}
+
 /// A fleet that takes the debug binary a second or two: long enough to be interrupted.
 fn start_a_long_run(tmp: &Path) -> (Watch, std::path::PathBuf) {
     let (dir, out) = (tmp.join("incoming"), tmp.join("data"));
