@@ -14,6 +14,7 @@ mod report;
 mod run;
 mod states;
 mod term;
+mod watch;
 mod workbook_cmds;
 
 /// Exit codes, documented in `--help`.
@@ -51,6 +52,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Run(run::RunArgs),
+    Watch(watch::WatchArgs),
     Diagnose(diagnose::DiagnoseArgs),
     Validate(workbook_cmds::ValidateArgs),
     /// The history of earlier uploads that `substation run` keeps in its --out folder (--stage: a
@@ -85,6 +87,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let thresholds = load_thresholds(cli.thresholds.as_ref())?;
     match cli.command {
         Command::Run(args) => run::run(&args, thresholds),
+        Command::Watch(args) => watch::run(&args, thresholds),
         Command::Diagnose(args) => diagnose::run(&args, &thresholds),
         Command::Validate(args) => workbook_cmds::validate(&args),
         Command::History(cmd) => history_cmds::run(&cmd),

@@ -15,7 +15,7 @@ use flow::start::{Submitted, Upload, submit};
 use flow::{LocalStore, ObjectStore};
 use indicatif::ProgressBar;
 use serde_json::Value;
-use substation::local_workflow::{self, DEFINITION, LOCAL_BUCKET, LocalExecutions, Steps};
+use substation::local_workflow::{self, DEFINITION, LOCAL_BUCKET, LocalExecution, LocalExecutions, Steps};
 
 use crate::exit;
 
@@ -195,145 +195,251 @@ fn print_timings(stats: &engine::ExecutionStats, json: bool) -> anyhow::Result<(
     Ok(())
 }
 
+/// What `run` and `watch` run a file with.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Whose tunables to use (config/stages.json).
+    pub stage: String,
+    /// No notes on stderr and no progress bar (the `--json` output).
+    pub quiet: bool,
+    /// Run again even if the file's results exist.
+    pub force: bool,
+    /// Keep the history even for the shipped example.
+    pub history: bool,
+    /// Read no history, keep nothing.
+    pub no_history: bool,
+    /// Override the stage's Map concurrency.
+    pub max_concurrency: Option<u32>,
+    /// Override the stage's assets per batch.
+    pub batch_size: Option<u32>,
+}
+
+/// How one file's run ended.
+// One per run of a file, moved once: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum RunOutcome {
+    /// This process ran it to its end (successfully or not). The execution holds the run's
+    /// claim until dropped.
+    Ran { run_id: String, execution: LocalExecution, summary: Option<Summary> },
+    /// Its run exists (the same bytes under the same name, already run): its results.
+    /// `waited`: another process was running it, and this one waited for it to end.
+    AlreadyRun { run_id: String, summary: Summary, waited: bool },
+}
+
+/// Runs files through the trigger's start and idempotency code (`flow::start::submit`) on the
+/// in-process engine, into one --out folder: `substation run` runs one, `substation watch` one
+/// after another.
+pub struct LocalRunner {
+    runtime: tokio::runtime::Runtime,
+    config: Arc<config::SharedConfig>,
+    store: Arc<LocalStore>,
+    out: PathBuf,
+    machine: StateMachine,
+    thresholds: Arc<dga::Thresholds>,
+    /// The folder's history store, opened by the first run that keeps one.
+    history: Option<substation::history_sqlite::SqliteHistory>,
+    options: RunOptions,
+}
+
+impl std::fmt::Debug for LocalRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalRunner").field("out", &self.out).field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+impl LocalRunner {
+    /// A runner into `out`, running `definition` (the built-in state machine, or --definition).
+    pub fn new(
+        out: &Path,
+        definition: &str,
+        thresholds: dga::Thresholds,
+        options: RunOptions,
+    ) -> anyhow::Result<LocalRunner> {
+        let config = Arc::new(config::SharedConfig::embedded());
+        // One worker per core (the Map's children run on all of them), with stacks as large as a
+        // main thread's: a state's output may nest up to the engine's 1,000 levels.
+        let runtime = tokio::runtime::Builder::new_multi_thread().thread_stack_size(8 << 20).enable_all().build()?;
+        let subs = local_workflow::substitutions(&config);
+        let machine =
+            StateMachine::load("bulk-upload", definition, &subs).context("the state machine cannot run locally")?;
+        Ok(LocalRunner {
+            runtime,
+            store: Arc::new(LocalStore::new(out)),
+            config,
+            out: out.to_owned(),
+            machine,
+            thresholds: Arc::new(thresholds),
+            history: None,
+            options,
+        })
+    }
+
+    fn summary_of(&self, run_id: &str) -> Option<serde_json::Result<Summary>> {
+        let layout = flow::layout::RunLayout::new(run_id, &self.config);
+        self.runtime.block_on(self.store.get(&layout.summary())).ok().map(|b| serde_json::from_slice::<Summary>(&b))
+    }
+
+    /// Uploads `bytes` as `uploads/<file_name>` and submits the upload as the trigger does: a new
+    /// run is run here to its end; an existing one (the same name and bytes) is not run again.
+    /// `label` names the file in notes on stderr.
+    pub fn run_upload(&mut self, label: &Path, file_name: &str, bytes: Vec<u8>) -> anyhow::Result<RunOutcome> {
+        let opts = self.options.clone();
+        let (config, store) = (self.config.clone(), self.store.clone());
+        let key = format!("{}{file_name}", config.upload_prefix);
+        // Stored as a version, as in the versioned bucket: the run id names the version (the
+        // content's hash), and parse reads that version, whatever is uploaded under the name later.
+        let version = store.put_upload(&key, &bytes)?;
+        let upload = Upload {
+            bucket: LOCAL_BUCKET.into(),
+            key: key.clone(),
+            size: bytes.len() as u64,
+            etag: Some(version.clone()),
+            version_id: Some(version.clone()),
+            event_time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        };
+        // The shipped example is for trying the program: its made-up transformers stay out of the
+        // folder's history unless asked for.
+        let is_example = bytes == EXAMPLE_WORKBOOK;
+        let keep_history = if opts.no_history { false } else { opts.history || !is_example };
+        if is_example && !keep_history && !opts.no_history && !opts.quiet {
+            eprintln!("note: the shipped example is not kept in the history (--history keeps it)");
+        }
+        drop(bytes);
+        let history = if keep_history {
+            if self.history.is_none() {
+                self.history =
+                    Some(substation::history_sqlite::SqliteHistory::open_in(&self.out).context("the history store")?);
+            }
+            self.history.clone()
+        } else {
+            None
+        };
+        let force_salt = opts.force.then(|| chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default());
+
+        // Reading, then diagnosing (a bar over the assets), then writing the results: the steps
+        // switch the style as they start (local_workflow).
+        let progress = if std::io::stderr().is_terminal() && !opts.quiet {
+            let p = ProgressBar::new(0);
+            p.set_style(local_workflow::phase_style("reading"));
+            p.set_message(file_name.to_owned());
+            p
+        } else {
+            ProgressBar::hidden()
+        };
+        let steps =
+            Steps { store: store.clone(), config: config.clone(), thresholds: self.thresholds.clone(), history };
+        // No history is kept (only counted, for AWS's limit): nothing reads it here.
+        let executor = steps
+            .executor(Arc::new(SystemClock), progress.clone())
+            .record_history(false)
+            .with_cpu_clock(process_cpu_time);
+        let executions = LocalExecutions { steps, machine: self.machine.clone(), executor };
+        let mut waited = false;
+        loop {
+            let adjust = |input: &mut flow::start::ExecutionInput| {
+                if let Some(salt) = force_salt {
+                    input.run_id = flow::start::run_id(LOCAL_BUCKET, &key, Some(&format!("{version}-{salt}")));
+                }
+                if let Some(n) = opts.max_concurrency {
+                    input.map.max_concurrency = n;
+                }
+                if let Some(n) = opts.batch_size {
+                    input.map.max_items_per_batch = n;
+                }
+                input.history = keep_history;
+                if !keep_history {
+                    // A run without the history is a different run of the same file.
+                    input.run_id =
+                        flow::start::run_id(LOCAL_BUCKET, &key, Some(&format!("{}-no-history", input.run_id)));
+                }
+            };
+            progress.enable_steady_tick(std::time::Duration::from_millis(120));
+            let submitted = self.runtime.block_on(submit(&executions, &upload, &opts.stage, &config, adjust));
+            progress.finish_and_clear();
+            match submitted? {
+                Submitted::Ignored(why) => anyhow::bail!("{why}"),
+                Submitted::Started { input, execution } => {
+                    let summary = self.summary_of(&input.run_id).and_then(Result::ok);
+                    return Ok(RunOutcome::Ran { run_id: input.run_id, execution, summary });
+                }
+                Submitted::AlreadyExists { input } => {
+                    if let Some(summary) = self.summary_of(&input.run_id) {
+                        let summary = summary.context("the existing summary is not valid")?;
+                        return Ok(RunOutcome::AlreadyRun { run_id: input.run_id, summary, waited });
+                    }
+                    if waited {
+                        // The other process ended without a summary (killed): run it here.
+                        waited = false;
+                        continue;
+                    }
+                    if !opts.quiet {
+                        eprintln!(
+                            "{} is being run by another process as {}: waiting for it",
+                            label.display(),
+                            input.run_id
+                        );
+                    }
+                    executions.wait(&input.run_id)?;
+                    waited = true;
+                }
+            }
+        }
+    }
+}
+
+/// A failed execution's cause: the Lambda-style `errorMessage` when the cause is one.
+pub fn failure_cause(e: &engine::StatesError) -> String {
+    serde_json::from_str::<Value>(&e.cause)
+        .ok()
+        .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| e.cause.clone())
+}
+
 pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
     if args.rehearsal.lambda_endpoint.is_some() {
         return rehearse(args);
     }
     let (bytes, file_name) = args.upload()?;
-    let config = Arc::new(config::SharedConfig::embedded());
-    let store = Arc::new(LocalStore::new(&args.out));
-    let key = format!("{}{file_name}", config.upload_prefix);
-    // Stored as a version, as in the versioned bucket: the run id names the version (the
-    // content's hash), and parse reads that version, whatever is uploaded under the name later.
-    let version = store.put_upload(&key, &bytes)?;
-    let upload = Upload {
-        bucket: LOCAL_BUCKET.into(),
-        key: key.clone(),
-        size: bytes.len() as u64,
-        etag: Some(version.clone()),
-        version_id: Some(version.clone()),
-        event_time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    let options = RunOptions {
+        stage: args.stage.clone(),
+        quiet: args.json,
+        force: args.force,
+        history: args.history,
+        no_history: args.no_history,
+        max_concurrency: args.max_concurrency,
+        batch_size: args.batch_size,
     };
-    // The shipped example is for trying the program: its made-up transformers stay out of the
-    // folder's history unless asked for.
-    let is_example = bytes == EXAMPLE_WORKBOOK;
-    let keep_history = if args.no_history { false } else { args.history || !is_example };
-    if is_example && !keep_history && !args.no_history && !args.json {
-        eprintln!("note: the shipped example is not kept in the history (--history keeps it)");
-    }
-    drop(bytes);
-    let history = if keep_history {
-        Some(substation::history_sqlite::SqliteHistory::open_in(&args.out).context("the history store")?)
-    } else {
-        None
-    };
-    let force_salt = args.force.then(|| chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default());
-    // One worker per core (the Map's children run on all of them), with stacks as large as a main
-    // thread's: a state's output may nest up to the engine's 1,000 levels.
-    let runtime = tokio::runtime::Builder::new_multi_thread().thread_stack_size(8 << 20).enable_all().build()?;
-
-    let definition = args.definition()?;
-    let subs = local_workflow::substitutions(&config);
-    let machine =
-        StateMachine::load("bulk-upload", &definition, &subs).context("the state machine cannot run locally")?;
-
-    // Reading, then diagnosing (a bar over the assets), then writing the results: the steps
-    // switch the style as they start (local_workflow).
-    let progress = if std::io::stderr().is_terminal() && !args.json {
-        let p = ProgressBar::new(0);
-        p.set_style(local_workflow::phase_style("reading"));
-        p.set_message(args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        p
-    } else {
-        ProgressBar::hidden()
-    };
-    let steps = Steps { store: store.clone(), config: config.clone(), thresholds: Arc::new(thresholds), history };
-    // No history is kept (only counted, for AWS's limit): nothing reads it here.
-    let executor =
-        steps.executor(Arc::new(SystemClock), progress.clone()).record_history(false).with_cpu_clock(process_cpu_time);
-    let executions = LocalExecutions { steps, machine, executor };
-    let summary_of = |run_id: &str| {
-        let layout = flow::layout::RunLayout::new(run_id, &config);
-        runtime.block_on(store.get(&layout.summary())).ok().map(|b| serde_json::from_slice::<Summary>(&b))
-    };
-    let mut waited = false;
-    loop {
-        let adjust = |input: &mut flow::start::ExecutionInput| {
-            if let Some(salt) = force_salt {
-                input.run_id = flow::start::run_id(LOCAL_BUCKET, &key, Some(&format!("{version}-{salt}")));
+    let mut runner = LocalRunner::new(&args.out, &args.definition()?, thresholds, options)?;
+    match runner.run_upload(&args.file, &file_name, bytes)? {
+        RunOutcome::AlreadyRun { run_id, summary, waited } => {
+            if !args.json && !waited {
+                eprintln!("{} was already run as {} (use --force to run it again)", args.file.display(), run_id);
             }
-            if let Some(n) = args.max_concurrency {
-                input.map.max_concurrency = n;
-            }
-            if let Some(n) = args.batch_size {
-                input.map.max_items_per_batch = n;
-            }
-            input.history = keep_history;
-            if !keep_history {
-                // A run without the history is a different run of the same file.
-                input.run_id = flow::start::run_id(LOCAL_BUCKET, &key, Some(&format!("{}-no-history", input.run_id)));
-            }
-        };
-        progress.enable_steady_tick(std::time::Duration::from_millis(120));
-        let submitted = runtime.block_on(submit(&executions, &upload, &args.stage, &config, adjust));
-        progress.finish_and_clear();
-        let (input, execution) = match submitted? {
-            Submitted::Ignored(why) => anyhow::bail!("{why}"),
-            Submitted::Started { input, execution } => (input, execution),
-            Submitted::AlreadyExists { input } => {
-                if let Some(summary) = summary_of(&input.run_id) {
-                    let summary = summary.context("the existing summary is not valid")?;
-                    if !args.json && !waited {
-                        eprintln!(
-                            "{} was already run as {} (use --force to run it again)",
-                            args.file.display(),
-                            input.run_id
-                        );
-                    }
-                    return show(&summary, &args.out, args.json);
-                }
-                if waited {
-                    // The other process ended without a summary (killed): run it here.
-                    waited = false;
-                    continue;
-                }
-                if !args.json {
-                    eprintln!(
-                        "{} is being run by another process as {}: waiting for it",
-                        args.file.display(),
-                        input.run_id
-                    );
-                }
-                executions.wait(&input.run_id)?;
-                waited = true;
-                continue;
-            }
-        };
-        let result = execution.result;
-        if args.timings {
-            print_timings(&result.stats, args.json)?;
+            show(&summary, &args.out, args.json)
         }
-        let summary = summary_of(&input.run_id).and_then(Result::ok);
-        return match (&result.error, summary) {
-            (None, Some(summary)) => show(&summary, &args.out, args.json),
-            (Some(e), summary) => {
-                if let Some(s) = &summary {
-                    if args.json {
-                        crate::print_out(&(serde_json::to_string_pretty(s)? + "\n"))?;
-                    } else {
-                        show(s, &args.out, false)?;
-                    }
-                }
-                eprintln!("error: the run failed: {}", e.error);
-                let cause = serde_json::from_str::<Value>(&e.cause)
-                    .ok()
-                    .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_owned))
-                    .unwrap_or_else(|| e.cause.clone());
-                eprintln!("  cause: {cause}");
-                Ok(exit::EXECUTION_FAILED)
+        RunOutcome::Ran { execution, summary, .. } => {
+            let result = &execution.result;
+            if args.timings {
+                print_timings(&result.stats, args.json)?;
             }
-            (None, None) => anyhow::bail!("the run succeeded but wrote no summary"),
-        };
+            match (&result.error, summary) {
+                (None, Some(summary)) => show(&summary, &args.out, args.json),
+                (Some(e), summary) => {
+                    if let Some(s) = &summary {
+                        if args.json {
+                            crate::print_out(&(serde_json::to_string_pretty(s)? + "\n"))?;
+                        } else {
+                            show(s, &args.out, false)?;
+                        }
+                    }
+                    eprintln!("error: the run failed: {}", e.error);
+                    eprintln!("  cause: {}", failure_cause(e));
+                    Ok(exit::EXECUTION_FAILED)
+                }
+                (None, None) => anyhow::bail!("the run succeeded but wrote no summary"),
+            }
+        }
     }
 }
 
