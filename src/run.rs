@@ -39,7 +39,7 @@ const EXAMPLE_WORKBOOK: &[u8] = include_bytes!("../examples/fleet-sample.xlsx");
         execution failed (Error and Cause shown; a rejected workbook's reason is in its summary); 2 error."
 )]
 pub struct RunArgs {
-    /// The fleet workbook (.xlsx, .xlsm, .xlsb, .xls, .ods).
+    /// The fleet workbook (.xlsx, .xlsm, .xlsb, .xls, .ods) or CSV file (.csv, .tsv).
     file: PathBuf,
     /// The local folder laid out like the bucket.
     #[arg(long, default_value = "substation-data")]
@@ -433,8 +433,11 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
                             show(s, &args.out, false)?;
                         }
                     }
-                    eprintln!("error: the run failed: {}", e.error);
-                    eprintln!("  cause: {}", failure_cause(e));
+                    // A summary that ended the run says why (once); the stable error name is in
+                    // its `error` field and the execution's history, not in a message for people.
+                    if summary.as_ref().is_none_or(|s| s.status == RunStatus::Complete) {
+                        eprintln!("error: the run failed: {}", failure_cause(e));
+                    }
                     Ok(exit::EXECUTION_FAILED)
                 }
                 (None, None) => anyhow::bail!("the run succeeded but wrote no summary"),

@@ -1,4 +1,4 @@
-//! `substation watch DIR`: the local counterpart of the S3 upload bucket. Every workbook that
+//! `substation watch DIR`: the local counterpart of the S3 upload bucket. Every workbook or CSV that
 //! appears in the folder is run, once it is completely written, through the same start and
 //! idempotency code as the bucket's trigger (`flow::start::submit`, by `run`'s [`LocalRunner`]).
 //!
@@ -21,15 +21,15 @@ use substation::local_workflow::DEFINITION;
 use crate::exit;
 use crate::run::{LocalRunner, RunOptions, RunOutcome, failure_cause};
 
-/// Watch a folder and run every workbook dropped into it, as the upload bucket does on AWS.
+/// Watch a folder and run every workbook or CSV file dropped into it, as the upload bucket does on AWS.
 #[derive(Debug, Args)]
 #[command(
-    long_about = "Watch a folder and run every workbook dropped into it, as the upload bucket does on AWS: \
+    long_about = "Watch a folder and run every workbook or CSV file dropped into it, as the upload bucket does on AWS: \
         the local counterpart of uploading into the bucket. Results land in <out>/results/<run>/, as with \
         `substation run --out`, and each run's one-line summary is printed on stdout as it ends (--json: its \
         summary, one JSON object a line).\n\n\
-        Which files: those in DIR itself (not in its subfolders) with a workbook's extension (the \
-        workbook_extensions of config/stages.json, listed as watch starts), in any case. Hidden \
+        Which files: those in DIR itself (not in its subfolders) with a workbook's or CSV file's extension (the \
+        workbook_extensions of config/stages.json: .xlsx, .xlsm, .xlsb, .xls, .ods, .csv, .tsv), in any case. Hidden \
         files, Excel's lock files (~$…) and temporary names (*.tmp, *.part, *.crdownload) are left alone.\n\n\
         When: a file runs once it is completely written: its size and modification time unchanged for \
         --settle (the folder is looked at every --poll-ms), and it reads whole; a zip-based workbook (.xlsx, \
@@ -241,7 +241,7 @@ fn report(name: &str, outcome: &RunOutcome, out: &Path, json: bool) -> anyhow::R
                     let text = if json { serde_json::to_string(s)? } else { summary_line(name, s, out) };
                     crate::print_out(&(text + "\n"))?;
                     if let Some(e) = error.filter(|_| s.status != RunStatus::Rejected) {
-                        eprintln!("{name}: the run {run_id} failed: {}: {}", e.error, failure_cause(e));
+                        eprintln!("{name}: the run {run_id} failed: {}", failure_cause(e));
                     }
                 }
                 None => {
@@ -252,7 +252,7 @@ fn report(name: &str, outcome: &RunOutcome, out: &Path, json: bool) -> anyhow::R
                     let text = if json {
                         serde_json::json!({"file": name, "run_id": run_id, "error": what, "cause": cause}).to_string()
                     } else {
-                        format!("{name}: FAILED as {run_id} — {what}: {cause}")
+                        format!("{name}: FAILED as {run_id} — {cause}")
                     };
                     crate::print_out(&(text + "\n"))?;
                 }

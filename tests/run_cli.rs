@@ -117,8 +117,20 @@ fn an_invalid_workbook_fails_the_run_with_its_reason() {
     assert_eq!(o.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&o.stdout);
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(stdout.contains("REJECTED") && stdout.contains("not a spreadsheet"), "{stdout}");
-    assert!(stderr.contains("the run failed: WorkbookInvalid"), "{stderr}");
+    assert!(stdout.contains("REJECTED") && stdout.contains("notes.xlsx: no header naming the gases"), "{stdout}");
+    // The reason once, in the summary; no internal path, no error type name.
+    let both = format!("{stdout}{stderr}");
+    assert_eq!(both.matches("no header naming the gases").count(), 1, "{both}");
+    assert!(!both.contains("WorkbookInvalid") && !both.contains("uploads/"), "{both}");
+    // A file that is neither a workbook nor a CSV by its name is not run, and says what is.
+    let pdf = dir.path().join("report.pdf");
+    std::fs::write(&pdf, "%PDF-1.4").unwrap();
+    let o = substation().arg("run").arg(&pdf).arg("--out").arg(dir.path().join("data")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim(),
+        "error: 'report.pdf' is neither a workbook nor a CSV file (expected .xlsx, .xlsm, .xlsb, .xls, .ods, .csv, .tsv)"
+    );
 }
 
 #[test]

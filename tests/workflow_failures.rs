@@ -227,5 +227,6 @@ async fn a_parse_step_that_dies_still_leaves_a_rejection_summary() {
     assert_eq!(states_entered(&r), ["ParseWorkbook", "PersistRejection", "WorkbookRejected"]);
     let sm = summary(&s).await;
     assert_eq!(sm.status, RunStatus::Rejected);
-    assert!(sm.reason.as_deref().unwrap().contains("Runtime.ExitError"), "{:?}", sm.reason);
+    assert!(sm.reason.as_deref().unwrap().contains("signal: killed"), "{:?}", sm.reason);
+    assert_eq!(sm.error.as_deref(), Some("Runtime.ExitError"));
 }
