@@ -223,6 +223,37 @@ fn a_workbook_written_in_two_halves_runs_once_when_complete() {
     assert_eq!(watch.exit(Duration::from_secs(3)).code(), Some(0), "{:#?}", watch.seen);
 }
 
+/// A CSV has no central directory to wait for: its size must stay still for the settle time.
+/// Written in two halves with a shorter pause, it runs once, whole.
+#[test]
+fn a_csv_written_in_two_halves_runs_once_with_every_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, out) = (tmp.path().join("incoming"), tmp.path().join("data"));
+    std::fs::create_dir(&dir).unwrap();
+    let mut text = String::from("Asset ID;Probenahme;H2;CH4;C2H6;C2H4;C2H2\n");
+    for i in 0..40 {
+        text.push_str(&format!("TR-{};{:02}.05.2023;{},5;3;1;0,8;0\n", i % 10, 1 + i / 10, 10 + i));
+    }
+    let mut watch = Watch::start(&dir, &out, &["--json"]);
+    let mut file = std::fs::File::create(dir.join("lab.csv")).unwrap();
+    let half = text.len() / 2;
+    file.write_all(&text.as_bytes()[..half]).unwrap();
+    file.flush().unwrap();
+    watch.expect_quiet_stdout(Duration::from_millis(SETTLE_MS / 2), "the first half is still being written");
+    file.write_all(&text.as_bytes()[half..]).unwrap();
+    drop(file);
+    let line = watch.expect(true, RUN_TIMEOUT, "the run's summary", |_| true);
+    let summary: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(summary["status"], "complete", "{summary}");
+    assert_eq!(summary["counts"]["rows_read"], 40, "{summary}");
+    assert_eq!(summary["counts"]["samples_accepted"], 40, "{summary}");
+    assert_eq!(summary["counts"]["assets"], 10, "{summary}");
+    watch.expect_quiet_stdout(Duration::from_millis(SETTLE_MS + 400), "one run");
+    assert_eq!(result_dirs(&out), 1);
+    watch.interrupt();
+    assert_eq!(watch.exit(Duration::from_secs(3)).code(), Some(0), "{:#?}", watch.seen);
+}
+
 #[test]
 fn a_rejected_workbook_says_why_in_its_line_and_the_watch_goes_on() {
     let tmp = tempfile::tempdir().unwrap();
