@@ -35,7 +35,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 impl<'a> Book<'a> {
     /// Opens by content: a zip is xlsx/xlsm, xlsb or ods; an OLE container is a legacy .xls or
-    /// an encrypted (password-protected) xlsx. `scan` says what an xlsx's sheets may hold (see
+    /// an encrypted (password-protected) xlsx; anything else that decodes as text is CSV. `scan` says what an xlsx's sheets may hold (see
     /// [`scan_sheets`]); `None` looks.
     pub fn open(bytes: &'a [u8], file: &str, scan: Option<SheetScan>) -> Result<Book<'a>, WorkbookError> {
         let invalid = |reason: String| WorkbookError::Invalid { file: file.to_owned(), reason };
