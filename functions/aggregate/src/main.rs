@@ -41,7 +41,8 @@ mod tests {
         let summary: serde_json::Value = serde_json::from_slice(&store.get(&out.summary_key).await.unwrap()).unwrap();
         assert_eq!(
             summary["reason"],
-            "WorkbookInvalid: fleet.xlsx: the workbook is password-protected: remove the password and upload it again"
+            "fleet.xlsx: the workbook is password-protected: remove the password and upload it again"
         );
+        assert_eq!(summary["error"], "WorkbookInvalid");
     }
 }

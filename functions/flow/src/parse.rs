@@ -50,7 +50,7 @@ pub async fn parse<S: ObjectStore>(
     if upload.size != 0 && bytes.len() as u64 != upload.size {
         return Err(FlowError::InputInvalid(format!(
             "'{}' is {} bytes, but the upload that started this run was {} bytes (the object changed)",
-            upload.key,
+            upload.key.rsplit('/').next().unwrap_or(&upload.key),
             bytes.len(),
             upload.size
         )));

@@ -153,7 +153,7 @@ async fn a_second_run_writes_identical_bytes() {
 #[tokio::test]
 async fn rejected_mode_says_why() {
     let b = bucket();
-    let input = upload(&b.store, "notes.xlsx", b"not a workbook".to_vec(), Some(RUN)).await;
+    let input = upload(&b.store, "notes.xlsx", b"\x89PNG\r\n\x1a\n\0\0\0".to_vec(), Some(RUN)).await;
     let err = parse(&b.store, &input, &config()).await.unwrap_err();
     assert_eq!(err.error_type(), "WorkbookInvalid");
     let cause = serde_json::json!({ "errorType": err.error_type(), "errorMessage": err.to_string() }).to_string();

@@ -34,12 +34,12 @@ mod tests {
     async fn an_invalid_workbook_is_reported_as_workbook_invalid() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path());
-        let version = store.put_upload("uploads/x.xlsx", b"asset,H2\n").unwrap();
+        let version = store.put_upload("uploads/x.xlsx", b"\x89PNG\r\n\x1a\n\0\0\0").unwrap();
         let event: ExecutionInput =
             serde_json::from_str(include_str!("../../../tests/fixtures/events/execution-input.json")).unwrap();
         let mut event = event;
         event.upload.key = "uploads/x.xlsx".into();
-        (event.upload.version_id, event.upload.size) = (Some(version), 9);
+        (event.upload.version_id, event.upload.size) = (Some(version), 11);
         let err = handler(LambdaEvent::new(event, Default::default()), &store, &config::SharedConfig::embedded())
             .await
             .unwrap_err();

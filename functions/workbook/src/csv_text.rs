@@ -23,11 +23,10 @@ pub(crate) struct DelimitedText {
 
 impl DelimitedText {
     /// The separator as people name it.
-    pub fn delimiter_name(&self) -> &'static str {
+    pub fn delimiter_name(&self) -> String {
         match self.delimiter {
-            b';' => "';'",
-            b'\t' => "tabs",
-            _ => "','",
+            b'\t' => "tabs".to_owned(),
+            d => format!("'{}'", char::from(d)),
         }
     }
 
@@ -60,6 +59,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(String, &'static str), String> {
         (t.ok_or_else(|| NOT_TEXT.to_owned())?.into_owned(), "UTF-16")
     } else if let Ok(t) = std::str::from_utf8(bytes) {
         (t.to_owned(), "UTF-8")
+    } else if let Some(line) = broken_utf8(bytes) {
+        return Err(format!(
+            "the file is UTF-8 text but line {line} holds a byte that is not UTF-8 (a damaged file, or two encodings \
+             mixed): open it in Excel or a text editor and save it again as 'CSV UTF-8 (Comma delimited) (*.csv)'"
+        ));
     } else {
         // Bytes Windows-1252 leaves undefined, or NULs (UTF-16 without its BOM, binary): not text
         // in that encoding either.
@@ -69,12 +73,26 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(String, &'static str), String> {
         let (t, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
         (t.into_owned(), "Windows-1252")
     };
+    // A DOS end-of-file mark (Ctrl-Z) at the end is no content.
+    let text = match text.strip_suffix('\x1a') {
+        Some(t) => t.to_owned(),
+        None => text,
+    };
     // Control characters other than line ends, tabs and form feeds: a binary file.
     let head: String = text.chars().take(64 * 1024).collect();
     if head.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c')) {
         return Err(NOT_TEXT.to_owned());
     }
     Ok((text, encoding))
+}
+
+/// The line of the first invalid byte of text that is UTF-8 before it (it holds multi-byte
+/// characters): such a file is UTF-8 with a damaged byte, not Windows-1252, whose reading would
+/// garble every one of those characters.
+fn broken_utf8(bytes: &[u8]) -> Option<usize> {
+    let valid = std::str::from_utf8(bytes).err()?.valid_up_to();
+    let before = &bytes[..valid];
+    before.iter().any(|b| *b >= 0x80).then(|| memchr::memchr_iter(b'\n', before).count() + 1)
 }
 
 /// Records of the first `rows` lines, split at `delimiter`.
@@ -94,7 +112,7 @@ pub(crate) fn reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
 /// Finds the separator: the one whose split of the first `rows` lines gives the best header (by
 /// [`crate::headers::header_score`]), then the one that splits most lines. `sep=;` decides.
 pub(crate) fn detect(text: String, encoding: &'static str, rows: usize) -> DelimitedText {
-    let first_line = text.lines().next().unwrap_or("").trim();
+    let first_line = text.lines().next().unwrap_or("").trim_end_matches('\r');
     if let Some(sep) = first_line.strip_prefix("sep=").filter(|s| s.len() == 1) {
         let delimiter = sep.as_bytes()[0];
         return DelimitedText { text, encoding, delimiter, skip_first_line: true };
@@ -122,8 +140,12 @@ pub(crate) struct Lines {
 }
 
 impl Lines {
+    /// Line ends as the csv crate ends records: `\n`, `\r\n`, and a lone `\r` (old Macs).
     pub fn new(text: &str) -> Self {
-        Lines { newlines: memchr::memchr_iter(b'\n', text.as_bytes()).collect() }
+        let b = text.as_bytes();
+        let newlines =
+            memchr::memchr2_iter(b'\n', b'\r', b).filter(|&i| b[i] == b'\n' || b.get(i + 1) != Some(&b'\n')).collect();
+        Lines { newlines }
     }
 
     /// The 1-based line of the record whose parse started at `byte` (which may point at the line

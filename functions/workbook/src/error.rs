@@ -89,6 +89,9 @@ pub fn ellipsize(text: &str, max_chars: usize, keep_chars: usize) -> std::borrow
 /// Whether `sheet` is a CSV file's one sheet (named after the file, so `.csv`, `.tsv` or
 /// `.txt`): its rows are the file's lines.
 pub fn is_text_sheet(sheet: &str) -> bool {
+    if sheet == crate::source::STDIN_SHEET {
+        return true;
+    }
     let lower = sheet.to_ascii_lowercase();
     [".csv", ".tsv", ".txt", ".tab"].iter().any(|e| lower.ends_with(e))
 }

@@ -86,7 +86,13 @@ fn is_group_space(c: char) -> bool {
 fn grouped(groups: &[&str]) -> bool {
     let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
     match groups.split_first() {
-        Some((first, rest)) => digits(first) && first.len() <= 3 && rest.iter().all(|g| g.len() == 3 && digits(g)),
+        // A group of thousands is never led by a 0 (`0.250.000` is no number).
+        Some((first, rest)) => {
+            digits(first)
+                && first.len() <= 3
+                && !first.starts_with('0')
+                && rest.iter().all(|g| g.len() == 3 && digits(g))
+        }
         None => false,
     }
 }
@@ -113,13 +119,21 @@ pub fn parse(text: &str) -> Option<NumberText> {
             NumberText::Either { as_decimal: sign * as_decimal, as_thousands: sign * as_thousands, separator }
         }
     };
-    // Scientific notation is written with a point by every program that writes it.
+    // Scientific notation: `1.5E+03`, or `1,5E+03` as a German Excel writes it (one mark at most,
+    // so never two readings).
     if body.contains(['e', 'E']) {
-        if !body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+')) {
+        let (mantissa, exponent) = body.split_once(['e', 'E'])?;
+        let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+        let marks = mantissa.matches(['.', ',']).count();
+        if !all_digits(exponent)
+            || marks > 1
+            || !mantissa.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b','))
+            || !mantissa.bytes().any(|b| b.is_ascii_digit())
+        {
             return None;
         }
-        let value: f64 = body.parse().ok()?;
-        let mark = body.contains('.').then_some(DecimalMark::Point);
+        let value: f64 = body.replace(',', ".").parse().ok()?;
+        let mark = mantissa.find(['.', ',']).and_then(|i| DecimalMark::of(char::from(mantissa.as_bytes()[i])));
         return value.is_finite().then(|| signed(NumberText::Sure { value, mark }));
     }
     // Spaces group thousands (never a decimal mark): `1 250`, `1 250,5`, `1 250.5`.
@@ -152,8 +166,8 @@ pub fn parse(text: &str) -> Option<NumberText> {
                 return None;
             }
             // `1.250`: three digits after one separator, and a whole part that could lead a
-            // group of thousands (1-3 digits, not a lone 0: `0.250` is a decimal).
-            if fraction.len() == 3 && (1..=3).contains(&whole.len()) && whole != "0" {
+            // group of thousands (1-3 digits, not led by 0: `0.250` and `01.250` are decimals).
+            if fraction.len() == 3 && (1..=3).contains(&whole.len()) && !whole.starts_with('0') {
                 NumberText::Either {
                     as_decimal: value(whole, fraction)?,
                     as_thousands: value(&format!("{whole}{fraction}"), "")?,
@@ -224,6 +238,9 @@ mod tests {
         assert_eq!(sure("-3,5"), (-3.5, Some(Comma)));
         assert_eq!(sure(".5"), (0.5, Some(Point)));
         assert_eq!(sure("1.5e3"), (1500.0, Some(Point)));
+        assert_eq!(sure("1,5E+03"), (1500.0, Some(Comma)), "what a German Excel writes");
+        assert_eq!(sure("2E-3"), (0.002, None));
+        assert_eq!(sure("01.250"), (1.25, Some(Point)), "no group of thousands starts with 0");
         assert_eq!(sure("12345,678"), (12345.678, Some(Comma)), "five digits lead no group of thousands");
     }
 
@@ -239,8 +256,28 @@ mod tests {
 
     #[test]
     fn not_numbers() {
-        for t in ["", "abc", "1,2.3", "1.2.3", "12,34,5", "1.250,000.5", "NaN", "inf", "1 25", "1e", "1.250 000", "--1"]
-        {
+        for t in [
+            "",
+            "abc",
+            "1,2.3",
+            "1.2.3",
+            "12,34,5",
+            "1.250,000.5",
+            "NaN",
+            "inf",
+            "1 25",
+            "1e",
+            "1.250 000",
+            "--1",
+            "--1e5",
+            "-+1e5",
+            "1.5.0e3",
+            "e5",
+            "1e5,5",
+            "0.250.000",
+            "+",
+            ".",
+        ] {
             assert_eq!(parse(t), None, "{t}");
         }
     }

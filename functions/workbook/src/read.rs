@@ -250,7 +250,7 @@ fn read_book(
     limits: &Limits,
     scan: Option<crate::source::SheetScan>,
 ) -> Result<ParsedWorkbook, WorkbookError> {
-    let mut book = Book::open(bytes, file, scan)?;
+    let mut book = Book::open(bytes, file, scan, limits)?;
     let mut collector = Collector::new(file, limits);
     if let Book::Text(text, _) = &book {
         collector.text = Some(TextSource {
@@ -297,7 +297,7 @@ struct Header {
 /// Where a CSV file's text came from, for messages and the decimal mark.
 struct TextSource {
     encoding: &'static str,
-    separator: &'static str,
+    separator: String,
     decimal_hint: Option<(DecimalMark, String)>,
 }
 
@@ -321,6 +321,8 @@ struct ColumnEvidence {
 #[derive(Debug, Default)]
 struct Evidence {
     columns: BTreeMap<usize, ColumnEvidence>,
+    /// Columns whose two-reading cells were decided, said once each in the warnings.
+    warned: std::collections::BTreeSet<usize>,
 }
 
 fn example(slot: &mut Option<Example>, row: u32, text: &str) {
@@ -485,7 +487,7 @@ impl<'a> SheetState<'a> {
             c.deferred_rows = true;
         }
         for (row, cells) in std::mem::take(&mut self.waiting) {
-            c.sample_row(self.sheet, row + 1, header, &cells, &self.evidence);
+            c.sample_row(self.sheet, row + 1, header, &cells, &mut self.evidence);
         }
         Ok(())
     }
@@ -553,7 +555,7 @@ impl<'a> SheetState<'a> {
                 if self.evidence.scan(header, row + 1, cells) {
                     self.waiting.push((row, cells.to_vec()));
                 } else {
-                    c.sample_row(self.sheet, row + 1, header, cells, &self.evidence);
+                    c.sample_row(self.sheet, row + 1, header, cells, &mut self.evidence);
                 }
             }
             SheetKind::Assets => c.asset_row(self.sheet, row + 1, header, cells),
@@ -686,13 +688,17 @@ struct Collector<'a> {
     text: Option<TextSource>,
     /// Where gas names appear below the rows searched for a header (sheet, row).
     further_header: Option<(String, u32)>,
+    /// A header that names one or two gases only: (sheet, row, the required gases it lacks).
+    partial_header: Option<(String, u32, String)>,
+    /// The sheets in the order read, for joining samples in row order.
+    sheet_order: Vec<String>,
     /// Sample rows read at their sheet's end (a cell with two readings): undated samples are put
     /// back in row order.
     deferred_rows: bool,
-    /// Columns whose two-reading cells were decided, said once each in the warnings.
-    decided_columns: std::collections::BTreeSet<(String, usize)>,
     /// The ids made for the rows of a sheet without an asset id column.
     anonymous_ids: std::collections::HashSet<String>,
+    /// The first samples sheet without an asset id column.
+    anonymous_sheet: Option<String>,
 }
 
 const SKIP_WORDS: [&str; 12] =
@@ -715,9 +721,11 @@ impl<'a> Collector<'a> {
             has_dates: true,
             text: None,
             further_header: None,
+            partial_header: None,
+            sheet_order: Vec::new(),
             deferred_rows: false,
-            decided_columns: Default::default(),
             anonymous_ids: Default::default(),
+            anonymous_sheet: None,
         }
     }
 
@@ -772,8 +780,7 @@ impl<'a> Collector<'a> {
         }
         let gases = columns.iter().filter(|c| matches!(c.field, Field::Gas(_))).count();
         let has = |f: Field| columns.iter().any(|c| c.field == f);
-        // Two gas names make a samples header (which must then name all five required).
-        let kind = if gases >= 2 {
+        let kind = if gases >= 3 {
             let missing: Vec<&str> =
                 Gas::REQUIRED.iter().filter(|g| !has(Field::Gas(**g))).map(|g| g.symbol()).collect();
             if !missing.is_empty() {
@@ -803,6 +810,12 @@ impl<'a> Collector<'a> {
             SheetKind::Assets
         } else {
             self.warnings.push(format!("sheet '{sheet}' ignored: its header names neither the gases nor the assets"));
+            // One or two gases named: said if no sheet turns out to have the samples.
+            if gases > 0 && self.partial_header.is_none() {
+                let missing: Vec<&str> =
+                    Gas::REQUIRED.iter().filter(|g| !has(Field::Gas(**g))).map(|g| g.symbol()).collect();
+                self.partial_header = Some((sheet.to_owned(), row + 1, missing.join(", ")));
+            }
             return Ok(None);
         };
         if kind == SheetKind::Samples {
@@ -815,6 +828,12 @@ impl<'a> Collector<'a> {
             }
         }
         let anonymous = kind == SheetKind::Samples && !has(Field::AssetId) && !has(Field::AssetName);
+        if anonymous && self.anonymous_sheet.is_none() {
+            self.anonymous_sheet = Some(sheet.to_owned());
+        }
+        if kind == SheetKind::Samples {
+            self.sheet_order.push(sheet.to_owned());
+        }
         Ok(Some(Header { kind, columns, extra, width: texts.len(), anonymous }))
     }
 
@@ -919,7 +938,7 @@ impl<'a> Collector<'a> {
         f
     }
 
-    fn sample_row(&mut self, sheet: &str, row: u32, header: &Header, cells: &[CellValue], evidence: &Evidence) {
+    fn sample_row(&mut self, sheet: &str, row: u32, header: &Header, cells: &[CellValue], evidence: &mut Evidence) {
         self.counts.rows_read += 1;
         if cells.iter().all(CellValue::is_empty) {
             self.counts.rows_skipped += 1;
@@ -938,7 +957,8 @@ impl<'a> Collector<'a> {
         // unquoted decimal comma shifts every value after it), or a line that ends before a gas
         // or date column (cut short: its missing gases would read as not detected).
         if self.text.is_some() {
-            let beyond = cells.iter().skip(header.width).any(|c| !c.is_empty());
+            // Even an empty field beyond the header: `T1,1,5,2,3,4,` is H2 1,5 and C2H2 blank.
+            let beyond = cells.len() > header.width;
             let short = header
                 .columns
                 .iter()
@@ -974,7 +994,7 @@ impl<'a> Collector<'a> {
                                     Ok(r) => sample.set(gas, r),
                                     Err(e) => self.reject(sheet, row, Some(col), Some(cell.quoted()), e),
                                 }
-                                if self.decided_columns.insert((sheet.to_owned(), col.index)) {
+                                if evidence.warned.insert(col.index) {
                                     self.warnings.push(format!(
                                         "{}, column {} '{}': '{}' read as {value}: {why}",
                                         self.place(sheet, row),
@@ -1002,7 +1022,7 @@ impl<'a> Collector<'a> {
                         match evidence.day_order(col.index, self.rows_word()) {
                             Ok((order, why)) => {
                                 sample.sampled_on = Some(either.in_order(order));
-                                if self.decided_columns.insert((sheet.to_owned(), col.index)) {
+                                if evidence.warned.insert(col.index) {
                                     self.warnings.push(format!(
                                         "{}, column {} '{}': '{}' read as {}: {why}",
                                         self.place(sheet, row),
@@ -1094,6 +1114,14 @@ impl<'a> Collector<'a> {
     }
 
     fn finish(mut self) -> Result<ParsedWorkbook, WorkbookError> {
+        if self.sample_sheets == 0
+            && let Some((sheet, row, missing)) = &self.partial_header
+        {
+            return Err(self.invalid(format!(
+                "{}: the header has no column for {missing} (required: H2, CH4, C2H6, C2H4, C2H2)",
+                self.place(sheet, *row)
+            )));
+        }
         if self.sample_sheets == 0 {
             let n = self.limits.header_search_rows;
             let searched = match &self.text {
@@ -1119,6 +1147,14 @@ impl<'a> Collector<'a> {
             return Err(self.invalid(format!("the {what} has a header but no data rows")));
         }
         let layout = if self.asset_sheets.is_empty() { Layout::OneSheet } else { Layout::TwoSheet };
+        if layout == Layout::TwoSheet
+            && let Some(sheet) = &self.anonymous_sheet
+        {
+            return Err(self.invalid(format!(
+                "sheet '{sheet}' has no asset id column (e.g. 'Asset ID'), so its samples cannot be joined to the transformers of sheet '{}'",
+                self.asset_sheets.join("', '")
+            )));
+        }
 
         // Assets sheet: one row per id.
         let mut registry: HashMap<String, usize> = HashMap::new();
@@ -1156,7 +1192,18 @@ impl<'a> Collector<'a> {
             item.2.reserve_exact(n as usize);
         }
         let mut seen_dates: HashMap<(usize, NaiveDate), u32> = HashMap::new();
-        for s in std::mem::take(&mut self.samples).into_iter() {
+        // Rows read at their sheet's end (a cell with two readings) are joined in row order, as
+        // the others: the first of two samples on one date stays, the last undated one is latest.
+        let samples: Box<dyn Iterator<Item = SampleRow>> = if self.deferred_rows {
+            let order: HashMap<&str, usize> =
+                self.sheet_order.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+            let mut all: Vec<SampleRow> = std::mem::take(&mut self.samples).into_iter().collect();
+            all.sort_by_key(|s| (order.get(s.sheet.as_str()).copied().unwrap_or(usize::MAX), s.row));
+            Box::new(all.into_iter())
+        } else {
+            Box::new(std::mem::take(&mut self.samples).into_iter())
+        };
+        for s in samples {
             let index = match registry.get(&s.asset_id) {
                 Some(&i) => i,
                 // Not on the assets sheet (two-sheet layout): an item without a source row, an
@@ -1206,8 +1253,6 @@ impl<'a> Collector<'a> {
             }
             if self.has_dates {
                 samples.sort_by_key(|s| s.sample.sampled_on);
-            } else if self.deferred_rows {
-                samples.sort_by_key(|s| s.row);
             }
             let omitted = samples.len().saturating_sub(self.limits.max_samples_per_item);
             if omitted > 0 {

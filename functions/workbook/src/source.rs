@@ -37,7 +37,12 @@ impl<'a> Book<'a> {
     /// Opens by content: a zip is xlsx/xlsm, xlsb or ods; an OLE container is a legacy .xls or
     /// an encrypted (password-protected) xlsx; anything else that decodes as text is CSV. `scan` says what an xlsx's sheets may hold (see
     /// [`scan_sheets`]); `None` looks.
-    pub fn open(bytes: &'a [u8], file: &str, scan: Option<SheetScan>) -> Result<Book<'a>, WorkbookError> {
+    pub fn open(
+        bytes: &'a [u8],
+        file: &str,
+        scan: Option<SheetScan>,
+        limits: &crate::Limits,
+    ) -> Result<Book<'a>, WorkbookError> {
         let invalid = |reason: String| WorkbookError::Invalid { file: file.to_owned(), reason };
         if bytes.is_empty() {
             return Err(invalid("the file is empty".into()));
@@ -73,7 +78,7 @@ impl<'a> Book<'a> {
             };
         }
         let (text, encoding) = crate::csv_text::decode(bytes).map_err(invalid)?;
-        let text = crate::csv_text::detect(text, encoding, crate::Limits::default().header_search_rows as usize);
+        let text = crate::csv_text::detect(text, encoding, limits.header_search_rows as usize);
         Ok(Book::Text(text, csv_sheet_name(file)))
     }
 
@@ -144,6 +149,9 @@ impl<'a> Book<'a> {
 pub(crate) fn csv_sheet_name(file: &str) -> String {
     file.rsplit(['/', '\\']).next().unwrap_or(file).to_owned()
 }
+
+/// The file name the CLI gives what it reads from standard input.
+pub(crate) const STDIN_SHEET: &str = "<stdin>";
 
 /// A CSV's records as rows: row index = line − 1, every field a cell (empty ones too, so that a
 /// row's length is its field count: a line with a field too many or too few is rejected).

@@ -176,6 +176,24 @@ fn a_gases_only_csv_is_one_asset_per_row() {
     conserved(&p);
 }
 
+/// A workbook sheet without an asset id column means the same: one transformer per row, named by
+/// its sheet and row.
+#[test]
+fn a_gases_only_sheet_is_one_asset_per_row() {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet().set_name("Lab").unwrap();
+    for (c, h) in ["H2", "CH4", "C2H6", "C2H4", "C2H2"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+        ws.write_number(1, c as u16, 10.0).unwrap();
+        ws.write_number(2, c as u16, 20.0).unwrap();
+    }
+    let p = read(&wb.save_to_buffer().unwrap(), "lab.xlsx");
+    let ids: Vec<(&str, bool)> = p.assets.iter().map(|a| (a.asset_id.as_str(), a.anonymous)).collect();
+    assert_eq!(ids, [("Lab row 2", true), ("Lab row 3", true)]);
+    assert!(p.warnings.iter().any(|w| w.starts_with("sheet 'Lab' has no asset id column")), "{:?}", p.warnings);
+    conserved(&p);
+}
+
 /// A line with a field too many (an unquoted decimal comma in a comma file) or cut short is
 /// rejected: its values are not under their headers.
 #[test]
@@ -365,4 +383,55 @@ fn a_column_with_both_orders_decides_nothing() {
         "{:?}",
         p.rejected
     );
+}
+
+/// What the second reader found: an empty field too many is still a shifted line; a lone CR
+/// (old Mac) ends a line; a UTF-8 file with one broken byte is not read as Windows-1252; a
+/// two-sheet workbook whose samples have no asset id is refused; a header with two gases names
+/// the missing ones.
+#[test]
+fn lines_bytes_and_headers_that_would_mislead() {
+    let p = read(b"Asset,H2,CH4,C2H6,C2H4,C2H2\nT1,1,5,2,3,4,\nT2,1,2,3,4,5\n", "f.csv");
+    assert!(rejected_at(&p, 2).reason.starts_with("the line has 7 fields but the header has 6"), "{:?}", p.rejected);
+    assert_eq!(p.counts.samples_accepted, 1);
+
+    let p = read(b"Asset;H2;CH4;C2H6;C2H4;C2H2\rT1;1;2;3;4;5\rT2;6;7;8;9;10\r", "mac.csv");
+    let rows: Vec<(&str, u32)> = p.assets.iter().map(|a| (a.asset_id.as_str(), a.samples[0].row)).collect();
+    assert_eq!(rows, [("T1", 2), ("T2", 3)]);
+    conserved(&p);
+
+    let e = read_err(b"Asset,H2,CH4,C2H6,C2H4,C2H2\nT\xC3\xA9,1,2,3,4,5\nT\xE9,1,2,3,4,5\n", "mixed.csv");
+    assert!(e.reason().starts_with("the file is UTF-8 text but line 3 holds a byte that is not UTF-8"), "{e}");
+
+    let mut wb = Workbook::new();
+    let assets = wb.add_worksheet().set_name("Assets").unwrap();
+    assets.write_string(0, 0, "Asset ID").unwrap();
+    assets.write_string(0, 1, "Substation").unwrap();
+    assets.write_string(1, 0, "T1").unwrap();
+    let samples = wb.add_worksheet().set_name("Samples").unwrap();
+    for (c, h) in ["H2", "CH4", "C2H6", "C2H4", "C2H2"].iter().enumerate() {
+        samples.write_string(0, c as u16, *h).unwrap();
+        samples.write_number(1, c as u16, 1.0).unwrap();
+    }
+    let e = read_err(&wb.save_to_buffer().unwrap(), "two.xlsx");
+    assert_eq!(
+        e.reason(),
+        "sheet 'Samples' has no asset id column (e.g. 'Asset ID'), so its samples cannot be joined to the transformers of sheet 'Assets'"
+    );
+
+    let e = read_err(b"asset_id,H2,CH4\nTR-1,1,2\n", "two.csv");
+    assert_eq!(
+        e.reason(),
+        "line 1: the header has no column for C2H6, C2H4, C2H2 (required: H2, CH4, C2H6, C2H4, C2H2)"
+    );
+}
+
+/// A deferred row (a cell with two readings) is joined in its row's place: of two samples of one
+/// asset on one date the first row stays.
+#[test]
+fn a_deferred_row_keeps_its_place() {
+    let p = tab(&["A\t1.250\t1,5\t1\t1\t1", "A\t12,5\t1\t1\t1\t1"]);
+    // Undated: the later row is the latest sample.
+    let h2: Vec<GasReading> = p.assets[0].samples.iter().map(|s| s.sample.h2_ppm).collect();
+    assert_eq!(h2, [GasReading::Measured(1250.0), GasReading::Measured(12.5)]);
 }

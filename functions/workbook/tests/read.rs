@@ -121,7 +121,7 @@ fn row(prefix: Vec<C>, h2: f64) -> Vec<C> {
 
 #[test]
 fn one_sheet_layout_with_a_title_block_blank_and_total_rows() {
-    let mut rows = vec![
+    let rows = vec![
         vec![T("Fleet DGA results 2024 (H2 and friends)")],
         vec![T("Lab: Example Labs; values in ppm")],
         vec![],
@@ -442,7 +442,7 @@ fn whole_file_rejections_say_why() {
         (Vec::new(), "empty"),
         (
             b"asset,H2\nTR-1,5\n".to_vec(),
-            "no header naming the gases (H2, CH4, C2H6, C2H4, C2H2) in the first 30 lines (read as UTF-8 text separated by ',')",
+            "line 1: the header has no column for CH4, C2H6, C2H4, C2H2 (required: H2, CH4, C2H6, C2H4, C2H2)",
         ),
         (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(), "not a spreadsheet"),
         (b"PK\x03\x04garbage that is not a zip".to_vec(), "zip archive but not a readable workbook"),
