@@ -117,10 +117,13 @@ fn an_invalid_workbook_fails_the_run_with_its_reason() {
     assert_eq!(o.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&o.stdout);
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(stdout.contains("REJECTED") && stdout.contains("notes.xlsx: no header naming the gases"), "{stdout}");
+    assert!(
+        stdout.contains("REJECTED") && stdout.contains("notes.xlsx: line 1: the header has no column for CH4"),
+        "{stdout}"
+    );
     // The reason once, in the summary; no internal path, no error type name.
     let both = format!("{stdout}{stderr}");
-    assert_eq!(both.matches("no header naming the gases").count(), 1, "{both}");
+    assert_eq!(both.matches("the header has no column").count(), 1, "{both}");
     assert!(!both.contains("WorkbookInvalid") && !both.contains("uploads/"), "{both}");
     // A file that is neither a workbook nor a CSV by its name is not run, and says what is.
     let pdf = dir.path().join("report.pdf");

@@ -263,7 +263,7 @@ fn a_rejected_workbook_says_why_in_its_line_and_the_watch_goes_on() {
     std::fs::write(dir.join("notes.xlsx"), "asset,h2\nT1,12\n").unwrap();
     let mut watch = Watch::start(&dir, &out, &[]);
     let line = watch.expect(true, RUN_TIMEOUT, "the rejected line", |_| true);
-    assert!(line.starts_with("notes.xlsx: REJECTED — notes.xlsx: no header naming the gases"), "{line}");
+    assert!(line.starts_with("notes.xlsx: REJECTED — notes.xlsx: line 1: the header has no column for CH4"), "{line}");
     assert!(!line.contains("WorkbookInvalid"), "{line}");
     assert!(line.contains("→ ") && line.ends_with('/'), "{line}");
     // The next drop still runs.
