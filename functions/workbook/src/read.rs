@@ -938,6 +938,29 @@ impl<'a> Collector<'a> {
         f
     }
 
+    /// Says, once per column, how a cell of two readings was read and what decided it.
+    #[allow(clippy::too_many_arguments)]
+    fn decided(
+        &mut self,
+        evidence: &mut Evidence,
+        sheet: &str,
+        row: u32,
+        col: &Column,
+        cell: &CellValue,
+        read_as: &dyn std::fmt::Display,
+        why: &str,
+    ) {
+        if evidence.warned.insert(col.index) {
+            self.warnings.push(format!(
+                "{}, column {} '{}': '{}' read as {read_as}: {why}",
+                self.place(sheet, row),
+                column_letter(col.index as u32),
+                col.header,
+                cell.display().trim()
+            ));
+        }
+    }
+
     fn sample_row(&mut self, sheet: &str, row: u32, header: &Header, cells: &[CellValue], evidence: &mut Evidence) {
         self.counts.rows_read += 1;
         if cells.iter().all(CellValue::is_empty) {
@@ -994,15 +1017,7 @@ impl<'a> Collector<'a> {
                                     Ok(r) => sample.set(gas, r),
                                     Err(e) => self.reject(sheet, row, Some(col), Some(cell.quoted()), e),
                                 }
-                                if evidence.warned.insert(col.index) {
-                                    self.warnings.push(format!(
-                                        "{}, column {} '{}': '{}' read as {value}: {why}",
-                                        self.place(sheet, row),
-                                        column_letter(col.index as u32),
-                                        col.header,
-                                        cell.display().trim()
-                                    ));
-                                }
+                                self.decided(evidence, sheet, row, col, cell, &value, &why);
                             }
                             Err(why) => {
                                 let NumberText::Either { as_decimal, as_thousands, .. } = number else { continue };
@@ -1022,16 +1037,7 @@ impl<'a> Collector<'a> {
                         match evidence.day_order(col.index, self.rows_word()) {
                             Ok((order, why)) => {
                                 sample.sampled_on = Some(either.in_order(order));
-                                if evidence.warned.insert(col.index) {
-                                    self.warnings.push(format!(
-                                        "{}, column {} '{}': '{}' read as {}: {why}",
-                                        self.place(sheet, row),
-                                        column_letter(col.index as u32),
-                                        col.header,
-                                        cell.display().trim(),
-                                        either.in_order(order)
-                                    ));
-                                }
+                                self.decided(evidence, sheet, row, col, cell, &either.in_order(order), &why);
                             }
                             Err(why) => {
                                 let reason = format!(
