@@ -243,7 +243,7 @@ fn run_file(args: &DiagnoseArgs, path: &Path, t: &Thresholds) -> anyhow::Result<
         assets: c.assets,
     };
     for w in &parsed.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("{}", crate::term::fit(&format!("warning: {w}"), crate::term::width()).trim_end());
     }
     let records = sink.finish(&name, &tally, &parsed.rejected, |r| format!("rejected: {r}"))?;
     if let Some(report_path) = &args.report {

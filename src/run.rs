@@ -584,6 +584,13 @@ fn show(summary: &Summary, out: &Path, json: bool) -> anyhow::Result<u8> {
             crate::term::status_text(1, "status 1 (normal)"),
             st("1")
         );
+        // How the file's own pattern decided a value of two readings, and other notes of the read.
+        for w in summary.workbook_warnings.iter().take(5) {
+            let _ = writeln!(o, "  note: {w}");
+        }
+        if summary.workbook_warnings.len() > 5 {
+            let _ = writeln!(o, "  note: {} more in summary.json", summary.workbook_warnings.len() - 5);
+        }
         let faults: Vec<String> =
             summary.by_fault.iter().filter(|(f, _)| f.as_str() != "NORMAL").map(|(f, n)| format!("{f} ×{n}")).collect();
         if !faults.is_empty() {

@@ -188,7 +188,7 @@ fn no_stack_and_not_a_workbook_are_said_plainly() {
     let out = t.cli().arg("submit").arg(&notes).args(["--stage", "dev"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr.contains("is not a workbook"), "{stderr}");
+    assert!(stderr.contains("'notes.txt' is neither a workbook nor a CSV file (expected .xlsx"), "{stderr}");
 }
 
 /// `history show / forget` and `rediagnose` with `--stage`: the deployed stage's table (found by

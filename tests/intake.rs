@@ -58,6 +58,25 @@ fn a_european_csv_is_diagnosed() {
     assert_eq!(r[0]["history"][1]["sample"]["h2_ppm"], 20.5);
 }
 
+/// `substation run` on the same export: the summary notes how the file decided a `1.250`.
+#[test]
+fn a_run_notes_how_a_value_of_two_readings_was_decided() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.csv");
+    std::fs::write(&file, format!("{EUROPEAN}TR-2;03.11.2023;1.250;10;5;2;0\r\n")).unwrap();
+    let out = dir.path().join("data");
+    let o = run(&["run", "--no-history", "--out", out.to_str().unwrap()], &file);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    for_people(&o);
+    assert!(o.stdout.contains("note: line 4, column C 'H2': '1.250' read as 1250"), "{}", o.stdout);
+    let o = run(&["run", "--json", "--no-history", "--out", out.to_str().unwrap()], &file);
+    let summary: Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(
+        summary["workbook_warnings"][0],
+        "line 4, column C 'H2': '1.250' read as 1250: the column's other cells write decimals with a comma (line 2: '12,5')"
+    );
+}
+
 #[test]
 fn a_windows_1252_csv_is_read_and_its_bad_row_named_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -133,8 +152,10 @@ fn text_numbers_in_a_workbook() {
     assert_eq!(o.code, Some(0), "{}", o.stderr);
     let a = records(&o).into_iter().find(|r| r["asset_id"] == "A").unwrap();
     assert_eq!(a["history"][1]["sample"]["h2_ppm"], 1250.0);
+    // Wrapped to the terminal: compared word by word.
+    let words = o.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        o.stderr.contains("'1.250' read as 1250: the column's other cells write decimals with a comma (row 4: '20,5')"),
+        words.contains("'1.250' read as 1250: the column's other cells write decimals with a comma (row 4: '20,5')"),
         "{}",
         o.stderr
     );

@@ -253,6 +253,7 @@ pub async fn aggregate<S: ObjectStore>(
         act_first: Vec::new(),
         assets_with_warnings: 0,
         warnings: Vec::new(),
+        workbook_warnings: Vec::new(),
         failures: Vec::new(),
         history: None,
         files: ResultFilesWritten {
@@ -280,6 +281,7 @@ pub async fn aggregate<S: ObjectStore>(
         .parse
         .as_ref()
         .ok_or_else(|| FlowError::InputInvalid("the aggregate step needs the parse step's output".into()))?;
+    summary.workbook_warnings = parse.warnings.clone();
     if request.mode == Mode::Failed {
         // Nothing but the state is read: whatever failed the complete mode is not met again.
         summary.status = RunStatus::Incomplete;

@@ -137,6 +137,11 @@ pub struct Summary {
     /// The first 100 warnings, with their asset.
     #[serde(default)]
     pub warnings: Vec<AssetWarning>,
+    /// What the workbook's reading said without rejecting a row (the first 20): ignored sheets,
+    /// unreadable asset attributes, and how a value of two readings (`1.250`, `05/06/2023`) was
+    /// decided by the file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workbook_warnings: Vec<String>,
     /// Assets that could not be diagnosed, with the error (never-started ones say so).
     pub failures: Vec<AssetFailure>,
     /// What the merge with the stored history of earlier uploads found (absent when the run
