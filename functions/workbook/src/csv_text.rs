@@ -12,8 +12,9 @@ pub(crate) const NOT_TEXT: &str = "not a spreadsheet: the content is neither an 
 
 /// Text decoded from a file's bytes.
 #[derive(Debug)]
-pub(crate) struct DelimitedText {
-    pub text: String,
+pub(crate) struct DelimitedText<'a> {
+    /// Borrowed from the file's bytes when they are UTF-8 already (no copy of a large file).
+    pub text: std::borrow::Cow<'a, str>,
     /// `UTF-8`, `UTF-16LE`, `windows-1252`…
     pub encoding: &'static str,
     pub delimiter: u8,
@@ -21,7 +22,7 @@ pub(crate) struct DelimitedText {
     pub skip_first_line: bool,
 }
 
-impl DelimitedText {
+impl DelimitedText<'_> {
     /// The separator as people name it.
     pub fn delimiter_name(&self) -> String {
         match self.delimiter {
@@ -48,17 +49,17 @@ impl DelimitedText {
 }
 
 /// Decodes `bytes` as text, or says why it is not text.
-pub(crate) fn decode(bytes: &[u8]) -> Result<(String, &'static str), String> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<(std::borrow::Cow<'_, str>, &'static str), String> {
     let (text, encoding) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        (std::str::from_utf8(rest).map_err(|_| NOT_TEXT.to_owned())?.to_owned(), "UTF-8")
+        (std::str::from_utf8(rest).map_err(|_| NOT_TEXT.to_owned())?.into(), "UTF-8")
     } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
         let t = encoding_rs::UTF_16LE.decode_without_bom_handling_and_without_replacement(rest);
-        (t.ok_or_else(|| NOT_TEXT.to_owned())?.into_owned(), "UTF-16")
+        (t.ok_or_else(|| NOT_TEXT.to_owned())?.into_owned().into(), "UTF-16")
     } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         let t = encoding_rs::UTF_16BE.decode_without_bom_handling_and_without_replacement(rest);
-        (t.ok_or_else(|| NOT_TEXT.to_owned())?.into_owned(), "UTF-16")
+        (t.ok_or_else(|| NOT_TEXT.to_owned())?.into_owned().into(), "UTF-16")
     } else if let Ok(t) = std::str::from_utf8(bytes) {
-        (t.to_owned(), "UTF-8")
+        (t.into(), "UTF-8")
     } else if let Some(line) = broken_utf8(bytes) {
         return Err(format!(
             "the file is UTF-8 text but line {line} holds a byte that is not UTF-8 (a damaged file, or two encodings \
@@ -71,12 +72,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(String, &'static str), String> {
             return Err(NOT_TEXT.to_owned());
         }
         let (t, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-        (t.into_owned(), "Windows-1252")
+        (t.into_owned().into(), "Windows-1252")
     };
     // A DOS end-of-file mark (Ctrl-Z) at the end is no content.
-    let text = match text.strip_suffix('\x1a') {
-        Some(t) => t.to_owned(),
-        None => text,
+    let text = match text {
+        std::borrow::Cow::Borrowed(t) => std::borrow::Cow::Borrowed(t.strip_suffix('\x1a').unwrap_or(t)),
+        std::borrow::Cow::Owned(t) => match t.strip_suffix('\x1a') {
+            Some(cut) => cut.to_owned().into(),
+            None => t.into(),
+        },
     };
     // Control characters other than line ends, tabs and form feeds: a binary file.
     let head: String = text.chars().take(64 * 1024).collect();
@@ -111,7 +115,7 @@ pub(crate) fn reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
 
 /// Finds the separator: the one whose split of the first `rows` lines gives the best header (by
 /// [`crate::headers::header_score`]), then the one that splits most lines. `sep=;` decides.
-pub(crate) fn detect(text: String, encoding: &'static str, rows: usize) -> DelimitedText {
+pub(crate) fn detect<'a>(text: std::borrow::Cow<'a, str>, encoding: &'static str, rows: usize) -> DelimitedText<'a> {
     let first_line = text.lines().next().unwrap_or("").trim_end_matches('\r');
     if let Some(sep) = first_line.strip_prefix("sep=").filter(|s| s.len() == 1) {
         let delimiter = sep.as_bytes()[0];
@@ -165,10 +169,10 @@ mod tests {
 
     #[test]
     fn encodings() {
-        assert_eq!(decode(b"\xEF\xBB\xBFH2;CH4").unwrap(), ("H2;CH4".to_owned(), "UTF-8"));
-        assert_eq!(decode(b"\xFF\xFEH\x002\x00").unwrap(), ("H2".to_owned(), "UTF-16"));
-        assert_eq!(decode(b"\xFE\xFF\x00H\x002").unwrap(), ("H2".to_owned(), "UTF-16"));
-        assert_eq!(decode(b"CO (\xB5L/L)").unwrap(), ("CO (µL/L)".to_owned(), "Windows-1252"));
+        assert_eq!(decode(b"\xEF\xBB\xBFH2;CH4").unwrap(), ("H2;CH4".into(), "UTF-8"));
+        assert_eq!(decode(b"\xFF\xFEH\x002\x00").unwrap(), ("H2".into(), "UTF-16"));
+        assert_eq!(decode(b"\xFE\xFF\x00H\x002").unwrap(), ("H2".into(), "UTF-16"));
+        assert_eq!(decode(b"CO (\xB5L/L)").unwrap(), ("CO (µL/L)".into(), "Windows-1252"));
         assert_eq!(decode(b"H\x002\x00,\x00").unwrap_err(), NOT_TEXT, "UTF-16 without a BOM");
         assert_eq!(decode(b"\x89PNG\r\n\x1a\n\x00\x00").unwrap_err(), NOT_TEXT);
         assert_eq!(decode(b"\x01\x02binary").unwrap_err(), NOT_TEXT);
@@ -176,11 +180,11 @@ mod tests {
 
     #[test]
     fn separators() {
-        let sep = |t: &str| detect(t.to_owned(), "UTF-8", 30).delimiter;
+        let sep = |t: &str| detect(t.into(), "UTF-8", 30).delimiter;
         assert_eq!(sep("Asset;Date;H2;CH4;C2H6;C2H4;C2H2\nT1;2023-01-01;1,5;2;3;4;5\n"), b';');
         assert_eq!(sep("Asset\tH2\tCH4\tC2H6\tC2H4\tC2H2\nT1\t1,5\t2\t3\t4\t5\n"), b'\t');
         assert_eq!(sep("Asset,H2,CH4,C2H6,C2H4,C2H2\nT1,\"1,5\",2,3,4,5\n"), b',');
-        let t = detect("sep=;\nH2;CH4\n".to_owned(), "UTF-8", 30);
+        let t = detect("sep=;\nH2;CH4\n".into(), "UTF-8", 30);
         assert_eq!((t.delimiter, t.skip_first_line), (b';', true));
     }
 

@@ -626,9 +626,6 @@ struct SampleRow {
     row: u32,
     asset_id: String,
     sample: DgaSample,
-    /// The asset columns of a one-sheet layout; `None` when the row names only its asset (the
-    /// two-sheet layout): a million sample rows need no million empty field sets.
-    fields: Option<Box<AssetFields>>,
 }
 
 /// Rows kept in fixed-size chunks: a million sample rows are never reallocated and copied (a
@@ -699,6 +696,8 @@ struct Collector<'a> {
     anonymous_ids: std::collections::HashSet<String>,
     /// The first samples sheet without an asset id column.
     anonymous_sheet: Option<String>,
+    /// The asset columns of one-sheet sample rows, merged per asset id (first value wins).
+    row_fields: HashMap<String, AssetFields>,
 }
 
 const SKIP_WORDS: [&str; 12] =
@@ -726,6 +725,7 @@ impl<'a> Collector<'a> {
             deferred_rows: false,
             anonymous_ids: Default::default(),
             anonymous_sheet: None,
+            row_fields: HashMap::new(),
         }
     }
 
@@ -1095,13 +1095,17 @@ impl<'a> Collector<'a> {
         self.counts.samples_accepted += 1;
         let asset_id = asset_id.unwrap_or_default();
         let only_the_id = fields.id.as_deref().is_none_or(|id| id == asset_id) && fields.nothing_but_the_id();
-        self.samples.push(SampleRow {
-            sheet: sheet.to_owned(),
-            row,
-            asset_id,
-            sample,
-            fields: (!only_the_id).then(|| Box::new(fields)),
-        });
+        // One-sheet layout: asset columns repeated on every sample row are merged per asset as
+        // the rows come (the first value wins), not kept with each of a million rows.
+        if !only_the_id {
+            match self.row_fields.get_mut(&asset_id) {
+                Some(known) => known.merge_missing(&fields),
+                None => {
+                    self.row_fields.insert(asset_id.clone(), fields);
+                }
+            }
+        }
+        self.samples.push(SampleRow { sheet: sheet.to_owned(), row, asset_id, sample });
     }
 
     fn asset_row(&mut self, sheet: &str, row: u32, header: &Header, cells: &[CellValue]) {
@@ -1234,15 +1238,17 @@ impl<'a> Collector<'a> {
                 );
                 continue;
             }
-            // One-sheet layout: asset columns repeated on sample rows; the first value wins.
-            match &s.fields {
-                Some(f) => items[index].0.merge_missing(f),
-                None if items[index].0.id.is_none() => items[index].0.id = Some(s.asset_id.clone()),
-                None => {}
+            if items[index].0.id.is_none() {
+                items[index].0.id = Some(s.asset_id.clone());
             }
             items[index].2.push(ItemSample { sheet: s.sheet, row: s.row, sample: s.sample, upload: None });
         }
 
+        for (id, fields) in std::mem::take(&mut self.row_fields) {
+            if let Some(&i) = registry.get(&id) {
+                items[i].0.merge_missing(&fields);
+            }
+        }
         let mut rejected_by_asset: HashMap<String, Vec<RejectedSample>> = HashMap::new();
         for (id, r) in std::mem::take(&mut self.rejected_samples) {
             rejected_by_asset.entry(id).or_default().push(r);

@@ -22,7 +22,7 @@ pub(crate) enum Book<'a> {
     Xls(Xls<Cursor<&'a [u8]>>),
     Ods(Ods<Cursor<&'a [u8]>>),
     /// CSV or other delimited text, as one sheet named after the file.
-    Text(DelimitedText, String),
+    Text(DelimitedText<'a>, String),
 }
 
 fn utf16(s: &str) -> Vec<u8> {
@@ -156,7 +156,7 @@ pub(crate) const STDIN_SHEET: &str = "<stdin>";
 /// A CSV's records as rows: row index = line − 1, every field a cell (empty ones too, so that a
 /// row's length is its field count: a line with a field too many or too few is rejected).
 fn push_records(
-    text: &DelimitedText,
+    text: &DelimitedText<'_>,
     rows: &mut RowAssembler<'_>,
     on_row: &mut impl FnMut(u32, &[CellValue]) -> Result<(), WorkbookError>,
 ) -> Result<(), WorkbookError> {
