@@ -137,6 +137,52 @@ fn an_ods_that_repeats_a_cell_billions_of_times_is_refused_in_bounded_memory() {
     within_limits(&a, 700.0);
 }
 
+/// The process group of process `pid` and its parent's pid (/proc/<pid>/stat: the fields after
+/// the command name, which may hold spaces, start with state, ppid, pgrp).
+fn pgrp_and_ppid(pid: u32) -> Option<(u32, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some((rest.get(2)?.parse().ok()?, rest.get(1)?.parse().ok()?))
+}
+
+/// The reader of the formats read whole runs in a process group of its own: a Ctrl-C typed in
+/// the terminal (SIGINT to the foreground group) reaches `substation` (watch then finishes the
+/// run in progress), not the reader in the middle of a read.
+#[test]
+fn the_reader_child_has_a_process_group_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fleet.ods");
+    // The billions-of-cells .ods: its reader works for a second or more before its memory limit.
+    ods(
+        &file,
+        r#"<table:table table:name="Samples"><table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="16000" office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row></table:table>"#,
+    );
+    let mut parent = Command::new(env!("CARGO_BIN_EXE_substation"))
+        .arg("validate")
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (parent_group, _) = pgrp_and_ppid(parent.id()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let child = loop {
+        let found = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .find_map(|pid| matches!(pgrp_and_ppid(pid), Some((_, ppid)) if ppid == parent.id()).then_some(pid));
+        if let Some(pid) = found {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "no reader child seen");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let (child_group, _) = pgrp_and_ppid(child).unwrap();
+    assert_eq!(child_group, child, "the reader leads a group of its own");
+    assert_ne!(child_group, parent_group);
+    assert_eq!(parent.wait().unwrap().code(), Some(2));
+}
+
 /// An OLE container of 1 KB whose header declares two billion FAT sectors.
 #[test]
 fn an_ole_container_that_declares_huge_tables_is_refused() {

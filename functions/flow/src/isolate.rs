@@ -83,7 +83,13 @@ pub fn read_workbook(bytes: &[u8], file: &str, limits: &Limits) -> Result<Parsed
     let exe = std::env::current_exe().map_err(|e| failed(format!("cannot start the workbook reader: {e}")))?;
     let request = serde_json::to_string(&Request { file: file.to_owned(), limits: limits.clone() })
         .map_err(|e| failed(e.to_string()))?;
+    use std::os::unix::process::CommandExt;
+    // Its own process group: a Ctrl-C typed in the terminal (SIGINT to the foreground group) is
+    // for the parent (`substation watch` finishes the run in progress), not for the reader, which
+    // would otherwise die mid-read and have a good workbook reported as too large. It ends by
+    // itself: its time and memory limits, or a closed pipe when the parent is gone.
     let mut child = Command::new(exe)
+        .process_group(0)
         .env(CHILD_ENV, "1")
         .env(REQUEST_ENV, request)
         .stdin(Stdio::piped())
