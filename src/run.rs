@@ -41,25 +41,14 @@ const EXAMPLE_WORKBOOK: &[u8] = include_bytes!("../examples/fleet-sample.xlsx");
 pub struct RunArgs {
     /// The fleet workbook (.xlsx, .xlsm, .xlsb, .xls, .ods) or CSV file (.csv, .tsv).
     file: PathBuf,
-    /// The local folder laid out like the bucket.
-    #[arg(long, default_value = "substation-data")]
-    out: PathBuf,
-    /// Whose tunables to use (config/stages.json).
-    #[arg(long, default_value = "dev")]
-    stage: String,
+    #[command(flatten)]
+    pub folder: LocalFolder,
     /// Print the summary JSON instead of the human summary.
     #[arg(long)]
     json: bool,
     /// Run again even if this file's results exist.
     #[arg(long)]
     force: bool,
-    /// Merge with the history of earlier uploads in --out and keep this upload's samples there
-    /// (the default, except for the shipped example).
-    #[arg(long, overrides_with = "no_history")]
-    history: bool,
-    /// Diagnose this file alone: read no history, keep nothing.
-    #[arg(long, overrides_with = "history")]
-    no_history: bool,
     /// Another state machine definition to run instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     definition: Option<PathBuf>,
@@ -75,6 +64,46 @@ pub struct RunArgs {
     timings: bool,
     #[command(flatten)]
     pub rehearsal: RehearsalArgs,
+}
+
+/// The folder a local run (`run`, `watch`) works in, the stage it takes its tunables from, and
+/// whether it keeps the history there.
+#[derive(Debug, Args)]
+pub struct LocalFolder {
+    /// The local folder laid out like the bucket, where the results land.
+    #[arg(long, default_value = "substation-data")]
+    pub out: PathBuf,
+    /// Whose tunables to use (config/stages.json).
+    #[arg(long, default_value = "dev")]
+    pub stage: String,
+    /// Merge with the history of earlier uploads in --out and keep each upload's samples there
+    /// (the default, except for the shipped example).
+    #[arg(long, overrides_with = "no_history")]
+    pub history: bool,
+    /// Diagnose each file alone: read no history, keep nothing.
+    #[arg(long, overrides_with = "history")]
+    pub no_history: bool,
+}
+
+impl LocalFolder {
+    /// The runner's options: these, and what the command decides.
+    pub fn options(
+        &self,
+        quiet: bool,
+        force: bool,
+        max_concurrency: Option<u32>,
+        batch_size: Option<u32>,
+    ) -> RunOptions {
+        RunOptions {
+            stage: self.stage.clone(),
+            quiet,
+            force,
+            history: self.history,
+            no_history: self.no_history,
+            max_concurrency,
+            batch_size,
+        }
+    }
 }
 
 /// The rehearsal of the deployed shape (the `aws` feature; scripts/rehearse starts the servers).
@@ -401,22 +430,14 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
         return rehearse(args);
     }
     let (bytes, file_name) = args.upload()?;
-    let options = RunOptions {
-        stage: args.stage.clone(),
-        quiet: args.json,
-        force: args.force,
-        history: args.history,
-        no_history: args.no_history,
-        max_concurrency: args.max_concurrency,
-        batch_size: args.batch_size,
-    };
-    let mut runner = LocalRunner::new(&args.out, &args.definition()?, thresholds, options)?;
+    let options = args.folder.options(args.json, args.force, args.max_concurrency, args.batch_size);
+    let mut runner = LocalRunner::new(&args.folder.out, &args.definition()?, thresholds, options)?;
     match runner.run_upload(&args.file, &file_name, bytes)? {
         RunOutcome::AlreadyRun { run_id, summary, waited } => {
             if !args.json && !waited {
                 eprintln!("{} was already run as {} (use --force to run it again)", args.file.display(), run_id);
             }
-            show(&summary, &args.out, args.json)
+            show(&summary, &args.folder.out, args.json)
         }
         RunOutcome::Ran { execution, summary, .. } => {
             let result = &execution.result;
@@ -424,13 +445,13 @@ pub fn run(args: &RunArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> {
                 print_timings(&result.stats, args.json)?;
             }
             match (&result.error, summary) {
-                (None, Some(summary)) => show(&summary, &args.out, args.json),
+                (None, Some(summary)) => show(&summary, &args.folder.out, args.json),
                 (Some(e), summary) => {
                     if let Some(s) = &summary {
                         if args.json {
                             crate::print_out(&(serde_json::to_string_pretty(s)? + "\n"))?;
                         } else {
-                            show(s, &args.out, false)?;
+                            show(s, &args.folder.out, false)?;
                         }
                     }
                     // A summary that ended the run says why (once); the stable error name is in
@@ -473,7 +494,7 @@ fn rehearse(args: &RunArgs) -> anyhow::Result<u8> {
     let definition = args.definition()?;
     let config = Arc::new(config::SharedConfig::embedded());
     let rehearsal =
-        remote::rehearsal::Rehearsal::new(&endpoints, bucket, &args.stage, &r.state_machine, definition, config);
+        remote::rehearsal::Rehearsal::new(&endpoints, bucket, &args.folder.stage, &r.state_machine, definition, config);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let progress = if std::io::stderr().is_terminal() && !args.json {
         let p = ProgressBar::new_spinner();
@@ -499,7 +520,7 @@ fn rehearse(args: &RunArgs) -> anyhow::Result<u8> {
     progress.finish_and_clear();
     let run = run?;
     let run_id = run.input.run_id.clone();
-    runtime.block_on(rehearsal.download_results(&run_id, &args.out))?;
+    runtime.block_on(rehearsal.download_results(&run_id, &args.folder.out))?;
     if args.timings {
         print_timings(&run.result.stats, args.json)?;
         let counts = run.counts();
@@ -525,12 +546,12 @@ fn rehearse(args: &RunArgs) -> anyhow::Result<u8> {
     }
     let layout = flow::layout::RunLayout::new(&run_id, &config::SharedConfig::embedded());
     let summary: Option<Summary> =
-        std::fs::read(args.out.join(layout.summary())).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        std::fs::read(args.folder.out.join(layout.summary())).ok().and_then(|b| serde_json::from_slice(&b).ok());
     match (&run.result.error, summary) {
-        (None, Some(summary)) => show(&summary, &args.out, args.json),
+        (None, Some(summary)) => show(&summary, &args.folder.out, args.json),
         (error, summary) => {
             if let Some(s) = &summary {
-                show(s, &args.out, args.json)?;
+                show(s, &args.folder.out, args.json)?;
             }
             match error {
                 Some(e) => eprintln!("error: the run failed: {}\n  cause: {}", e.error, e.cause),

@@ -19,7 +19,7 @@ use flow::aggregate::{RunStatus, Summary};
 use substation::local_workflow::DEFINITION;
 
 use crate::exit;
-use crate::run::{LocalRunner, RunOptions, RunOutcome, failure_cause};
+use crate::run::{LocalFolder, LocalRunner, RunOutcome, failure_cause};
 
 /// Watch a folder and run every workbook or CSV file dropped into it, as the upload bucket does on AWS.
 #[derive(Debug, Args)]
@@ -50,22 +50,11 @@ use crate::run::{LocalRunner, RunOptions, RunOutcome, failure_cause};
 pub struct WatchArgs {
     /// The folder to watch (not its subfolders).
     dir: PathBuf,
-    /// The local folder laid out like the bucket, where the results land.
-    #[arg(long, default_value = "substation-data")]
-    out: PathBuf,
-    /// Whose tunables to use (config/stages.json).
-    #[arg(long, default_value = "dev")]
-    stage: String,
+    #[command(flatten)]
+    folder: LocalFolder,
     /// Print each run's summary as one line of JSON instead of the human line.
     #[arg(long)]
     json: bool,
-    /// Merge with the history of earlier uploads in --out and keep each upload's samples there
-    /// (the default, except for the shipped example).
-    #[arg(long, overrides_with = "no_history")]
-    history: bool,
-    /// Diagnose each file alone: read no history, keep nothing.
-    #[arg(long, overrides_with = "history")]
-    no_history: bool,
     /// How long a file must stay unchanged (size and modification time) before it runs: 2s,
     /// 500ms, or seconds.
     #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = parse_duration)]
@@ -289,16 +278,8 @@ pub fn run(args: &WatchArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> 
     let extensions: Vec<String> =
         config::SharedConfig::embedded().workbook_extensions.iter().map(|e| e.to_ascii_lowercase()).collect();
     list(&args.dir, &extensions).with_context(|| format!("cannot read the folder {}", args.dir.display()))?;
-    let options = RunOptions {
-        stage: args.stage.clone(),
-        quiet: args.json,
-        force: false,
-        history: args.history,
-        no_history: args.no_history,
-        max_concurrency: None,
-        batch_size: None,
-    };
-    let mut runner = LocalRunner::new(&args.out, DEFINITION, thresholds, options)?;
+    let options = args.folder.options(args.json, false, None, None);
+    let mut runner = LocalRunner::new(&args.folder.out, DEFINITION, thresholds, options)?;
     let (stop, running) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     on_ctrl_c(stop.clone(), running.clone())?;
     if !args.json {
@@ -306,7 +287,7 @@ pub fn run(args: &WatchArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> 
             "watching {} for .{} files (results in {}); Ctrl-C stops",
             args.dir.display(),
             extensions.join(", ."),
-            args.out.display()
+            args.folder.out.display()
         );
     }
     let mut states: BTreeMap<String, State> = BTreeMap::new();
@@ -366,7 +347,7 @@ pub fn run(args: &WatchArgs, thresholds: dga::Thresholds) -> anyhow::Result<u8> 
             running.store(false, Ordering::SeqCst);
             *state = State::Done { look: *look };
             match outcome {
-                Ok(outcome) => report(name, &outcome, &args.out, args.json)?,
+                Ok(outcome) => report(name, &outcome, &args.folder.out, args.json)?,
                 Err(e) => {
                     eprintln!("error: {name}: {e}");
                     for cause in e.chain().skip(1) {

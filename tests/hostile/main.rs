@@ -108,16 +108,16 @@ fn ods(path: &Path, table: &str) {
     );
 }
 
+/// One row that repeats a cell 16 billion times (an .ods table under 1 KB).
+const BILLIONS_OF_CELLS: &str = r#"<table:table table:name="Samples"><table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="16000" office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row></table:table>"#;
+
 /// An .ods under 1 KB whose one row repeats a cell 16 billion times: calamine builds the whole
 /// grid, so the reader child runs out of its address space and the step says so.
 #[test]
 fn an_ods_that_repeats_a_cell_billions_of_times_is_refused_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fleet.ods");
-    ods(
-        &file,
-        r#"<table:table table:name="Samples"><table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="16000" office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row></table:table>"#,
-    );
+    ods(&file, BILLIONS_OF_CELLS);
     assert!(std::fs::metadata(&file).unwrap().len() < 1024);
     let a = validate(&file);
     assert_eq!(a.code, 2, "{a:?}");
@@ -153,10 +153,7 @@ fn the_reader_child_has_a_process_group_of_its_own() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fleet.ods");
     // The billions-of-cells .ods: its reader works for a second or more before its memory limit.
-    ods(
-        &file,
-        r#"<table:table table:name="Samples"><table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="16000" office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row></table:table>"#,
-    );
+    ods(&file, BILLIONS_OF_CELLS);
     let mut parent = Command::new(env!("CARGO_BIN_EXE_substation"))
         .arg("validate")
         .arg(&file)
